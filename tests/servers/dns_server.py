@@ -136,7 +136,7 @@ class DnsServer:
             self._tcp = None  # Port taken for TCP; UDP is all the tests need.
         for srv in (self._udp, self._tcp):
             if srv is not None:
-                thread = threading.Thread(target=srv.serve_forever, daemon=True)
+                thread = threading.Thread(target=srv.serve_forever, args=(0.1,), daemon=True)
                 thread.start()
                 self._threads.append(thread)
         return self

@@ -59,8 +59,13 @@ class TlsServer:
         self.sock.settimeout(0.2)
         self.port: int = self.sock.getsockname()[1]
         self.handshakes = 0
+        self.server_names: list[str | None] = []  # SNI of each hello, to check probes send it
+        context.sni_callback = self._record_sni
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _record_sni(self, _conn: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
+        self.server_names.append(name)
 
     def start(self) -> None:
         self._thread.start()
@@ -107,6 +112,10 @@ class TlsServers:
 
     def __getitem__(self, case: str) -> int:
         return self.ports[case]
+
+    def server_names(self, case: str) -> list[str | None]:
+        """The SNI names the ``case`` server has been sent, oldest first."""
+        return list(self._servers[case].server_names)
 
     def _context_for_leaf(self, leaf: trustme.LeafCert) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
