@@ -181,7 +181,8 @@ async def fetch(url: str, config: HttpConfig) -> FetchedResponse:
         raise ProbeTimeout(f"the server did not answer within {config.timeout:g} seconds") from exc
     except httpx.ConnectError as exc:
         raise _connect_failure(exc) from exc
-    except (httpx.ProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+    except httpx.HTTPError as exc:
+        # Protocol violations, resets mid-answer, bad encodings: the answer is unusable.
         raise ProbeProtocolError("the server broke off or garbled its answer") from exc
 
 
@@ -213,7 +214,7 @@ async def _fetch(
                 raise ProbeTooManyRedirects(
                     f"more than {config.max_redirects} redirects; the site may be looping"
                 )
-            current = _checked_url(str(response.url.join(location)))
+            current = _checked_url(location, base=response.url)
             redirects.append(str(current))
 
 
@@ -242,9 +243,9 @@ def _fetched(
     )
 
 
-def _checked_url(url: str) -> httpx.URL:
+def _checked_url(url: str, base: httpx.URL | None = None) -> httpx.URL:
     try:
-        parsed = httpx.URL(url)
+        parsed = base.join(url) if base is not None else httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
         raise ProbeBadURL(f"that is not a web address we can open: {exc}") from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:

@@ -206,6 +206,28 @@ def test_it_refuses_a_redirect_to_an_internal_address(edge: EdgeServer, target):
     assert edge.hits("/redirect-to") == 1
 
 
+def test_it_refuses_a_redirect_to_the_decimal_spelling_of_loopback(edge: EdgeServer, monkeypatch):
+    # Let only the edge itself through, so the loopback hop meets the default policy.
+    real_resolve = http_probe.resolve_checked
+
+    async def edge_only(host: str, port: int, policy: AddressPolicy) -> list[str]:
+        return await real_resolve(host, port, LOOPBACK if port == edge.port else policy)
+
+    monkeypatch.setattr(http_probe, "resolve_checked", edge_only)
+    config = replace(CONFIG, policy=AddressPolicy())
+    result = probe(edge.url("/redirect-to?to=http://2130706433/"), config)
+    assert edge.hits("/redirect-to") == 1
+    assert result.outcome is Outcome.ERROR
+    assert result.evidence["failure"] == "ProbeBlockedAddress"
+
+
+def test_it_reports_a_redirect_to_a_broken_address_as_unknown(edge: EdgeServer):
+    # The site sent nonsense; that says nothing about whether it is up.
+    result = probe(edge.url("/redirect-to?to=http://[::1/"))
+    assert result.outcome is Outcome.UNKNOWN
+    assert result.evidence["failure"] == "ProbeProtocolError"
+
+
 def test_it_refuses_loopback_unless_the_policy_allows_it(edge: EdgeServer):
     result = probe(edge.url("/ok"), replace(CONFIG, policy=AddressPolicy()))
     assert result.outcome is Outcome.ERROR
