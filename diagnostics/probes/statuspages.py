@@ -78,6 +78,7 @@ _STATE_WORDS = {
     "degraded": "degraded",
     "degradedperformance": "degraded",
     "hasissues": "degraded",
+    "minoroutage": "degraded",
     "partialoutage": "partial_outage",
     "majoroutage": "major_outage",
     "fulloutage": "major_outage",
@@ -201,8 +202,18 @@ def _incident(name: Any, status: Any, impact: Any, url: Any) -> dict[str, Any]:
         "name": _text(name) or "Unnamed incident",
         "status": _text(status).lower(),
         "impact": impact if isinstance(impact, str) else "unknown",
-        "url": _text(url, 500),
+        "url": _url(url),
     }
+
+
+def _url(value: Any) -> str:
+    """A link from the page, kept only if it is http(s).
+
+    These links are shown to visitors; a "javascript:" URL from a hostile or
+    broken status page must not become a clickable link.
+    """
+    text = _text(value, 500)
+    return text if text.lower().startswith(("https://", "http://")) else ""
 
 
 def _is_open(status: Any) -> bool:
@@ -269,7 +280,7 @@ def parse_statuspage_v2(data: Any) -> StatusReport:
         {
             "name": _text(m.get("name")) or "Maintenance",
             "status": _text(m.get("status")).lower(),
-            "url": _text(m.get("shortlink"), 500),
+            "url": _url(m.get("shortlink")),
             "starts_at": _text(m.get("scheduled_for")),
             "active": _key(m.get("status")) in _ACTIVE_MAINTENANCE,
         }
@@ -316,7 +327,7 @@ def parse_incidentio(data: Any) -> StatusReport:
                     "name": _text(item.get("name")) or "Maintenance",
                     "status": _text(item.get("status")).lower()
                     or ("in_progress" if active else "scheduled"),
-                    "url": _text(item.get("url"), 500),
+                    "url": _url(item.get("url")),
                     "starts_at": _text(item.get("starts_at")),
                     "active": active,
                 }
@@ -354,7 +365,7 @@ def parse_instatus(data: Any) -> StatusReport:
         {
             "name": _text(m.get("name")) or "Maintenance",
             "status": _text(m.get("status")).lower(),
-            "url": _text(m.get("url"), 500),
+            "url": _url(m.get("url")),
             "starts_at": _text(m.get("start")),
             # Instatus lists upcoming maintenances here too, as NOTSTARTEDYET.
             "active": _key(m.get("status")) not in {"notstartedyet", "scheduled", "planned"},
@@ -449,7 +460,7 @@ def parse_cloudflare_v3(data: Any) -> StatusReport:
         {
             "name": _text(m.get("name")) or "Maintenance",
             "status": _text(m.get("status")).lower(),
-            "url": _text(m.get("url") or m.get("shortlink"), 500),
+            "url": _url(m.get("url") or m.get("shortlink")),
             "starts_at": _text(m.get("starts_at") or m.get("scheduled_for")),
             "active": key == "active_maintenances" or _key(m.get("status")) in _ACTIVE_MAINTENANCE,
         }
@@ -612,7 +623,7 @@ def parse_feed(
                 {
                     "name": title[:_MAX_TEXT],
                     "status": status or "unknown",
-                    "url": entry["url"].strip()[:500],
+                    "url": _url(entry["url"]),
                     "starts_at": updated.isoformat() if updated else "",
                     "active": status != "scheduled",
                 }

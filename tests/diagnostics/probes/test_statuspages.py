@@ -410,7 +410,12 @@ def test_parse_instatus_blends_page_status_and_incident_impact() -> None:
     data = {
         "page": {"name": "Instatus", "url": "https://instat.us", "status": "HASISSUES"},
         "activeIncidents": [
-            {"name": "API issue", "status": "INVESTIGATING", "impact": "MAJOROUTAGE", "url": "u"}
+            {
+                "name": "API issue",
+                "status": "INVESTIGATING",
+                "impact": "MAJOROUTAGE",
+                "url": "https://x.instatus.com/incident/1",
+            }
         ],
         "activeMaintenances": [],
     }
@@ -419,7 +424,12 @@ def test_parse_instatus_blends_page_status_and_incident_impact() -> None:
 
     assert report.state == "major_outage"
     assert report.incidents == [
-        {"name": "API issue", "status": "investigating", "impact": "major_outage", "url": "u"}
+        {
+            "name": "API issue",
+            "status": "investigating",
+            "impact": "major_outage",
+            "url": "https://x.instatus.com/incident/1",
+        }
     ]
 
 
@@ -690,3 +700,10 @@ def test_the_provider_names_are_stable() -> None:
         "cloudflare",
         "feed",
     )
+
+
+def test_links_that_are_not_web_addresses_are_dropped() -> None:
+    incident = {"name": "X", "status": "investigating", "impact": "minor"}
+    data = _statuspage("minor", [], incidents=[{**incident, "shortlink": "javascript:alert(1)"}])
+
+    assert parse_statuspage_v2(data).incidents[0]["url"] == ""
