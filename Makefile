@@ -1,0 +1,29 @@
+# The two commands README.md promises: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test demo setup lint check-deploy bench clean
+
+setup:
+	@bash scripts/bootstrap.sh
+	@DEBUG=$${DEBUG:-1} $(PY) manage.py setup
+
+## Set up, then run the site, a Celery worker and Celery beat (Ctrl-C stops all three).
+run: setup
+	@DEBUG=$${DEBUG:-1} $(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+## Set up, then run the whole test suite.
+test:
+	@bash scripts/bootstrap.sh
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint:
+	@bash scripts/bootstrap.sh
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+	@$(PY) -m mypy .
+
+clean:
+	rm -rf $(VENV) data/test

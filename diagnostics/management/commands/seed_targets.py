@@ -1,0 +1,81 @@
+"""Create the starter check targets that are missing. Never overwrites an admin's edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from diagnostics.models import Target
+
+STARTER_TARGETS: list[dict[str, Any]] = [
+    {
+        "slug": "chatgpt-web",
+        "name": "ChatGPT web app",
+        "url": "https://chatgpt.com/",
+        "kind": Target.Kind.WEB_APP,
+        "probes": ["dns", "tls", "http"],
+        "expected_statuses": [200],
+        "order": 10,
+    },
+    {
+        "slug": "openai-api",
+        "name": "OpenAI API",
+        "url": "https://api.openai.com/v1/models",
+        # Without a key the API answers 401: that still proves it is up and reachable.
+        "expected_statuses": [200, 401],
+        "kind": Target.Kind.API,
+        "probes": ["http"],
+        "order": 20,
+    },
+    {
+        "slug": "openai-status",
+        "name": "OpenAI status page",
+        "url": "https://status.openai.com/api/v2/summary.json",
+        "kind": Target.Kind.STATUS_PAGE,
+        "probes": ["status"],
+        "provider": "statuspage",
+        "order": 30,
+    },
+    {
+        "slug": "cloudflare-status",
+        "name": "Cloudflare status page",
+        "url": "https://www.cloudflarestatus.com/api/v3/summary",
+        "kind": Target.Kind.STATUS_PAGE,
+        "probes": ["status"],
+        "provider": "cloudflare",
+        "order": 40,
+    },
+    {
+        "slug": "control-wikipedia",
+        "name": "Wikipedia (control)",
+        "url": "https://www.wikipedia.org/",
+        "kind": Target.Kind.CONTROL,
+        "probes": ["http"],
+        "expected_statuses": [200],
+        "order": 90,
+    },
+    {
+        "slug": "control-example",
+        "name": "example.com (control)",
+        "url": "https://example.com/",
+        "kind": Target.Kind.CONTROL,
+        "probes": ["http"],
+        "expected_statuses": [200],
+        "order": 91,
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create the starter check targets that do not exist yet."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        created = 0
+        for spec in STARTER_TARGETS:
+            fields = {key: value for key, value in spec.items() if key != "slug"}
+            _, was_created = Target.objects.get_or_create(slug=spec["slug"], defaults=fields)
+            created += was_created
+        self.stdout.write(
+            f"Check targets: {created} created, {len(STARTER_TARGETS) - created} kept."
+        )

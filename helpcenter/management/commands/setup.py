@@ -1,0 +1,47 @@
+"""Everything `make run` needs before serving: safe to run again, loses nothing."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the starter content and targets, and make sure an admin exists."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        if "import_content" in get_commands():
+            call_command("import_content")
+        # By name: the knowledge base never imports the diagnostics app.
+        call_command("seed_targets")
+        self._ensure_admin()
+
+    def _ensure_admin(self) -> None:
+        User = get_user_model()
+        username = os.environ.get("ADMIN_USERNAME", "admin")
+        credentials = Path(settings.DATA_DIR) / "admin-credentials.txt"
+        if User.objects.filter(username=username).exists():
+            where = f" (password in {credentials})" if credentials.exists() else ""
+            self.stdout.write(f"Admin login: {username}{where}")
+            return
+        password = os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        User.objects.create_superuser(username=username, email="", password=password)
+        if "ADMIN_PASSWORD" not in os.environ:
+            credentials.write_text(f"username: {username}\npassword: {password}\n")
+            credentials.chmod(0o600)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created admin login: {username} / {password} (saved in {credentials})"
+            )
+        )

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Find a Python 3.12+ interpreter, make the virtual environment and install the
+# project into it. Quick when nothing changed: it compares a stamp file with
+# pyproject.toml and returns at once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-.venv}
+STAMP="$VENV/.installed"
+
+if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$STAMP" -nt pyproject.toml ]; then
+  exit 0
+fi
+
+good_enough() {
+  "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1
+}
+
+find_python() {
+  local candidates=()
+  [ -n "${PYTHON:-}" ] && candidates+=("$PYTHON")
+  candidates+=(python3.14 python3.13 python3.12)
+  if command -v pyenv >/dev/null 2>&1; then
+    local root
+    root=$(pyenv root)
+    for v in $(ls -1 "$root/versions" 2>/dev/null | sort -rV); do
+      candidates+=("$root/versions/$v/bin/python3")
+    done
+  fi
+  candidates+=(python3)
+  for c in "${candidates[@]}"; do
+    if command -v "$c" >/dev/null 2>&1 && good_enough "$c"; then
+      command -v "$c"
+      return 0
+    fi
+  done
+  return 1
+}
+
+if [ ! -x "$VENV/bin/python" ] || ! good_enough "$VENV/bin/python"; then
+  if ! PY=$(find_python); then
+    echo "No Python 3.12 or newer found (Django 6.1 needs it)." >&2
+    echo "Install one (e.g. 'apt-get install python3.12', 'pyenv install 3.13', or python.org)," >&2
+    echo "or point PYTHON at it: make run PYTHON=/path/to/python3.12" >&2
+    exit 1
+  fi
+  echo "Using $PY ($("$PY" --version))"
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+fi
+
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+touch "$STAMP"

@@ -1,0 +1,41 @@
+"""A visitor opens the guide, presses "Run checks" and sees the result appear."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from diagnostics.models import Target
+from helpcenter.models import Article
+from tests.browser.conftest import screenshot
+
+
+@pytest.mark.browser
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_visitor_runs_checks_from_the_article(
+    start_web: Any, celery_worker: Any, edge: Any, page: Any
+) -> None:
+    Article.objects.create(
+        title="Access denied (error 1020)",
+        slug="access-denied-1020",
+        body="## What it means {#what-it-means}\n\nA firewall rule matched your request.",
+        status="published",
+        published_at=timezone.now(),
+    )
+    Target.objects.create(
+        name="ChatGPT (stand-in)", slug="svc", url=edge.url("/ok"), probes=["http"]
+    )
+    web = start_web()
+
+    page.goto(f"{web.url}/articles/access-denied-1020/")
+    button = page.get_by_role("button", name="Run checks")
+    button.wait_for()  # the panel fragment replaced the no-JS link
+    button.click()
+    page.get_by_text("All 1 check done").wait_for(timeout=30_000)
+    assert page.locator(".result.outcome-ok").count() == 1
+    assert "ChatGPT (stand-in)" in page.locator(".results").inner_text()
+    screenshot(page, "run-checks-result")
+    assert page.console_errors == []

@@ -1,0 +1,33 @@
+"""Loaded by pytest before Django (``-p tests.testenv`` in pyproject): test defaults.
+
+Deadlines and windows are settings, and short here, so tests wait for state
+rather than for the clock. Values already in the environment win (CI sets
+DATABASE_URL and REDIS_URL for its PostgreSQL + Redis run).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TEST_DEFAULTS = {
+    "DEBUG": "0",
+    "SECRET_KEY": "test-secret-key-" + "x7Qp9Lm2Vw4Rt6Yz8Nb3Kc5Hd1Jf0Gs" * 2,
+    "DATA_DIR": str(ROOT / "data" / "test"),
+    "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "PROBES_ALLOW_LOOPBACK": "1",
+    "PROBE_TIMEOUT": "1",
+    "PROBE_DEADLINE": "3",
+    "CHECKS_DELAYED_AFTER": "8",
+    "CHECKS_POLL_SECONDS": "0.3",
+    "CELERY_POLLING_INTERVAL": "0.05",
+    "LOG_LEVEL": "WARNING",
+}
+
+for _name, _value in TEST_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
