@@ -1,0 +1,76 @@
+"""docker-compose.yml cannot run here (no Docker engine): check it fits the settings instead.
+
+The commands it runs are exercised natively elsewhere (gunicorn and the Celery
+worker in the flow tests, `manage.py setup`/`serve` in tests/helpcenter/test_commands.py).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import ROOT
+
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SETTINGS_SOURCE = (ROOT / "helpcenter" / "settings.py").read_text()
+
+
+def settings_variables() -> set[str]:
+    return set(re.findall(r'env_\w+\(\s*"([A-Z_]+)"', SETTINGS_SOURCE))
+
+
+def test_it_defines_the_production_services_with_health_checks() -> None:
+    services = COMPOSE["services"]
+    assert {"web", "worker", "beat", "redis", "postgres"} <= set(services)
+    for name in ("web", "worker", "redis", "postgres"):
+        assert "healthcheck" in services[name], name
+    for name in ("web", "worker", "beat"):
+        depends = services[name]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends["redis"]["condition"] == "service_healthy"
+
+
+def test_the_database_lives_on_a_named_volume() -> None:
+    assert "pgdata" in COMPOSE["volumes"]
+    assert "pgdata:/var/lib/postgresql/data" in COMPOSE["services"]["postgres"]["volumes"]
+
+
+def test_the_app_services_run_the_commands_the_tests_exercise() -> None:
+    services = COMPOSE["services"]
+    assert "gunicorn helpcenter.wsgi:application" in services["web"]["command"]
+    assert "celery -A helpcenter worker" in services["worker"]["command"]
+    assert "checks.default" in services["worker"]["command"]
+    assert "celery -A helpcenter beat" in services["beat"]["command"]
+    assert "/healthz/" in " ".join(services["web"]["healthcheck"]["test"])
+
+
+def test_every_variable_it_sets_is_one_the_settings_read() -> None:
+    known = settings_variables()
+    environment = COMPOSE["services"]["web"]["environment"]
+    assert set(environment) <= known
+    assert environment["DATABASE_URL"].startswith("postgres://")
+    assert environment["REDIS_URL"].startswith("redis://")
+
+
+def test_the_env_example_names_only_known_variables_and_the_required_ones() -> None:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    names = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
+    known = settings_variables() | {"POSTGRES_PASSWORD"}
+    assert names <= known, names - known
+    assert {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"} <= names
+
+
+def test_the_worker_consumes_the_queue_runs_are_sent_to() -> None:
+    from diagnostics.runs import queue_name
+
+    assert queue_name("default") in COMPOSE["services"]["worker"]["command"]
+
+
+def test_the_readme_names_the_test_command_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme and "make run" in readme
+    assert "make test" in ci
+    assert Path(ROOT / "Makefile").read_text().count("pytest") >= 1
