@@ -43,12 +43,28 @@ class Target(models.Model):
     provider = models.CharField(max_length=20, blank=True, help_text="Status pages only")
     enabled = models.BooleanField(default=True)
     order = models.PositiveIntegerField(default=0)
+    browser_check = models.BooleanField(
+        default=False,
+        help_text="Also ask the visitor's browser whether it can reach this target "
+        "(web apps and controls). Its origin is added to the report page's connect-src.",
+    )
+    browser_url = models.URLField(
+        max_length=500, blank=True, help_text="The address the browser fetches; blank = URL."
+    )
 
     class Meta:
         ordering = ["order", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_browser_url(self) -> str:
+        return self.browser_url or self.url
+
+    def browser_observation(self, outcome: str) -> Any:
+        from diagnostics.verdict import BROWSER, Observation
+
+        return Observation(BROWSER, self.slug, self.kind, "fetch", outcome)
 
 
 class CheckRun(models.Model):
@@ -67,6 +83,15 @@ class CheckRun(models.Model):
     expected_results = models.PositiveIntegerField(default=0)
     article_slug = models.SlugField(max_length=120, blank=True)
     note = models.CharField(max_length=300, blank=True)
+    # What the visitor told us. Of pasted error text only these three survive:
+    # the page they copy shows their IP address, which we never store.
+    visitor_answer = models.CharField(max_length=20, blank=True)
+    pasted_code = models.CharField(max_length=8, blank=True)
+    pasted_ray_id = models.CharField(max_length=16, blank=True)
+    pasted_colo = models.CharField(max_length=3, blank=True)
+    # The browser's own checks: expected when the page ran our script, then filled in.
+    browser_expected = models.BooleanField(default=False)
+    browser_findings = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -104,6 +129,69 @@ class CheckRun(models.Model):
         self.refresh_from_db(fields=["state", "finished_at"])
         return True
 
+    @property
+    def is_expired(self) -> bool:
+        days = getattr(settings, "CHECKS_REPORT_DAYS", 7)
+        return timezone.now() - self.created_at > timedelta(days=days)
+
+    @property
+    def awaiting_browser(self) -> bool:
+        """The page's script promised browser findings; wait for them, but not forever."""
+        if not self.browser_expected or self.browser_findings is not None:
+            return False
+        deadline = timedelta(seconds=settings.CHECKS_DELAYED_AFTER)
+        return timezone.now() - self.created_at <= deadline
+
+    @property
+    def has_verdict(self) -> bool:
+        return self.state == self.State.COMPLETE and not self.awaiting_browser
+
+    def record_answer(self, answer: str, pasted_text: str) -> None:
+        """Keep the visitor's answer and the code, Ray ID and colo of pasted text: nothing else."""
+        from diagnostics.probes.cloudflare import read_pasted_error
+        from diagnostics.verdict import VISITOR_ANSWERS
+
+        if answer in VISITOR_ANSWERS:
+            self.visitor_answer = answer
+        finding = read_pasted_error(pasted_text[:20_000]) if pasted_text.strip() else None
+        if finding is not None:
+            self.pasted_code = (finding.code or "")[:8]
+            self.pasted_ray_id = (finding.ray_id or "")[:16]
+            self.pasted_colo = (finding.colo or "")[:3]
+        self.save(update_fields=["visitor_answer", "pasted_code", "pasted_ray_id", "pasted_colo"])
+
+    def record_browser_findings(self, findings: dict[str, Any]) -> None:
+        self.browser_findings = findings
+        self.save(update_fields=["browser_findings"])
+
+    def findings(self) -> Any:
+        """Everything this run knows, as the plain shape diagnostics.verdict reads."""
+        from diagnostics.verdict import BROWSER, Findings, Observation, visitor_observations
+
+        observations = [row.observation() for row in self.results.select_related("target")]
+        browser = self.browser_findings or {}
+        targets = {t.slug: t for t in Target.objects.filter(slug__in=browser.get("fetches", {}))}
+        for slug, fetched in (browser.get("fetches") or {}).items():
+            if slug in targets and fetched.get("outcome") != "skipped":
+                observations.append(targets[slug].browser_observation(str(fetched["outcome"])))
+        if browser.get("online") is not None:
+            online = "ok" if browser["online"] else "failed"
+            observations.append(Observation(BROWSER, probe="online", outcome=online))
+        answer = visitor_observations(
+            self.visitor_answer, self.pasted_code, self.pasted_ray_id, self.pasted_colo
+        )
+        return Findings(
+            observations=tuple(answer + observations),
+            visitor_answer=self.visitor_answer,
+            browser_reported=self.browser_findings is not None,
+            browser_online=browser.get("online"),
+        )
+
+    def verdict(self) -> Any:
+        from diagnostics.verdict import decide
+
+        return decide(self.findings(), Rule.objects.as_data())
+
 
 class ProbeResult(models.Model):
     """One probe's answer about one target from one region, for one run."""
@@ -133,6 +221,24 @@ class ProbeResult(models.Model):
     def get_outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome, self.outcome)
 
+    def observation(self) -> Any:
+        from diagnostics.verdict import SERVER, Observation
+
+        evidence = self.evidence if isinstance(self.evidence, dict) else {}
+        cloudflare = evidence.get("cloudflare") or {}
+        return Observation(
+            vantage=SERVER,
+            target=self.target.slug,
+            target_kind=self.target.kind,
+            probe=self.probe,
+            outcome=self.outcome,
+            cloudflare_code=str(cloudflare.get("code") or ""),
+            cloudflare_kind=str(cloudflare.get("kind") or ""),
+            status_state=str(evidence.get("state") or "") if self.probe == "status" else "",
+            ray_id=str(cloudflare.get("ray_id") or ""),
+            colo=str(cloudflare.get("colo") or ""),
+        )
+
     @classmethod
     def store(cls, run_id: Any, target_id: int, region: str, data: dict[str, Any]) -> None:
         cls.objects.update_or_create(
@@ -147,3 +253,133 @@ class ProbeResult(models.Model):
                 "evidence": data.get("evidence") or {},
             },
         )
+
+
+# --- Verdict rules (editable in the admin; read by diagnostics.verdict) ---------
+
+
+class RuleQuerySet(models.QuerySet["Rule"]):
+    def as_data(self) -> list[Any]:
+        """Enabled rules in order, as the plain shapes the pure verdict code reads."""
+        fixes = RuleFix.objects.select_related("fix__article").order_by("position", "id")
+        rules = self.filter(enabled=True).select_related("target")
+        rules = rules.prefetch_related(models.Prefetch("rule_fixes", queryset=fixes))
+        return [rule.as_data() for rule in rules]
+
+
+class Rule(models.Model):
+    """One row of the verdict table: conditions (blank = any) and what to tell the visitor.
+
+    Conditions are plain fields compared for equality; nothing an editor types
+    is evaluated as code. The first enabled rule, by order, whose conditions all
+    hold gives the verdict.
+    """
+
+    class Vantage(models.TextChoices):
+        ANY = "", "Any"
+        SERVER = "server", "Our server"
+        BROWSER = "browser", "The visitor's browser"
+        VISITOR = "visitor", "What the visitor told us"
+
+    class Tone(models.TextChoices):
+        OK = "ok", "Good news"
+        WARN = "warn", "Warning"
+        BAD = "bad", "Bad news"
+
+    class Answer(models.TextChoices):
+        ANY = "", "Any"
+        BLOCK_1020 = "block_1020", "The 1020 page"
+        RATE_LIMIT = "rate_limit", "Too many requests"
+        CHALLENGE_LOOP = "challenge_loop", "Endless “Just a moment…”"
+        BLANK_PAGE = "blank_page", "A blank page"
+        NO_LOAD = "no_load", "Nothing loads"
+        OTHER = "other", "Something else"
+
+    order = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    enabled = models.BooleanField(default=True)
+    name = models.CharField(max_length=120, help_text="For editors only.")
+    # Conditions on one observation (all must hold on the same one).
+    vantage = models.CharField(max_length=10, choices=Vantage.choices, blank=True)
+    target_kind = models.CharField(max_length=10, choices=Target.Kind.choices, blank=True)
+    target = models.ForeignKey(
+        Target, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    probe = models.CharField(
+        max_length=20, blank=True, help_text="http, dns, tcp, tls, status, or fetch (browser)"
+    )
+    outcomes = models.CharField(
+        max_length=100, blank=True, help_text="Comma-separated, e.g. down, timeout, error"
+    )
+    cloudflare_codes = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Comma-separated codes or kinds: 1020, 1005, 522, block, rate_limit, "
+        "challenge, origin_error",
+    )
+    status_states = models.CharField(
+        max_length=100, blank=True, help_text="e.g. major_outage, partial_outage"
+    )
+    # Conditions on the whole run.
+    visitor_answer = models.CharField(max_length=20, choices=Answer.choices, blank=True)
+    controls_failed = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="All control targets failed (from the browser if vantage is browser, "
+        "else from our server). Unknown = any.",
+    )
+    # The verdict.
+    code = models.SlugField(max_length=60, help_text="Stable verdict code, e.g. blocked-1020")
+    headline = models.CharField(max_length=200)
+    explanation = models.TextField(blank=True)
+    tone = models.CharField(max_length=4, choices=Tone.choices, default=Tone.WARN)
+    fixes = models.ManyToManyField(
+        "helpcenter.Fix", through="RuleFix", blank=True, related_name="+"
+    )
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
+
+    def as_data(self) -> Any:
+        from diagnostics.verdict import FixLink, RuleData, split_tokens
+
+        fixes = tuple(
+            FixLink(rf.fix.slug, rf.fix.title, rf.fix.get_absolute_url())
+            for rf in self.rule_fixes.all()
+        )
+        return RuleData(
+            code=self.code,
+            headline=self.headline,
+            explanation=self.explanation,
+            tone=self.tone,
+            fixes=fixes,
+            vantage=self.vantage,
+            target_kind=self.target_kind,
+            target=self.target.slug if self.target else "",
+            probe=self.probe.strip().lower(),
+            outcomes=split_tokens(self.outcomes),
+            cloudflare=split_tokens(self.cloudflare_codes),
+            status_states=split_tokens(self.status_states),
+            visitor_answer=self.visitor_answer,
+            controls_failed=self.controls_failed,
+            rule_id=self.pk,
+        )
+
+
+class RuleFix(models.Model):
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="rule_fixes")
+    fix = models.ForeignKey("helpcenter.Fix", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "fix"], name="one_fix_once_per_rule")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.fix}"

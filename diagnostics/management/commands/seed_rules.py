@@ -1,0 +1,304 @@
+"""Create the starter verdict rules that are missing. Never overwrites an editor's changes.
+
+The rules are plain data (``STARTER_RULES``) so the verdict unit tests can run
+them without a database: ``starter_rule_data()`` turns them into the shapes
+``diagnostics.verdict.decide`` reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from diagnostics.models import Rule, RuleFix
+from diagnostics.verdict import FixLink, RuleData, split_tokens
+from helpcenter.models import Fix
+
+A1020 = "chatgpt-access-denied-1020"
+DOWN = "is-chatgpt-down"
+A1015 = "cloudflare-error-1015-rate-limited"
+LOOP = "cloudflare-just-a-moment-loop"
+A1009 = "cloudflare-error-1009-country-blocked"
+BANNED = "cloudflare-address-banned-1005-1006"
+OUTAGE = "cloudflare-5xx-service-outage"
+
+FIXES_1020 = [
+    (A1020, "use-trusted-vpn-or-turn-vpn-off"),
+    (A1020, "clear-site-cookies"),
+    (A1020, "disable-browser-extensions"),
+    (A1020, "restart-router"),
+    (A1020, "check-internet-connection"),
+    (A1020, "switch-browser"),
+    (A1020, "check-service-status"),
+]
+
+# Order matters: the first match wins. What the visitor saw is the most specific
+# evidence, so it comes first; then outages; then our own health; then the
+# browser's view; the all-clear last.
+STARTER_RULES: list[dict[str, Any]] = [
+    {
+        "order": 10,
+        "name": "Visitor sees or pasted error 1020",
+        "vantage": "visitor",
+        "cloudflare_codes": "1020",
+        "code": "blocked-1020",
+        "tone": "bad",
+        "headline": "Blocked by Cloudflare (error 1020): the block is about your address or network",
+        "explanation": "The service is up, but a firewall rule in front of it refuses requests "
+        "that look like yours. It usually judges your IP address (a VPN, a shared or flagged "
+        "network), sometimes your browser's cookies or extensions.",
+        "fixes": FIXES_1020,
+    },
+    {
+        "order": 20,
+        "name": "Visitor sees too many requests (1015)",
+        "vantage": "visitor",
+        "cloudflare_codes": "1015, rate_limit",
+        "code": "rate-limited-1015",
+        "tone": "warn",
+        "headline": "Rate limited by Cloudflare (error 1015): too many requests from your address",
+        "explanation": "The block lifts by itself after a while. Every retry can restart the "
+        "clock, so the best thing is to stop and wait.",
+        "fixes": [(A1015, "stop-retrying-and-wait"), (A1015, "find-what-sends-too-many-requests")],
+    },
+    {
+        "order": 30,
+        "name": "Visitor is stuck on the challenge page",
+        "vantage": "visitor",
+        "cloudflare_codes": "challenge",
+        "code": "challenge-loop",
+        "tone": "warn",
+        "headline": "Stuck on Cloudflare's “Just a moment…” check",
+        "explanation": "The browser check never passes on your device. That is almost always "
+        "JavaScript or cookies being blocked, a wrong clock, or an extension.",
+        "fixes": [
+            (LOOP, "enable-javascript-and-cookies"),
+            (LOOP, "fix-device-clock"),
+            (LOOP, "disable-blocking-extensions"),
+            (LOOP, "change-network-or-vpn"),
+        ],
+    },
+    {
+        "order": 40,
+        "name": "Visitor sees error 1009 (country)",
+        "vantage": "visitor",
+        "cloudflare_codes": "1009",
+        "code": "country-blocked-1009",
+        "tone": "bad",
+        "headline": "Blocked by Cloudflare (error 1009): the site refuses your country or region",
+        "explanation": "The block is about where your connection appears to come from. A VPN "
+        "set to another country causes it just as often as your real location does.",
+        "fixes": [(A1009, "turn-off-vpn-or-change-country"), (A1009, "check-supported-countries")],
+    },
+    {
+        "order": 50,
+        "name": "Visitor sees an address ban (1005-1008, 1106)",
+        "vantage": "visitor",
+        "cloudflare_codes": "1005, 1006, 1007, 1008, 1106",
+        "code": "address-banned",
+        "tone": "bad",
+        "headline": "Blocked by Cloudflare: the site has banned your address or network",
+        "explanation": "The site's owner refuses your IP address or your provider's whole "
+        "network. A different connection usually gets through.",
+        "fixes": [
+            (BANNED, "get-a-new-address"),
+            (BANNED, "use-another-network"),
+            (BANNED, "contact-support-with-ray-id"),
+        ],
+    },
+    {
+        "order": 60,
+        "name": "Visitor sees another Cloudflare block",
+        "vantage": "visitor",
+        "cloudflare_codes": "block",
+        "code": "blocked-cloudflare",
+        "tone": "bad",
+        "headline": "Blocked by Cloudflare: the block is about your address, browser or network",
+        "explanation": "The service is up, but Cloudflare in front of it refuses your requests.",
+        "fixes": FIXES_1020,
+    },
+    {
+        "order": 100,
+        "name": "Status page reports an outage",
+        "vantage": "server",
+        "target_kind": "status",
+        "status_states": "major_outage, partial_outage",
+        "code": "down-for-everyone",
+        "tone": "bad",
+        "headline": "It's down for everyone, not just you",
+        "explanation": "The service's own status page reports an outage. Nothing on your side "
+        "will fix it; it comes back when they fix it.",
+        "fixes": [(DOWN, "check-status-page"), (DOWN, "wait-and-retry")],
+    },
+    {
+        "order": 110,
+        "name": "Cloudflare reports the service's servers failing (5xx)",
+        "vantage": "server",
+        "cloudflare_codes": "origin_error",
+        "code": "service-outage",
+        "tone": "bad",
+        "headline": "The service is failing behind Cloudflare (a 5xx error)",
+        "explanation": "Cloudflare answers, but the service's own servers do not. This is an "
+        "outage on their side.",
+        "fixes": [(OUTAGE, "wait-for-the-service"), (OUTAGE, "check-service-status-page")],
+    },
+    {
+        "order": 120,
+        "name": "Our control checks fail",
+        "controls_failed": True,
+        "code": "checks-impaired",
+        "tone": "warn",
+        "headline": "Our checks are impaired right now",
+        "explanation": "Our server cannot reach even the well-known sites we use as a control, "
+        "so its view of the service says nothing. Try again in a few minutes.",
+        "fixes": [(DOWN, "check-status-page")],
+    },
+    {
+        "order": 130,
+        "name": "Our server cannot reach the web app while controls are fine",
+        "vantage": "server",
+        "target_kind": "web",
+        "outcomes": "down, timeout",
+        "controls_failed": False,
+        "code": "down-for-everyone",
+        "tone": "bad",
+        "headline": "It's down for everyone, not just you",
+        "explanation": "Our server reaches other sites fine but gets no answer from the service.",
+        "fixes": [(DOWN, "check-status-page"), (DOWN, "wait-and-retry")],
+    },
+    {
+        "order": 140,
+        "name": "The service turns our server away",
+        "vantage": "server",
+        "target_kind": "web",
+        "outcomes": "blocked, challenged",
+        "code": "checks-blocked",
+        "tone": "warn",
+        "headline": "The service turned our checking server away, so we can't see it from here",
+        "explanation": "Cloudflare blocked or challenged our own check. That says nothing about "
+        "your connection; tell us below what you see.",
+        "fixes": [],
+    },
+    {
+        "order": 200,
+        "name": "The browser reaches nothing",
+        "vantage": "browser",
+        "controls_failed": True,
+        "code": "your-connection-down",
+        "tone": "bad",
+        "headline": "Your device can't reach the internet right now",
+        "explanation": "Your browser could not reach the service or any of the well-known sites "
+        "we tried, so the problem is your connection, not the service.",
+        "fixes": [(A1020, "check-internet-connection"), (A1020, "restart-router")],
+    },
+    {
+        "order": 210,
+        "name": "The browser cannot reach the web app, but reaches the controls",
+        "vantage": "browser",
+        "target_kind": "web",
+        "outcomes": "failed, timeout",
+        "controls_failed": False,
+        "code": "your-connection",
+        "tone": "warn",
+        "headline": "The service answers our server but not your browser: likely your "
+        "connection, VPN or an extension",
+        "explanation": "Your browser reaches other sites, and our server reaches the service, "
+        "so something between your browser and the service stops it.",
+        "fixes": [
+            (A1020, "use-trusted-vpn-or-turn-vpn-off"),
+            (A1020, "disable-browser-extensions"),
+            (DOWN, "try-another-network"),
+            (A1020, "restart-router"),
+        ],
+    },
+    {
+        "order": 300,
+        "name": "Visitor sees a blank page",
+        "visitor_answer": "blank_page",
+        "code": "blank-page",
+        "tone": "warn",
+        "headline": "The service answers us; a blank page usually comes from the browser",
+        "explanation": "Stale site data or an extension that blocks scripts often leaves the "
+        "page empty.",
+        "fixes": [
+            (A1020, "clear-site-cookies"),
+            (A1020, "disable-browser-extensions"),
+            (A1020, "switch-browser"),
+        ],
+    },
+    {
+        "order": 310,
+        "name": "Visitor says nothing loads",
+        "visitor_answer": "no_load",
+        "code": "nothing-loads",
+        "tone": "warn",
+        "headline": "The service answers us, so the trouble is likely between you and it",
+        "explanation": "Your network, router or VPN is the usual suspect when a working site "
+        "never loads for one person.",
+        "fixes": [
+            (A1020, "check-internet-connection"),
+            (A1020, "restart-router"),
+            (DOWN, "try-another-network"),
+            (A1020, "use-trusted-vpn-or-turn-vpn-off"),
+        ],
+    },
+    {
+        "order": 1000,
+        "name": "Nothing wrong found",
+        "code": "all-clear",
+        "tone": "ok",
+        "headline": "Everything looks fine from here",
+        "explanation": "Our checks reached the service and nothing points to a block or an "
+        "outage. If it still fails for you, start with these.",
+        "fixes": [(A1020, "clear-site-cookies"), (A1020, "switch-browser")],
+    },
+]
+
+_CONDITIONS = ("vantage", "target_kind", "probe", "visitor_answer", "controls_failed")
+_LISTS = {"outcomes": "outcomes", "cloudflare_codes": "cloudflare", "status_states": "status_states"}
+
+
+def starter_rule_data() -> list[RuleData]:
+    """The starter rules as the verdict code sees them, fixes named by slug (no database)."""
+    rules = []
+    for spec in STARTER_RULES:
+        fields: dict[str, Any] = {key: spec[key] for key in _CONDITIONS if key in spec}
+        for source, target in _LISTS.items():
+            fields[target] = split_tokens(spec.get(source, ""))
+        rules.append(
+            RuleData(
+                code=spec["code"],
+                headline=spec["headline"],
+                explanation=spec.get("explanation", ""),
+                tone=spec["tone"],
+                fixes=tuple(FixLink(slug, slug, "") for _, slug in spec["fixes"]),
+                **fields,
+            )
+        )
+    return rules
+
+
+class Command(BaseCommand):
+    help = "Create the starter verdict rules that do not exist yet (matched by name)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        created = 0
+        missing_fixes: set[str] = set()
+        for spec in STARTER_RULES:
+            if Rule.objects.filter(name=spec["name"]).exists():
+                continue
+            fields = {k: v for k, v in spec.items() if k not in ("name", "fixes")}
+            rule = Rule.objects.create(name=spec["name"], **fields)
+            for position, (article_slug, fix_slug) in enumerate(spec["fixes"]):
+                fix = Fix.objects.filter(article__slug=article_slug, slug=fix_slug).first()
+                if fix is None:
+                    missing_fixes.add(f"{article_slug}/{fix_slug}")
+                    continue
+                RuleFix.objects.create(rule=rule, fix=fix, position=position)
+            created += 1
+        kept = len(STARTER_RULES) - created
+        self.stdout.write(f"Verdict rules: {created} created, {kept} kept.")
+        if missing_fixes:
+            # Rules still work without them; import the content first to link them.
+            self.stdout.write(f"Fixes not found (import the content first): {len(missing_fixes)}")

@@ -1,0 +1,263 @@
+"""Turn what a run found into one plain-language verdict and a ranked list of fixes.
+
+Pure on purpose: plain dataclasses in, a dataclass out, no Django. The rules are
+data an editor orders in the admin (``diagnostics.models.Rule``); the models
+turn rows into the shapes below and this module only compares fields. The
+first rule whose every filled-in condition holds wins, so editors express
+"otherwise" by order, and a blank condition means "any".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+SERVER = "server"
+BROWSER = "browser"
+VISITOR = "visitor"
+VANTAGES = (SERVER, BROWSER, VISITOR)
+
+CONTROL = "control"
+FAILED_OUTCOMES = frozenset({"down", "error", "timeout", "failed"})
+
+# What a visitor can tell us they see, and the Cloudflare signal each answer
+# implies, so a rule about "1020" matches the answer and a pasted 1020 alike.
+VISITOR_ANSWERS: dict[str, str] = {
+    "block_1020": "The “Access denied, error code 1020” page",
+    "rate_limit": "“Too many requests” or error 1015",
+    "challenge_loop": "A “Just a moment…” page that never ends",
+    "blank_page": "A blank page",
+    "no_load": "Nothing loads at all",
+    "other": "Something else",
+}
+ANSWER_SIGNALS: dict[str, str] = {
+    "block_1020": "1020",
+    "rate_limit": "1015",
+    "challenge_loop": "challenge",
+}
+
+TONES = ("ok", "warn", "bad")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One thing seen from one vantage point: a server probe row, a browser fetch, a visitor."""
+
+    vantage: str
+    target: str = ""  # target slug; blank for the visitor's own report
+    target_kind: str = ""
+    probe: str = ""
+    outcome: str = ""
+    cloudflare_code: str = ""  # "1020", "522"…
+    cloudflare_kind: str = ""  # "block", "rate_limit", "challenge", "origin_error"
+    status_state: str = ""  # a status page's state, e.g. "major_outage"
+    ray_id: str = ""
+    colo: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in FAILED_OUTCOMES
+
+    def cloudflare_tokens(self) -> set[str]:
+        return {token for token in (self.cloudflare_code, self.cloudflare_kind) if token}
+
+
+@dataclass(frozen=True)
+class Findings:
+    observations: tuple[Observation, ...] = ()
+    visitor_answer: str = ""
+    browser_reported: bool = False
+    browser_online: bool | None = None
+
+    def at(self, vantage: str) -> list[Observation]:
+        return [o for o in self.observations if o.vantage == vantage]
+
+    def controls_failed(self, vantage: str) -> bool | None:
+        """True when every control target failed from there; None when we cannot say."""
+        if vantage == BROWSER:
+            if not self.browser_reported:
+                return None
+            if self.browser_online is False:
+                return True
+        controls = [o for o in self.at(vantage) if o.target_kind == CONTROL]
+        if not controls:
+            return None
+        return all(o.failed for o in controls)
+
+
+@dataclass(frozen=True)
+class FixLink:
+    slug: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class RuleData:
+    """One editable rule; every condition left blank (or None) matches anything."""
+
+    code: str
+    headline: str
+    explanation: str = ""
+    tone: str = "warn"
+    fixes: tuple[FixLink, ...] = ()
+    vantage: str = ""
+    target_kind: str = ""
+    target: str = ""
+    probe: str = ""
+    outcomes: frozenset[str] = frozenset()
+    cloudflare: frozenset[str] = frozenset()  # codes or kinds: {"1005", "1006"}, {"challenge"}
+    status_states: frozenset[str] = frozenset()
+    visitor_answer: str = ""
+    controls_failed: bool | None = None
+    rule_id: int | None = None
+
+    @property
+    def observes(self) -> bool:
+        """Whether the rule asks about a single observation (not only about the run)."""
+        return bool(
+            self.vantage
+            or self.target_kind
+            or self.target
+            or self.probe
+            or self.outcomes
+            or self.cloudflare
+            or self.status_states
+        )
+
+    def matches_observation(self, obs: Observation) -> bool:
+        return (
+            (not self.vantage or obs.vantage == self.vantage)
+            and (not self.target_kind or obs.target_kind == self.target_kind)
+            and (not self.target or obs.target == self.target)
+            and (not self.probe or obs.probe == self.probe)
+            and (not self.outcomes or obs.outcome in self.outcomes)
+            and (not self.cloudflare or bool(obs.cloudflare_tokens() & self.cloudflare))
+            and (not self.status_states or obs.status_state in self.status_states)
+        )
+
+    def match(self, findings: Findings) -> tuple[bool, Observation | None]:
+        if self.visitor_answer and findings.visitor_answer != self.visitor_answer:
+            return False, None
+        if self.controls_failed is not None:
+            # Controls are judged where the rule looks from; the server by default.
+            # "Not all failed" also holds when there are no controls to ask.
+            where = self.vantage if self.vantage == BROWSER else SERVER
+            if (findings.controls_failed(where) is True) is not self.controls_failed:
+                return False, None
+        if not self.observes:
+            return True, None
+        for obs in findings.observations:
+            if self.matches_observation(obs):
+                return True, obs
+        return False, None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    code: str
+    headline: str
+    explanation: str
+    tone: str
+    fixes: tuple[FixLink, ...] = ()
+    rule_id: int | None = None
+    cloudflare_code: str = ""
+    ray_id: str = ""
+    colo: str = ""
+
+    @property
+    def is_cloudflare_block(self) -> bool:
+        return bool(self.cloudflare_code) and self.cloudflare_code.startswith("1")
+
+
+FALLBACK = Verdict(
+    code="all-clear",
+    headline="Everything looks fine from here",
+    explanation=(
+        "Our checks reached the service and nothing points to a block or an outage. "
+        "If it still fails for you, the cause is probably on your device or network."
+    ),
+    tone="ok",
+)
+
+
+def decide(findings: Findings, rules: Sequence[RuleData]) -> Verdict:
+    """The first rule that matches wins; with none, the built-in all-clear."""
+    for rule in rules:
+        matched, obs = rule.match(findings)
+        if not matched:
+            continue
+        signal = obs if obs is not None and obs.cloudflare_code else _first_signal(findings)
+        return Verdict(
+            code=rule.code,
+            headline=rule.headline,
+            explanation=rule.explanation,
+            tone=rule.tone if rule.tone in TONES else "warn",
+            fixes=rule.fixes,
+            rule_id=rule.rule_id,
+            cloudflare_code=signal.cloudflare_code if signal else "",
+            ray_id=signal.ray_id if signal else "",
+            colo=signal.colo if signal else "",
+        )
+    return FALLBACK
+
+
+def _first_signal(findings: Findings) -> Observation | None:
+    # A visitor's pasted Ray ID is the one their support ticket needs, so it comes first.
+    ordered = findings.at(VISITOR) + findings.at(SERVER)
+    return next((o for o in ordered if o.cloudflare_code and o.ray_id), None)
+
+
+def visitor_observations(answer: str, code: str, ray_id: str, colo: str) -> list[Observation]:
+    """What the visitor told us, as observations: the pasted code first, then the answer."""
+    found: list[Observation] = []
+    if code or ray_id:
+        found.append(
+            Observation(
+                VISITOR,
+                cloudflare_code=code,
+                cloudflare_kind=_kind_for_code(code) if code else "block",
+                ray_id=ray_id,
+                colo=colo,
+            )
+        )
+    signal = ANSWER_SIGNALS.get(answer)
+    if signal:
+        is_code = signal.isdigit()
+        found.append(
+            Observation(
+                VISITOR,
+                cloudflare_code=signal if is_code else "",
+                cloudflare_kind=_kind_for_code(signal) if is_code else signal,
+                ray_id=ray_id,
+                colo=colo,
+            )
+        )
+    return found
+
+
+def _kind_for_code(code: str) -> str:
+    if code == "1015":
+        return "rate_limit"
+    if code.startswith("5"):
+        return "origin_error"
+    return "block"
+
+
+def split_tokens(text: str) -> frozenset[str]:
+    """Editors type lists as "down, timeout": split on commas and spaces, drop blanks."""
+    return frozenset(t.strip().lower() for t in text.replace(",", " ").split() if t.strip())
+
+
+def support_message(verdict: Verdict, when: datetime, extra: Iterable[str] = ()) -> str:
+    """Plain text a visitor can paste into a support form: code, Ray ID, time in UTC."""
+    lines = [verdict.headline]
+    if verdict.cloudflare_code:
+        lines.append(f"Error code: {verdict.cloudflare_code}")
+    if verdict.ray_id:
+        ray = f"{verdict.ray_id}-{verdict.colo}" if verdict.colo else verdict.ray_id
+        lines.append(f"Ray ID: {ray}")
+    lines.append(f"Time (UTC): {when.strftime('%Y-%m-%d %H:%M')} UTC")
+    lines.extend(extra)
+    return "\n".join(lines)
