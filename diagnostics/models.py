@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from diagnostics.coalesce import Job
 
 OUTCOME_LABELS = {
     "ok": "OK",
@@ -66,6 +72,78 @@ class Target(models.Model):
 
         return Observation(BROWSER, self.slug, self.kind, "fetch", outcome)
 
+    @property
+    def config_version(self) -> str:
+        """A short digest of everything a probe reads from this target.
+
+        Part of every coalescing key, so an admin's edit is probed afresh at once
+        instead of visitors being served an answer about the old settings.
+        """
+        config = [
+            self.url,
+            self.probes,
+            self.expected_statuses,
+            self.keyword,
+            self.timeout_seconds,
+            self.provider,
+        ]
+        raw = json.dumps(config, sort_keys=True, default=str).encode()
+        return hashlib.sha256(raw).hexdigest()[:12]
+
+    def latest_sample(self, region: str | None = None) -> ProbeSample | None:
+        """The newest history sample, or None when this target was never probed."""
+        samples = self.samples.all()
+        if region is not None:
+            samples = samples.filter(region=region)
+        return samples.order_by("-probed_at").first()
+
+    def uptime_days(self, days: int = 90, region: str | None = None) -> list[DayUptime]:
+        """One entry per day, oldest first; a day with no data has ``ratio`` None.
+
+        Finished days come from the daily rollups, days still held as raw
+        samples (today, and any day the prune task has not rolled up yet) from
+        the samples, so the page never shows a bar it has no data for.
+        """
+        today = timezone.now().date()
+        first = today - timedelta(days=days - 1)
+        totals: dict[date, list[int]] = {}
+        rollups = self.rollups.filter(day__gte=first)
+        samples = self.samples.filter(probed_at__date__gte=first)
+        if region is not None:
+            rollups = rollups.filter(region=region)
+            samples = samples.filter(region=region)
+        for day, count, ok in rollups.values_list("day", "samples", "ok_samples"):
+            pair = totals.setdefault(day, [0, 0])
+            pair[0] += count
+            pair[1] += ok
+        rolled_up = set(totals)
+        for probed_at, outcome in samples.values_list("probed_at", "outcome"):
+            day = probed_at.astimezone(UTC).date()
+            if day in rolled_up:
+                continue  # already counted in that day's rollup
+            pair = totals.setdefault(day, [0, 0])
+            pair[0] += 1
+            pair[1] += outcome == "ok"
+        result = []
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            count, ok = totals.get(day, (0, 0))
+            result.append(DayUptime(day, count, ok))
+        return result
+
+
+@dataclass(frozen=True)
+class DayUptime:
+    """One day of a target's history; ``ratio`` is None when nothing was checked."""
+
+    day: date
+    samples: int
+    ok_samples: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.ok_samples / self.samples if self.samples else None
+
 
 class CheckRun(models.Model):
     """One press of "Run checks". Its id is the unguessable, shareable report URL."""
@@ -111,6 +189,22 @@ class CheckRun(models.Model):
         """Still running past the deadline: a worker is missing or a probe is stuck."""
         deadline = timedelta(seconds=settings.CHECKS_DELAYED_AFTER)
         return self.state == self.State.RUNNING and timezone.now() - self.created_at > deadline
+
+    def impaired_regions(self) -> list[str]:
+        """Regions where every control target failed: our own network, not the service.
+
+        A region with no control results yet is not counted; "ok" and
+        "degraded" both prove the region could reach the internet.
+        """
+        reached: dict[str, bool] = {}
+        controls = self.results.filter(target__kind=Target.Kind.CONTROL)
+        for region, outcome in controls.values_list("region", "outcome"):
+            reached[region] = reached.get(region, False) or outcome in ("ok", "degraded")
+        return sorted(region for region, ok in reached.items() if not ok)
+
+    def impaired(self) -> bool:
+        """Our checks are impaired: results must not read as "down for everyone"."""
+        return bool(self.impaired_regions())
 
     def mark_unavailable(self, note: str) -> None:
         self.state = self.State.UNAVAILABLE
@@ -253,6 +347,151 @@ class ProbeResult(models.Model):
                 "evidence": data.get("evidence") or {},
             },
         )
+
+
+class ProbeSample(models.Model):
+    """One periodic probe of one target from one region: the raw history, kept a few days."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="samples")
+    region = models.CharField(max_length=40)
+    probe = models.CharField(max_length=20)
+    outcome = models.CharField(max_length=12)
+    summary = models.CharField(max_length=300)
+    latency_ms = models.FloatField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    probed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-probed_at"]
+        indexes = [
+            models.Index(
+                fields=["target", "region", "probe", "-probed_at"], name="sample_latest"
+            ),
+            models.Index(fields=["probed_at"], name="sample_probed_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.region} {self.probe} {self.outcome} {self.probed_at}"
+
+    @classmethod
+    def due_jobs(cls, region: str) -> list[Job]:
+        """Enabled targets' probes whose last sample here is older than the minimum interval."""
+        from diagnostics.coalesce import jobs_for
+
+        since = timezone.now() - timedelta(seconds=settings.CHECKS_MIN_INTERVAL_SECONDS)
+        recent = set(
+            cls.objects.filter(region=region, probed_at__gt=since).values_list(
+                "target_id", "probe"
+            )
+        )
+        targets = list(Target.objects.filter(enabled=True))
+        return [j for j in jobs_for(targets, region) if (j.target.pk, j.probe) not in recent]
+
+    @classmethod
+    def record(cls, target: Target, region: str, data: dict[str, Any]) -> ProbeSample | None:
+        """Store one answer as history; a "resting" answer sent nothing and is not a sample."""
+        evidence = dict(data.get("evidence") or {})
+        if evidence.get("resting"):
+            return None
+        probed_at = _parse_time(evidence.get("probed_at")) or timezone.now()
+        # A reused answer can reach us twice (visitor window + beat): keep it once.
+        sample, _ = cls.objects.get_or_create(
+            target=target,
+            region=region,
+            probe=data["probe"],
+            probed_at=probed_at,
+            defaults={
+                "outcome": data["outcome"],
+                "summary": data["summary"][:300],
+                "latency_ms": data.get("latency_ms"),
+                "evidence": evidence,
+            },
+        )
+        return sample
+
+
+class DailyRollup(models.Model):
+    """A finished day of samples folded into one row, kept long after the samples go."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="rollups")
+    region = models.CharField(max_length=40)
+    probe = models.CharField(max_length=20)
+    day = models.DateField()
+    samples = models.PositiveIntegerField()
+    ok_samples = models.PositiveIntegerField()
+    avg_latency_ms = models.FloatField(null=True, blank=True)
+    p95_latency_ms = models.FloatField(null=True, blank=True)
+    worst_outcome = models.CharField(max_length=12)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "region", "probe", "day"], name="one_rollup_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.region} {self.probe} {self.day}"
+
+    @classmethod
+    def roll_up(cls, before: date) -> int:
+        """Fold every day of raw samples before ``before`` into rollups; returns rows written.
+
+        Rewrites a day's rollup from its samples each time, so running it twice
+        (or after a late sample) gives the same rows.
+        """
+        groups: dict[tuple[int, str, str, date], list[tuple[str, float | None]]] = {}
+        rows = ProbeSample.objects.filter(probed_at__date__lt=before).values_list(
+            "target_id", "region", "probe", "probed_at", "outcome", "latency_ms"
+        )
+        for target_id, region, probe, probed_at, outcome, latency in rows.iterator():
+            day = probed_at.astimezone(UTC).date()
+            groups.setdefault((target_id, region, probe, day), []).append((outcome, latency))
+        for (target_id, region, probe, day), samples in groups.items():
+            latencies = sorted(lat for _, lat in samples if lat is not None)
+            outcomes = [outcome for outcome, _ in samples]
+            cls.objects.update_or_create(
+                target_id=target_id,
+                region=region,
+                probe=probe,
+                day=day,
+                defaults={
+                    "samples": len(samples),
+                    "ok_samples": outcomes.count("ok"),
+                    "avg_latency_ms": (
+                        round(sum(latencies) / len(latencies), 1) if latencies else None
+                    ),
+                    "p95_latency_ms": _percentile(latencies, 0.95),
+                    "worst_outcome": max(outcomes, key=_severity),
+                },
+            )
+        return len(groups)
+
+
+# Worst last: what a day's bar shows when anything went wrong that day.
+SEVERITY = ["ok", "degraded", "unknown", "challenged", "timeout", "error", "blocked", "down"]
+
+
+def _severity(outcome: str) -> int:
+    return SEVERITY.index(outcome) if outcome in SEVERITY else SEVERITY.index("unknown")
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values) + 0.5) - 1))
+    return round(sorted_values[index], 1)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # --- Verdict rules (editable in the admin; read by diagnostics.verdict) ---------

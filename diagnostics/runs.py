@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from diagnostics.models import CheckRun, Target
+from diagnostics import health
+from diagnostics.coalesce import Job, jobs_for
+from diagnostics.models import CheckRun, ProbeResult, Target
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_NOTE = "Checks are unavailable right now. The guide below still works; try again soon."
+INTERRUPTED = "This check was interrupted before it finished; run the checks again in a moment."
+GAVE_UP = "Another check of this site did not come back in time; run the checks again in a moment."
 
 
 def queue_name(region: str) -> str:
@@ -19,7 +25,7 @@ def queue_name(region: str) -> str:
 
 
 def live_regions() -> list[str]:
-    return [settings.CHECKS_REGION]
+    return health.live_regions()
 
 
 def start_run(article_slug: str = "") -> CheckRun:
@@ -45,3 +51,29 @@ def _dispatch(run: CheckRun) -> None:
     except Exception:
         log.exception("could not enqueue check run %s", run.pk)
         run.mark_unavailable(UNAVAILABLE_NOTE)
+
+
+def missing_jobs(run: CheckRun, region: str) -> list[Job]:
+    """The probes of this run and region that have no result row yet."""
+    done = set(run.results.filter(region=region).values_list("target_id", "probe"))
+    targets = list(Target.objects.filter(enabled=True))
+    return [job for job in jobs_for(targets, region) if (job.target.pk, job.probe) not in done]
+
+
+def fill_missing(run: CheckRun, region: str, summary: str) -> None:
+    """Store a timeout row for every probe still missing, so the run can close."""
+    for job in missing_jobs(run, region):
+        data = {
+            "probe": job.probe,
+            "outcome": "timeout",
+            "summary": summary,
+            "latency_ms": None,
+            "evidence": {"interrupted": True},
+        }
+        ProbeResult.store(run.pk, job.target.pk, region, data)
+
+
+def waited_too_long(run: CheckRun) -> bool:
+    """Past the hard time limit a waiting task stops re-queueing and reports the gap."""
+    limit = timedelta(seconds=settings.CHECKS_TIME_LIMIT)
+    return timezone.now() - run.created_at > limit

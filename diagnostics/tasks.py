@@ -1,19 +1,47 @@
-"""Celery tasks: thin. Load ids, call the probes, store the rows."""
+"""Celery tasks: thin. Load ids, ask coalesce for answers, store the rows.
+
+Also the worker's region wiring (its queue and heartbeat), connected here
+because this module is what every worker imports, and helpcenter (which holds
+the Celery app) must not import diagnostics.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
-from celery import shared_task
+import kombu.exceptions
+import redis.exceptions
+from celery import shared_task, signals
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
-from diagnostics.models import CheckRun, ProbeResult, Target
-from diagnostics.probes.result import ProbeResult as ProbeAnswer
-from diagnostics.probes.runner import ProbeSettings, ProbeSpec, run_probes
+from diagnostics import coalesce, health, runs
+from diagnostics.models import CheckRun, DailyRollup, ProbeResult, ProbeSample
+from diagnostics.probes.runner import ProbeSettings
 from diagnostics.probes.safety import AddressPolicy
 
 log = logging.getLogger(__name__)
+
+# Infrastructure hiccups worth another try. Probe outcomes (timeouts, blocks,
+# refusals) are results and are stored, never retried.
+TRANSIENT = (
+    OperationalError,
+    InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    kombu.exceptions.OperationalError,
+)
+RETRY: dict[str, Any] = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 1,
+    "retry_backoff_max": 20,
+    "retry_jitter": True,
+    "max_retries": 4,
+}
 
 
 def probe_settings() -> ProbeSettings:
@@ -30,37 +58,99 @@ def probe_settings() -> ProbeSettings:
     )
 
 
-def specs_for(targets: list[Target]) -> list[ProbeSpec]:
-    return [
-        ProbeSpec(
-            key=target.pk,
-            probe=probe,
-            url=target.url,
-            expected_statuses=tuple(target.expected_statuses or (200,)),
-            keyword=target.keyword or None,
-            timeout=target.timeout_seconds,
-            provider=target.provider or None,
+@shared_task(
+    acks_late=True,
+    soft_time_limit=settings.CHECKS_SOFT_TIME_LIMIT,
+    time_limit=settings.CHECKS_TIME_LIMIT,
+    **RETRY,
+)
+def run_checks(run_id: str, region: str, attempt: int = 0) -> None:
+    """Give one run every result from this worker's region that it is still missing."""
+    run = CheckRun.objects.filter(pk=run_id).first()
+    if run is None or run.is_finished:
+        return  # expired, or already closed: a redelivery has nothing left to do
+    jobs = runs.missing_jobs(run, region)
+
+    def store(job: coalesce.Job, data: dict[str, Any]) -> None:
+        ProbeResult.store(run.pk, job.target.pk, region, data)
+
+    try:
+        waiting = coalesce.gather(jobs, probe_settings(), store)
+    except SoftTimeLimitExceeded:
+        runs.fill_missing(run, region, runs.INTERRUPTED)
+        waiting = []
+    if waiting and not runs.waited_too_long(run):
+        # Another worker is probing these right now: come back shortly instead of
+        # holding this worker while it waits.
+        countdown = settings.CHECKS_WAIT_COUNTDOWN * min(1 + attempt // 4, 8)
+        run_checks.apply_async(
+            (run_id, region, attempt + 1), countdown=countdown, queue=runs.queue_name(region)
         )
-        for target in targets
-        for probe in target.probes
-    ]
+        return
+    if waiting:
+        runs.fill_missing(run, region, runs.GAVE_UP)
+    run.close_if_complete()
+
+
+@shared_task(ignore_result=True, **RETRY)
+def schedule_samples() -> None:
+    """Beat's entry point: ask every live region to sample the enabled targets."""
+    for region in health.live_regions():
+        sample_region.apply_async((region,), queue=runs.queue_name(region))
 
 
 @shared_task(
     acks_late=True,
     soft_time_limit=settings.CHECKS_SOFT_TIME_LIMIT,
     time_limit=settings.CHECKS_TIME_LIMIT,
+    **RETRY,
 )
-def run_checks(run_id: str, region: str) -> None:
-    """Probe every enabled target for one run from this worker's region."""
-    run = CheckRun.objects.filter(pk=run_id).first()
-    if run is None or run.is_finished:
-        return  # expired, or already closed: a redelivery has nothing left to do
-    targets = list(Target.objects.filter(enabled=True))
+def sample_region(region: str, attempt: int = 0) -> None:
+    """Probe each due target into history, through the same coalescing as visitors."""
+    jobs = ProbeSample.due_jobs(region)
 
-    def store(spec: ProbeSpec, answer: ProbeAnswer) -> None:
-        data: dict[str, Any] = answer.to_dict()
-        ProbeResult.store(run.pk, spec.key, region, data)
+    def store(job: coalesce.Job, data: dict[str, Any]) -> None:
+        ProbeSample.record(job.target, region, data)
 
-    run_probes(specs_for(targets), probe_settings(), store)
-    run.close_if_complete()
+    waiting = coalesce.gather(jobs, probe_settings(), store)
+    if waiting and attempt < 20:
+        countdown = settings.CHECKS_WAIT_COUNTDOWN * min(1 + attempt // 4, 8)
+        sample_region.apply_async(
+            (region, attempt + 1), countdown=countdown, queue=runs.queue_name(region)
+        )
+
+
+@shared_task(ignore_result=True, **RETRY)
+def prune_history() -> None:
+    """Daily: fold finished days into rollups, then drop raw samples and old rollups."""
+    today = timezone.now().date()
+    DailyRollup.roll_up(before=today)
+    sample_cutoff = timezone.now() - timedelta(days=settings.CHECKS_SAMPLE_KEEP_DAYS)
+    ProbeSample.objects.filter(probed_at__lt=sample_cutoff).delete()
+    rollup_cutoff = today - timedelta(days=settings.CHECKS_ROLLUP_KEEP_DAYS)
+    DailyRollup.objects.filter(day__lt=rollup_cutoff).delete()
+
+
+# --- worker wiring ---------------------------------------------------------------------
+
+_heartbeat: health.HeartbeatThread | None = None
+
+
+@signals.celeryd_after_setup.connect
+def _consume_region_queue(sender: str, instance: Any, **kwargs: Any) -> None:
+    """A worker started with CHECKS_REGION=<name> also consumes checks.<name>."""
+    instance.app.amqp.queues.select_add(runs.queue_name(settings.CHECKS_REGION))
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(sender: Any, **kwargs: Any) -> None:
+    global _heartbeat
+    hostname = getattr(sender, "hostname", None)
+    _heartbeat = health.HeartbeatThread(settings.CHECKS_REGION, hostname)
+    _heartbeat.start()
+
+
+@signals.worker_shutdown.connect
+def _stop_heartbeat(**kwargs: Any) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()

@@ -244,6 +244,39 @@ CHECKS_POLL_SECONDS = env_float("CHECKS_POLL_SECONDS", 1.0)
 CHECKS_SOFT_TIME_LIMIT = env_int("CHECKS_SOFT_TIME_LIMIT", 30)
 CHECKS_TIME_LIMIT = env_int("CHECKS_TIME_LIMIT", 45)
 
+# --- Diagnostics engine ---------------------------------------------------------
+# Coalescing, politeness, regions and history (diagnostics/coalesce.py, health.py).
+
+# Within this window every visitor shares one outbound probe per (region, target, probe).
+CHECKS_FRESHNESS_SECONDS = env_float("CHECKS_FRESHNESS_SECONDS", 30.0)
+# A target that answered 429 without a usable Retry-After is left alone this long;
+# a Retry-After beyond the cap is cut to it, so one odd header cannot silence a target.
+CHECKS_BACKOFF_DEFAULT_SECONDS = env_int("CHECKS_BACKOFF_DEFAULT_SECONDS", 60)
+CHECKS_BACKOFF_MAX_SECONDS = env_int("CHECKS_BACKOFF_MAX_SECONDS", 3600)
+# A task waiting for another worker's probe re-queues itself this often (no worker held).
+CHECKS_WAIT_COUNTDOWN = env_float("CHECKS_WAIT_COUNTDOWN", 0.25)
+# Periodic (beat) probes: every CHECKS_SAMPLE_SECONDS, never more often than the minimum.
+CHECKS_MIN_INTERVAL_SECONDS = env_int("CHECKS_MIN_INTERVAL_SECONDS", 60)
+CHECKS_SAMPLE_SECONDS = max(env_int("CHECKS_SAMPLE_SECONDS", 300), CHECKS_MIN_INTERVAL_SECONDS)
+CHECKS_SAMPLE_KEEP_DAYS = env_int("CHECKS_SAMPLE_KEEP_DAYS", 14)
+CHECKS_ROLLUP_KEEP_DAYS = max(env_int("CHECKS_ROLLUP_KEEP_DAYS", 400), 400)
+# Regions a run may fan out to (comma-separated). Empty: this deployment probes from
+# CHECKS_REGION only. Naming them keeps a stray worker from joining production runs.
+CHECKS_REGIONS = env_list("CHECKS_REGIONS", [])
+# Workers write a heartbeat this often; a region is live while its last one is < 3x old.
+HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10.0)
+# The local address probes leave from (a per-region egress IP); empty: the OS chooses.
+PROBE_SOURCE_ADDRESS = env_str("PROBE_SOURCE_ADDRESS", "")
+# Celery beat: history samples and the daily prune (task names as strings: helpcenter
+# never imports diagnostics).
+CELERY_BEAT_SCHEDULE = {
+    "sample-targets": {
+        "task": "diagnostics.tasks.schedule_samples",
+        "schedule": float(CHECKS_SAMPLE_SECONDS),
+    },
+    "prune-history": {"task": "diagnostics.tasks.prune_history", "schedule": 86400.0},
+}
+
 # --- Client addresses behind proxies ------------------------------------------
 
 # Set only when a trusted proxy sets these headers; otherwise a visitor could
