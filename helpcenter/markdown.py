@@ -1,18 +1,58 @@
-"""Interim Markdown renderer (replaced by the full module)."""
+"""Markdown -> sanitised HTML: the only place in the project that turns user text into HTML.
+
+Rendering is python-markdown with a fixed set of extensions; every result then passes through
+one nh3 allow-list (``sanitize_html``), so raw HTML written inside an article, attribute lists
+and link targets are all judged by the same rules. Plain Python: no Django import, so models,
+management commands and benchmarks can all call it.
+"""
 
 from __future__ import annotations
 
+import html
 import re
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element
 
-import markdown as md
+import markdown
 import nh3
+from markdown.extensions import Extension
+from markdown.extensions.toc import render_inner_html, strip_tags
+from markdown.treeprocessors import Treeprocessor
+from pygments.token import STANDARD_TYPES
 
+__all__ = [
+    "MAX_SOURCE_CHARS",
+    "Heading",
+    "MarkdownTooLarge",
+    "Rendered",
+    "render_inline",
+    "render_markdown",
+    "sanitize_html",
+]
+
+# A long troubleshooting guide is ~30 KB; this leaves room while bounding the time a single
+# save can spend in python-markdown, whose inline parser is super-linear on some inputs.
 MAX_SOURCE_CHARS = 200_000
+
+# Explicit heading ids become URL fragments and DOM ids. Lower-case slugs only, so an article
+# cannot define ids such as "csrf_token" or "__proto__" that page scripts might look up.
+HEADING_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,80}")
+# What pymdownx.tabbed (alternate_style) generates for its radio inputs and their labels.
+_TAB_ID_RE = re.compile(r"__tabbed_\d{1,6}_\d{1,6}")
+_TAB_NAME_RE = re.compile(r"__tabbed_\d{1,6}")
+_SMALL_INT_RE = re.compile(r"\d{1,5}")
+
+PERMALINK_LABEL = "Link to this section"
+_TOC_LEVELS = frozenset({"h2", "h3"})
+_REPORTED_LEVELS = frozenset({"h2", "h3", "h4"})
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 class MarkdownTooLarge(ValueError):
-    pass
+    """The source is longer (or nested deeper) than we are willing to render."""
 
 
 @dataclass(frozen=True)
@@ -27,22 +67,313 @@ class Rendered:
     html: str
     headings: tuple[Heading, ...]
     missing_ids: tuple[str, ...]
+    # Texts of headings whose {#id} repeats an earlier one; the first keeps the id.
     duplicate_ids: tuple[str, ...] = ()
+    # Texts of headings whose {#id} is not a lower-case slug; the id is dropped.
+    invalid_ids: tuple[str, ...] = ()
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Human-readable warnings for an importer or editor, one per offending heading."""
+        return (
+            *(f"Heading {t!r} has no explicit {{#id}}." for t in self.missing_ids),
+            *(f"Heading {t!r} repeats an id used earlier." for t in self.duplicate_ids),
+            *(f"Heading {t!r} has an id that is not a lower-case slug." for t in self.invalid_ids),
+        )
 
 
-def sanitize_html(html: str) -> str:
-    return nh3.clean(html, attributes={"*": {"id", "class"}, "a": {"href", "title"}})
+# --- Rendering ---------------------------------------------------------------------------
+
+
+@dataclass
+class _HeadingReport:
+    headings: list[Heading] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    duplicate: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+
+
+class _ExplicitHeadingIds(Treeprocessor):
+    """Keep only ids the author wrote (`## Title {#slug}`), add permalinks, report the rest.
+
+    The toc extension derives ids from heading text, so rewording a heading would break every
+    link to it; it also gives every heading an id. This replaces it: no explicit id, no id.
+    """
+
+    def __init__(self, md: markdown.Markdown, report: _HeadingReport) -> None:
+        super().__init__(md)
+        self.report = report
+
+    def run(self, root: Element) -> None:
+        for el in root.iter():
+            if el.tag not in _HEADING_TAGS:
+                continue
+            text = html.unescape(strip_tags(render_inner_html(el, self.md)))
+            heading_id = el.attrib.pop("id", None)
+            if heading_id is None:
+                if el.tag in _REPORTED_LEVELS:
+                    self.report.missing.append(text)
+                continue
+            if not HEADING_ID_RE.fullmatch(heading_id):
+                self.report.invalid.append(text)
+                continue
+            if heading_id in self.report.ids:
+                self.report.duplicate.append(text)
+                continue
+            self.report.ids.add(heading_id)
+            el.set("id", heading_id)
+            anchor = Element(
+                "a",
+                {"class": "headerlink", "href": f"#{heading_id}", "aria-label": PERMALINK_LABEL},
+            )
+            anchor.text = "#"
+            el.append(anchor)
+            if el.tag in _TOC_LEVELS:
+                self.report.headings.append(Heading(int(el.tag[1]), heading_id, text))
+
+
+class _ExplicitHeadingIdsExtension(Extension):
+    def __init__(self, report: _HeadingReport) -> None:
+        super().__init__()
+        self.report = report
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        # After attr_list (8), which moves `{#id}` onto the element; before unescape (0).
+        md.treeprocessors.register(_ExplicitHeadingIds(md, self.report), "explicit_ids", 6)
+
+
+_ARTICLE_EXTENSIONS: list[str | Extension] = [
+    "attr_list",
+    "tables",
+    "admonition",
+    "sane_lists",
+    "pymdownx.superfences",
+    "pymdownx.highlight",
+    "pymdownx.details",
+    "pymdownx.tabbed",
+]
+_ARTICLE_CONFIG: dict[str, dict[str, Any]] = {
+    # An align attribute rather than style="text-align: …", so no style attribute is allowed.
+    "tables": {"use_align_attribute": True},
+    # CSS classes from Pygments; noclasses=False keeps inline styles out of the output.
+    "pymdownx.highlight": {"use_pygments": True, "noclasses": False, "guess_lang": False},
+    # The CSS-only tab markup (radio inputs + labels) that our stylesheet targets.
+    "pymdownx.tabbed": {"alternate_style": True},
+}
+
+
+def _check_size(source: str) -> None:
+    if len(source) > MAX_SOURCE_CHARS:
+        raise MarkdownTooLarge(
+            f"Markdown source is {len(source):,} characters; "
+            f"the limit is {MAX_SOURCE_CHARS:,} characters."
+        )
+
+
+def _convert(md: markdown.Markdown, source: str) -> str:
+    try:
+        return md.convert(source)
+    except RecursionError:
+        # Deeply nested lists or quotes exhaust python-markdown's recursive block parser.
+        raise MarkdownTooLarge(
+            f"Markdown source is nested too deeply to render "
+            f"(the size limit is {MAX_SOURCE_CHARS:,} characters)."
+        ) from None
 
 
 def render_markdown(source: str) -> Rendered:
-    if len(source) > MAX_SOURCE_CHARS:
-        raise MarkdownTooLarge(f"limit {MAX_SOURCE_CHARS}")
-    html = md.markdown(source, extensions=["attr_list", "tables"])
-    html = re.sub(r'(<h([2-4]) id="([a-z0-9-]+)">)(.*?)(</h\2>)',
-                  r'\1\4<a class="headerlink" href="#\3">#</a>\5', html)
-    heads = tuple(Heading(int(m[1]), m[2], m[3]) for m in re.finditer(r'<h([23]) id="([^"]+)">(.*?)<a', html))
-    return Rendered(sanitize_html(html), heads, ())
+    """Render an article body to sanitised HTML plus its heading outline and id problems."""
+    _check_size(source)
+    report = _HeadingReport()
+    # A fresh instance per call: Markdown objects carry per-document state (the html stash,
+    # the tab counter), so sharing one between threads would mix requests.
+    md = markdown.Markdown(
+        extensions=[*_ARTICLE_EXTENSIONS, _ExplicitHeadingIdsExtension(report)],
+        extension_configs=_ARTICLE_CONFIG,
+        output_format="html",
+    )
+    body = _convert(md, source)
+    return Rendered(
+        html=_sanitize(body, heading_ids=frozenset(report.ids)),
+        headings=tuple(report.headings),
+        missing_ids=tuple(report.missing),
+        duplicate_ids=tuple(report.duplicate),
+        invalid_ids=tuple(report.invalid),
+    )
+
+
+_SINGLE_PARAGRAPH_RE = re.compile(r"<p>(.*)</p>", re.DOTALL)
 
 
 def render_inline(text: str) -> str:
-    return sanitize_html(md.markdown(text))
+    """Render a short snippet (an FAQ answer, a fix summary) to sanitised HTML.
+
+    A snippet that is a single paragraph comes back without the <p> wrapper, so it can sit
+    inside a <p>, <li> or <dd> of the page; longer snippets keep their block markup.
+    """
+    _check_size(text)
+    md = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+    out = _sanitize(_convert(md, text), heading_ids=frozenset()).strip()
+    match = _SINGLE_PARAGRAPH_RE.fullmatch(out)
+    if match and "<p>" not in match[1] and "<p " not in match[1]:
+        return match[1].strip()
+    return out
+
+
+# --- Sanitising --------------------------------------------------------------------------
+
+_ADMONITION_TYPES = frozenset(
+    {
+        "note", "abstract", "summary", "tldr", "info", "todo", "tip", "hint", "important",
+        "success", "check", "done", "question", "help", "faq", "warning", "caution",
+        "attention", "failure", "fail", "missing", "danger", "error", "bug", "example",
+        "quote", "cite", "seealso",
+    }
+)  # fmt: skip
+_PYGMENTS_CLASSES = frozenset(c for c in STANDARD_TYPES.values() if c)
+
+_TAGS = frozenset(
+    {
+        "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote",
+        "ul", "ol", "li", "a", "img", "code", "pre", "span",
+        "em", "strong", "b", "i", "del", "ins", "s", "kbd", "sup", "sub", "mark",
+        "table", "thead", "tbody", "tr", "th", "td",
+        "div", "details", "summary", "input", "label",
+    }
+)  # fmt: skip
+
+# Removed together with everything inside them: their content is code or markup that makes
+# no sense as text (a <style> body, an SVG drawing) and would litter the page.
+_DROP_WITH_CONTENT = frozenset(
+    {
+        "script", "style", "template", "noscript", "iframe", "frame", "frameset", "object",
+        "embed", "applet", "svg", "math", "textarea", "select", "title", "xmp", "noembed",
+        "noframes", "plaintext",
+    }
+)  # fmt: skip
+
+_ATTRIBUTES: dict[str, set[str]] = {
+    "a": {"href", "title", "aria-label"},
+    "img": {"src", "alt", "title", "width", "height"},
+    **{h: {"id"} for h in _HEADING_TAGS},
+    "ol": {"start"},
+    "details": {"open"},
+    "input": {"id", "name", "checked"},
+    "label": {"for"},
+}
+# Attributes allowed only with one of a few values (and therefore absent from _ATTRIBUTES).
+_ATTRIBUTE_VALUES: dict[str, dict[str, set[str]]] = {
+    "th": {"align": {"left", "right", "center"}},
+    "td": {"align": {"left", "right", "center"}},
+}
+# Forced values: whatever an author writes, an <input> can only ever be a radio button.
+_FORCED_VALUES: dict[str, dict[str, str]] = {"input": {"type": "radio"}}
+
+_CLASSES: dict[str, set[str]] = {
+    "a": {"headerlink"},
+    "p": {"admonition-title"},
+    "div": {
+        "admonition",
+        *_ADMONITION_TYPES,
+        "highlight",
+        "linenodiv",
+        "tabbed-set",
+        "tabbed-alternate",
+        "tabbed-labels",
+        "tabbed-content",
+        "tabbed-block",
+    },
+    "details": set(_ADMONITION_TYPES),
+    "span": {*_PYGMENTS_CLASSES, "hll", "filename", "linenos", "normal", "special"},
+    "table": {"highlighttable"},
+    "td": {"linenos", "code"},
+}
+
+_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_IMAGE_SCHEMES = frozenset({"", "http", "https"})
+# Browsers ignore these inside URLs ("jav\tascript:"), so they must not hide a scheme from us.
+_URL_NOISE_RE = re.compile(r"[\x00-\x20\x7f]+")
+
+
+@dataclass
+class _IdPolicy:
+    # None: any slug-shaped id is fine (sanitize_html on arbitrary HTML).
+    allowed: frozenset[str] | None
+    seen: set[str] = field(default_factory=set)
+
+
+_id_policy: ContextVar[_IdPolicy | None] = ContextVar("helpcenter_markdown_id_policy", default=None)
+
+
+def _url_scheme(value: str) -> str | None:
+    """The lower-cased scheme of a URL ("" when relative), or None if it cannot be parsed."""
+    try:
+        return urlsplit(_URL_NOISE_RE.sub("", value)).scheme.lower()
+    except ValueError:
+        return None
+
+
+def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
+    """Second line of defence after the allow-lists: check the values of what they let in."""
+    if attr == "id":
+        if tag == "input":
+            return value if _TAB_ID_RE.fullmatch(value) else None
+        return _heading_id(value)
+    if attr == "for":
+        return value if _TAB_ID_RE.fullmatch(value) else None
+    if attr == "name":
+        return value if _TAB_NAME_RE.fullmatch(value) else None
+    if attr in {"width", "height", "start"}:
+        return value if _SMALL_INT_RE.fullmatch(value.strip()) else None
+    if attr == "href":
+        scheme = _url_scheme(value)
+        return value if scheme == "" or scheme in _URL_SCHEMES else None
+    if attr == "src":
+        return value if _url_scheme(value) in _IMAGE_SCHEMES else None
+    return value
+
+
+def _heading_id(value: str) -> str | None:
+    if not HEADING_ID_RE.fullmatch(value):
+        return None
+    policy = _id_policy.get()
+    if policy is None:
+        return value
+    if policy.allowed is not None and value not in policy.allowed:
+        return None
+    # Raw HTML in an article could repeat an id; the first element keeps it.
+    if value in policy.seen:
+        return None
+    policy.seen.add(value)
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags=set(_TAGS),
+    clean_content_tags=set(_DROP_WITH_CONTENT),
+    attributes=_ATTRIBUTES,
+    attribute_filter=_filter_attribute,
+    tag_attribute_values=_ATTRIBUTE_VALUES,
+    set_tag_attribute_values=_FORCED_VALUES,
+    allowed_classes=_CLASSES,
+    url_schemes=set(_URL_SCHEMES),
+    strip_comments=True,
+    # No rel is added: no target attribute survives, so a linked page cannot reach
+    # window.opener, and what Referer to send is the site's Referrer-Policy header's job.
+    link_rel=None,
+)
+
+
+def _sanitize(fragment: str, heading_ids: frozenset[str] | None) -> str:
+    token = _id_policy.set(_IdPolicy(allowed=heading_ids))
+    try:
+        cleaned: str = _CLEANER.clean(fragment)
+        return cleaned
+    finally:
+        _id_policy.reset(token)
+
+
+def sanitize_html(html: str) -> str:
+    """Reduce an HTML fragment to the help center's allow-list; safe to mark safe afterwards."""
+    return _sanitize(html, heading_ids=None)
