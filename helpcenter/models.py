@@ -6,9 +6,12 @@ never pays for rendering (a 30 KB article costs tens of milliseconds).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import models
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +25,8 @@ class Category(models.Model):
     title = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     order = models.PositiveIntegerField(default=0)
+    # Part of the home and category pages' validators (ETag / Last-Modified).
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["order", "title"]
@@ -30,12 +35,53 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("category", kwargs={"slug": self.slug})
+
 
 class ArticleQuerySet(models.QuerySet["Article"]):
     def published(self) -> ArticleQuerySet:
         # "Scheduled" is published with a future time: it appears by itself
         # when the time comes, because every public query filters on now.
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def find_public(self, slug: str) -> tuple[Article | None, bool]:
+        """The published article for ``slug``, and whether it was found under an old slug.
+
+        A current slug always wins over history, so a slug that was given up
+        and later reused by another article leads to the new one.
+        """
+        published = self.published()
+        article = published.filter(slug=slug).select_related("category").first()
+        if article is not None:
+            return article, False
+        old = (
+            SlugRedirect.objects.filter(old_slug=slug, fix__isnull=True)
+            .order_by("-created_at", "-id")
+            .values_list("article_id", flat=True)
+        )
+        for article_id in old:
+            article = published.filter(pk=article_id).select_related("category").first()
+            if article is not None:
+                return article, True
+        return None, False
+
+    def list_state(self) -> tuple[str, datetime | None]:
+        """A cheap validator pair (etag, last modified) for pages that list articles.
+
+        One aggregate query. The count catches removals and scheduled articles
+        coming due; published_at catches those too in Last-Modified.
+        """
+        agg = self.published().aggregate(
+            n=Count("id"),
+            updated=Max("updated_at"),
+            published=Max("published_at"),
+            category=Max("category__updated_at"),
+        )
+        stamps = [agg["updated"], agg["published"], agg["category"]]
+        latest = max((stamp for stamp in stamps if stamp is not None), default=None)
+        etag = f"{agg['n']}-{latest.timestamp() if latest else 0}"
+        return etag, latest
 
 
 class Article(models.Model):
@@ -73,10 +119,54 @@ class Article(models.Model):
         rendered = render_markdown(self.body)
         self.body_html = rendered.html
         self.headings = [{"level": h.level, "id": h.id, "text": h.text} for h in rendered.headings]
+        # Here rather than in a view so every path (admin, importer, shell)
+        # keeps old links working; only QuerySet.update() bypasses it.
+        old_slug = _stored_slug(Article, self.pk)
         super().save(*args, **kwargs)
+        if old_slug is not None and old_slug != self.slug:
+            SlugRedirect.objects.create(article=self, old_slug=old_slug)
 
     def get_absolute_url(self) -> str:
         return reverse("article", kwargs={"slug": self.slug})
+
+    def find_fix(self, fix_slug: str) -> tuple[Fix | None, bool]:
+        """This article's fix for ``fix_slug``, and whether it was found under an old slug."""
+        fix = self.fixes.filter(slug=fix_slug).first()
+        if fix is not None:
+            return fix, False
+        old = (
+            SlugRedirect.objects.filter(article=self, old_slug=fix_slug, fix__isnull=False)
+            .order_by("-created_at", "-id")
+            .values_list("fix_id", flat=True)
+            .first()
+        )
+        fix = self.fixes.filter(pk=old).first() if old is not None else None
+        return fix, fix is not None
+
+    def page_state(self) -> tuple[str, datetime]:
+        """(etag, last modified) for this article's pages, from one query.
+
+        Covers the article, its fixes and FAQ (counts catch deletions) and the
+        related articles whose titles the page shows.
+        """
+        row = (
+            Article.objects.filter(pk=self.pk)
+            .annotate(**_page_state_columns())
+            .values("updated_at", *_PAGE_STATE_KEYS)[0]
+        )
+        return _page_state(row)
+
+    @classmethod
+    def page_state_for_slug(cls, slug: str) -> tuple[str, datetime] | None:
+        """The same validators, looked up by public slug (None if not published)."""
+        row = (
+            cls.objects.published()
+            .filter(slug=slug)
+            .annotate(**_page_state_columns())
+            .values("updated_at", *_PAGE_STATE_KEYS)
+            .first()
+        )
+        return _page_state(row) if row is not None else None
 
     @property
     def is_public(self) -> bool:
@@ -110,7 +200,10 @@ class Fix(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.body_html = render_markdown(self.body).html
+        old_slug = _stored_slug(Fix, self.pk)
         super().save(*args, **kwargs)
+        if old_slug is not None and old_slug != self.slug:
+            SlugRedirect.objects.create(article_id=self.article_id, fix=self, old_slug=old_slug)
 
     def get_absolute_url(self) -> str:
         return reverse("fix", kwargs={"slug": self.article.slug, "fix_slug": self.slug})
@@ -122,6 +215,7 @@ class FaqEntry(models.Model):
     answer = models.TextField(help_text="Markdown")
     answer_html = models.TextField(blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["article", "order", "id"]
@@ -151,3 +245,55 @@ class SlugRedirect(models.Model):
 
     def __str__(self) -> str:
         return self.old_slug
+
+
+def _stored_slug(model: type[Article] | type[Fix], pk: int | None) -> str | None:
+    if pk is None:
+        return None
+    return model._default_manager.filter(pk=pk).values_list("slug", flat=True).first()
+
+
+_PAGE_STATE_KEYS = (
+    "fix_count",
+    "fix_updated",
+    "faq_count",
+    "faq_updated",
+    "related_updated",
+)
+
+
+def _page_state_columns() -> dict[str, Any]:
+    def sub(model: type[models.Model], field: str, func: type[Count] | type[Max]) -> Any:
+        # A correlated subquery per column keeps this one query without the
+        # row multiplication that joining fixes, FAQ and related would cause.
+        rows = (
+            model._default_manager.filter(**{field: OuterRef("pk")})
+            .order_by()
+            .values(field)
+            .annotate(v=func("pk" if func is Count else "updated_at"))
+            .values("v")
+        )
+        return Subquery(rows)
+
+    through: Any = Article.related.through  # the stubs do not know the auto-created model
+    related = (
+        through.objects.filter(from_article=OuterRef("pk"))
+        .order_by()
+        .values("from_article")
+        .annotate(v=Max("to_article__updated_at"))
+        .values("v")
+    )
+    return {
+        "fix_count": Coalesce(sub(Fix, "article", Count), 0),
+        "fix_updated": sub(Fix, "article", Max),
+        "faq_count": Coalesce(sub(FaqEntry, "article", Count), 0),
+        "faq_updated": sub(FaqEntry, "article", Max),
+        "related_updated": Subquery(related),
+    }
+
+
+def _page_state(row: dict[str, Any]) -> tuple[str, datetime]:
+    stamps = [row["updated_at"], row["fix_updated"], row["faq_updated"], row["related_updated"]]
+    latest: datetime = max(stamp for stamp in stamps if stamp is not None)
+    etag = f"{latest.timestamp()}-{row['fix_count']}-{row['faq_count']}"
+    return etag, latest

@@ -1,15 +1,31 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
 
 from helpcenter import views
+from helpcenter.feeds import ArticleFeed
+from helpcenter.sitemaps import sitemaps
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("categories/<slug:slug>/", views.category_detail, name="category"),
     path("articles/<slug:slug>/", views.article_detail, name="article"),
+    path("articles/<slug:slug>/fix/<slug:fix_slug>/", views.fix_detail, name="fix"),
+    path(
+        "sitemap.xml",
+        cache_control(public=True, max_age=3600)(sitemap),
+        {"sitemaps": sitemaps},
+        name="sitemap",
+    ),
+    path("robots.txt", views.robots_txt, name="robots"),
+    path("feed.atom", cache_control(public=True, max_age=600)(ArticleFeed()), name="feed"),
     # Wired by string only: the knowledge base never imports diagnostics.
     path("checks/", include("diagnostics.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "helpcenter.views.page_not_found"

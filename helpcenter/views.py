@@ -1,39 +1,171 @@
-"""Public knowledge-base pages. They hold no per-visitor data, so caches may share them."""
+"""Public knowledge-base pages. They hold no per-visitor data, so caches may share them.
+
+No page here reads the session, the user or a CSRF token: any of those would
+add a cookie or ``Vary: Cookie`` and stop shared caches from storing them.
+Each page answers conditional GETs (ETag / Last-Modified) from one cheap query.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Prefetch
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import condition, require_safe
 
-from helpcenter.models import Article
+from helpcenter import seo
+from helpcenter.models import Article, Category, Fix
 
 PUBLIC_CACHE = {"public": True, "max_age": 60, "stale_while_revalidate": 300}
 
+State = tuple[str, datetime | None] | None
+
+
+def _memo_state(compute: Callable[..., State]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """etag and last_modified functions for @condition that share one lookup per request."""
+
+    def state(request: HttpRequest, **kwargs: Any) -> State:
+        key = "_page_state"
+        if key not in request.__dict__:
+            request.__dict__[key] = compute(**kwargs)
+        return request.__dict__[key]
+
+    def etag(request: HttpRequest, **kwargs: Any) -> str | None:
+        found = state(request, **kwargs)
+        return found[0] if found else None
+
+    def last_modified(request: HttpRequest, **kwargs: Any) -> datetime | None:
+        found = state(request, **kwargs)
+        return found[1] if found else None
+
+    return etag, last_modified
+
+
+_list_etag, _list_modified = _memo_state(lambda **_: Article.objects.list_state())
+_category_etag, _category_modified = _memo_state(
+    lambda slug: Article.objects.filter(category__slug=slug).list_state()
+)
+_article_etag, _article_modified = _memo_state(lambda slug, **_: Article.page_state_for_slug(slug))
+
 
 @require_safe
 @cache_control(**PUBLIC_CACHE)
+@condition(etag_func=_list_etag, last_modified_func=_list_modified)
 def home(request: HttpRequest) -> HttpResponse:
-    articles = Article.objects.published().select_related("category")
-    return render(request, "helpcenter/home.html", {"articles": articles})
-
-
-@require_safe
-@cache_control(**PUBLIC_CACHE)
-def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article.objects.published(), slug=slug)
+    published = Article.objects.published().only("title", "slug", "summary", "category_id")
+    categories = Category.objects.prefetch_related(Prefetch("articles", queryset=published))
+    uncategorised = published.filter(category__isnull=True)
     return render(
         request,
-        "helpcenter/article.html",
-        {
-            "article": article,
-            "fixes": article.fixes.all(),
-            "faq": article.faq.all(),
-        },
+        "helpcenter/home.html",
+        {"categories": categories, "uncategorised": uncategorised},
     )
+
+
+@require_safe
+@cache_control(**PUBLIC_CACHE)
+@condition(etag_func=_category_etag, last_modified_func=_category_modified)
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    category = get_object_or_404(Category, slug=slug)
+    articles = Article.objects.published().filter(category=category)
+    return render(
+        request,
+        "helpcenter/category.html",
+        {"category": category, "articles": articles, "breadcrumbs": seo.crumbs(category)},
+    )
+
+
+@require_safe
+@cache_control(**PUBLIC_CACHE)
+@condition(etag_func=_article_etag, last_modified_func=_article_modified)
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    article, moved = Article.objects.find_public(slug)
+    if article is None:
+        raise Http404("No such article")
+    if moved:
+        return HttpResponsePermanentRedirect(article.get_absolute_url())
+    fixes = _with_article(article.fixes.all(), article)
+    faq = list(article.faq.all())
+    context = {
+        "article": article,
+        "fixes": fixes,
+        "faq": faq,
+        "related": article.related.published().only("title", "slug", "summary"),
+        "breadcrumbs": seo.crumbs(article.category, article),
+        "canonical": seo.absolute(article.get_absolute_url()),
+        "structured_data": seo.article_graph(article, fixes, faq),
+    }
+    return render(request, "helpcenter/article.html", context)
+
+
+@require_safe
+@cache_control(**PUBLIC_CACHE)
+@condition(etag_func=_article_etag, last_modified_func=_article_modified)
+def fix_detail(request: HttpRequest, slug: str, fix_slug: str) -> HttpResponse:
+    article, article_moved = Article.objects.find_public(slug)
+    if article is None:
+        raise Http404("No such article")
+    fix, fix_moved = article.find_fix(fix_slug)
+    if fix is None:
+        raise Http404("No such fix")
+    fix.article = article  # already loaded: saves a query in get_absolute_url
+    if article_moved or fix_moved:
+        return HttpResponsePermanentRedirect(fix.get_absolute_url())
+    fixes = _with_article(article.fixes.only("title", "slug", "order", "article_id"), article)
+    number = next(i for i, other in enumerate(fixes, start=1) if other.pk == fix.pk)
+    context = {
+        "article": article,
+        "fix": fix,
+        "number": number,
+        "fixes": fixes,
+        "share_title": f"Fix {number}: {fix.title}",
+        "breadcrumbs": seo.crumbs(article.category, article, fix, number),
+        "canonical": seo.absolute(fix.get_absolute_url()),
+        "structured_data": seo.fix_graph(article, fix, number),
+    }
+    return render(request, "helpcenter/fix.html", context)
+
+
+def _with_article(fixes: Iterable[Fix], article: Article) -> list[Fix]:
+    # Each fix links to its own URL, which needs the article's slug: reuse the
+    # loaded article rather than one query per fix.
+    loaded = list(fixes)
+    for fix in loaded:
+        fix.article = article
+    return loaded
+
+
+@require_safe
+@cache_control(public=True, max_age=3600)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /checks/",
+        f"Sitemap: {seo.absolute('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A 404 that helps: search, and a few guides most visitors come for."""
+    try:
+        popular = list(Article.objects.published().order_by("category__order", "title")[:6])
+    except DatabaseError:  # a 404 must never turn into a 500
+        popular = []
+    return render(request, "404.html", {"popular": popular}, status=404)
 
 
 @require_safe

@@ -1,0 +1,184 @@
+"""The public pages: what they show, that caches may share them, and conditional GETs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from helpcenter.models import Article, Category, Fix
+from tests.helpcenter.factories import make_article
+
+pytestmark = pytest.mark.django_db
+
+
+def _assert_shareable(response: Any) -> None:
+    assert response.status_code == 200
+    assert not response.cookies, "a cookie would stop shared caches"
+    assert "Cookie" not in response.get("Vary", "")
+    assert "csrfmiddlewaretoken" not in response.content.decode()
+    assert "public" in response["Cache-Control"]
+    assert response.has_header("ETag")
+    assert response.has_header("Last-Modified")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/categories/errors/",
+        "/articles/access-denied/",
+        "/articles/access-denied/fix/step-2/",
+    ],
+)
+def test_it_serves_shareable_pages_and_answers_conditional_gets(client: Any, url: str) -> None:
+    make_article()
+    first = client.get(url)
+    _assert_shareable(first)
+
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+
+    since = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert since.status_code == 304
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["fix", "faq", "delete_fix", "article"],
+)
+def test_the_etag_changes_when_the_article_or_its_parts_change(client: Any, change: str) -> None:
+    article = make_article()
+    url = article.get_absolute_url()
+    etag = client.get(url)["ETag"]
+    if change == "fix":
+        fix = article.fixes.first()
+        assert fix is not None
+        fix.title = "Renamed"
+        fix.save()
+    elif change == "faq":
+        entry = article.faq.first()
+        assert entry is not None
+        entry.answer = "Changed."
+        entry.save()
+    elif change == "delete_fix":
+        Fix.objects.filter(pk=article.fixes.last().pk).delete()  # type: ignore[union-attr]
+    else:
+        article.summary = "New summary."
+        article.save()
+    response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+
+
+def test_the_article_page_shows_toc_fixes_faq_related_and_breadcrumbs(client: Any) -> None:
+    article = make_article()
+    other = make_article("rate-limited", fixes=0, faq=0)
+    article.related.add(other)
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert 'href="#what-it-means"' in html  # table of contents from the headings
+    assert 'href="#fix-step-1"' in html
+    assert 'id="fix-step-2"' in html
+    assert 'href="/articles/access-denied/fix/step-2/"' in html
+    assert html.count('class="copy-link"') == 3
+    assert "Question 2?" in html
+    assert 'href="/articles/rate-limited/"' in html
+    assert 'aria-label="Breadcrumb"' in html
+    assert 'href="/categories/errors/"' in html
+    assert "Last updated" in html
+    assert "diagnostics:panel" not in html and 'id="checks-panel"' in html
+
+
+def test_the_fix_page_puts_the_fix_first_then_the_others(client: Any) -> None:
+    make_article(fixes=7)
+    html = client.get("/articles/access-denied/fix/step-2/").content.decode()
+
+    assert "Fix 2 of 7" in html
+    assert "<title>Fix 2: Try step 2</title>" in html
+    assert html.index("<h1>Try step 2</h1>") < html.index(
+        'href="/articles/access-denied/fix/step-5/"'
+    )
+    assert "<strong>step 2</strong>" in html
+    assert 'href="/articles/access-denied/#fix-step-2"' in html  # back to the guide
+
+
+def test_the_home_page_lists_categories_and_their_articles(client: Any) -> None:
+    make_article()
+    browser = Category.objects.create(slug="browser", title="Browser fixes", order=5)
+    make_article("cookies", category=browser)
+    make_article("secret-draft", status="draft")
+    html = client.get("/").content.decode()
+    assert html.index("Errors") < html.index("Browser fixes") < html.index("Guide cookies")
+    assert "secret-draft" not in html
+
+
+def test_a_category_page_lists_only_its_published_articles(client: Any) -> None:
+    make_article()
+    make_article("scheduled", published_at=timezone.now() + timedelta(days=1))
+    html = client.get("/categories/errors/").content.decode()
+    assert "Guide access-denied" in html
+    assert "scheduled" not in html
+    assert client.get("/categories/nowhere/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/articles/no-such-guide/",
+        "/articles/access-denied/fix/no-such-fix/",
+        "/articles/no-such-guide/fix/step-1/",
+        "/articles/draft-guide/",
+        "/articles/draft-guide/fix/step-1/",
+        "/nowhere/at/all/",
+    ],
+)
+def test_unknown_pages_get_a_helpful_404(client: Any, url: str) -> None:
+    make_article()
+    make_article("draft-guide", status="draft")
+    response = client.get(url)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert 'action="/search/"' in html and 'name="q"' in html
+    assert 'href="/articles/access-denied/"' in html  # a guide to start from
+
+
+def test_every_page_has_the_search_form_in_the_header(client: Any) -> None:
+    make_article()
+    for url in ("/", "/articles/access-denied/", "/articles/access-denied/fix/step-1/"):
+        html = client.get(url).content.decode()
+        header = html.split('<header class="site-header">')[1].split("</header>")[0]
+        assert 'action="/search/"' in header and 'name="q"' in header
+        assert '<label class="sr-only" for="site-search-q">' in header
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_article_page_query_count_does_not_grow_with_fixes_and_faq(
+    client: Any, django_assert_num_queries: Any, count: int
+) -> None:
+    article = make_article(fixes=count, faq=count)
+    article.related.add(make_article("other", fixes=0, faq=0))
+    # state (etag + last-modified share it), article, fixes, FAQ, related
+    with django_assert_num_queries(5):
+        response = client.get(article.get_absolute_url())
+    assert response.status_code == 200
+    assert response.content.decode().count('class="fix"') == count
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_the_fix_page_query_count_does_not_grow_with_fixes(
+    client: Any, django_assert_num_queries: Any, count: int
+) -> None:
+    make_article(fixes=count)
+    # state, article, fix, the list of fixes
+    with django_assert_num_queries(4):
+        assert client.get("/articles/access-denied/fix/step-1/").status_code == 200
+
+
+def test_a_scheduled_article_appears_when_its_time_comes(client: Any) -> None:
+    article = make_article(published_at=timezone.now() + timedelta(hours=1))
+    assert client.get(article.get_absolute_url()).status_code == 404
+    Article.objects.filter(pk=article.pk).update(published_at=timezone.now())
+    assert client.get(article.get_absolute_url()).status_code == 200
