@@ -309,9 +309,14 @@ _id_policy: ContextVar[_IdPolicy | None] = ContextVar("helpcenter_markdown_id_po
 def _url_scheme(value: str) -> str | None:
     """The lower-cased scheme of a URL ("" when relative), or None if it cannot be parsed."""
     try:
-        return urlsplit(_URL_NOISE_RE.sub("", value)).scheme.lower()
+        parts = urlsplit(_URL_NOISE_RE.sub("", value))
     except ValueError:
         return None
+    # "java\ufffdscript:x" has no valid scheme, so it parses as a relative path; a colon in
+    # its first segment means someone tried to write a scheme, and we do not guess which.
+    if not parts.scheme and ":" in parts.path.split("/", 1)[0]:
+        return None
+    return parts.scheme.lower()
 
 
 def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
@@ -326,6 +331,10 @@ def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
         return value if _TAB_NAME_RE.fullmatch(value) else None
     if attr in {"width", "height", "start"}:
         return value if _SMALL_INT_RE.fullmatch(value.strip()) else None
+    if attr == "class":
+        # nh3 would leave class="" behind once every class is filtered out; drop it instead.
+        kept = [name for name in value.split() if name in _CLASSES.get(tag, ())]
+        return " ".join(kept) or None
     if attr == "href":
         scheme = _url_scheme(value)
         return value if scheme == "" or scheme in _URL_SCHEMES else None
