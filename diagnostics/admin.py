@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from diagnostics.models import CheckRun, ProbeResult, Target
+from diagnostics.models import CheckRun, ProbeResult, Rule, RuleFix, Target
 
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "url", "enabled", "order"]
+    list_display = ["name", "kind", "url", "enabled", "browser_check", "order"]
     list_filter = ["kind", "enabled"]
     prepopulated_fields = {"slug": ("name",)}
 
@@ -23,3 +23,41 @@ class CheckRunAdmin(admin.ModelAdmin):
     list_display = ["id", "created_at", "state", "article_slug"]
     list_filter = ["state"]
     inlines = [ProbeResultInline]
+
+
+class RuleFixInline(admin.TabularInline):
+    model = RuleFix
+    extra = 1
+    ordering = ["position", "id"]
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    """Editors order the verdict table here: the first enabled rule that matches wins."""
+
+    list_display = ["order", "name", "code", "tone", "vantage", "visitor_answer", "enabled"]
+    list_display_links = ["name"]
+    list_editable = ["order", "enabled"]
+    list_filter = ["enabled", "tone", "vantage"]
+    search_fields = ["name", "code", "headline"]
+    inlines = [RuleFixInline]
+    fieldsets = [
+        (None, {"fields": ["order", "enabled", "name"]}),
+        (
+            "When (blank = any; the observation conditions must hold on one and the same result)",
+            {
+                "fields": [
+                    "vantage",
+                    "target_kind",
+                    "target",
+                    "probe",
+                    "outcomes",
+                    "cloudflare_codes",
+                    "status_states",
+                    "visitor_answer",
+                    "controls_failed",
+                ]
+            },
+        ),
+        ("Then tell the visitor", {"fields": ["code", "headline", "explanation", "tone"]}),
+    ]

@@ -261,3 +261,80 @@ def support_message(verdict: Verdict, when: datetime, extra: Iterable[str] = ())
     lines.append(f"Time (UTC): {when.strftime('%Y-%m-%d %H:%M')} UTC")
     lines.extend(extra)
     return "\n".join(lines)
+
+
+# --- Showing and accepting what the checks found ------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    label: str
+    value: str
+    url: str = ""  # only ever http(s)
+
+
+def safe_link(url: object) -> str:
+    text = str(url or "")
+    return text if text.startswith(("https://", "http://")) else ""
+
+
+def evidence_items(evidence: object) -> list[EvidenceItem]:
+    """The few facts worth showing under a result row, as plain label/value pairs."""
+    if not isinstance(evidence, dict):
+        return []
+    items: list[EvidenceItem] = []
+    if evidence.get("status") is not None:
+        items.append(EvidenceItem("Status code", str(evidence["status"])))
+    cloudflare = evidence.get("cloudflare") or {}
+    if isinstance(cloudflare, dict):
+        if cloudflare.get("code"):
+            items.append(EvidenceItem("Cloudflare error", str(cloudflare["code"])))
+        if cloudflare.get("ray_id"):
+            items.append(EvidenceItem("Ray ID", str(cloudflare["ray_id"])))
+        if cloudflare.get("colo"):
+            items.append(EvidenceItem("Data centre", str(cloudflare["colo"])))
+    if evidence.get("expires_at"):
+        items.append(EvidenceItem("Certificate expires", str(evidence["expires_at"])[:10]))
+    if evidence.get("state"):
+        items.append(EvidenceItem("Status page says", str(evidence["state"]).replace("_", " ")))
+    for incident in (evidence.get("incidents") or [])[:5]:
+        if isinstance(incident, dict):
+            name = str(incident.get("name") or "Incident")
+            items.append(EvidenceItem("Incident", name, safe_link(incident.get("url"))))
+    if evidence.get("detail"):
+        items.append(EvidenceItem("Detail", str(evidence["detail"])[:200]))
+    return items
+
+
+BROWSER_OUTCOMES = frozenset({"ok", "failed", "timeout", "skipped"})
+
+
+def clean_browser_report(data: object, allowed: set[str]) -> dict[str, object] | None:
+    """Keep only well-formed answers about targets we asked the browser to check."""
+    if not isinstance(data, dict):
+        return None
+    fetches: dict[str, dict[str, object]] = {}
+    raw = data.get("fetches")
+    for slug, fetched in raw.items() if isinstance(raw, dict) else []:
+        if slug not in allowed or not isinstance(fetched, dict):
+            continue
+        outcome = fetched.get("outcome")
+        if outcome not in BROWSER_OUTCOMES:
+            continue
+        ms = fetched.get("ms")
+        good = isinstance(ms, int | float) and not isinstance(ms, bool) and 0 <= ms < 600_000
+        fetches[slug] = {"outcome": outcome, "ms": round(float(ms), 1) if good else None}  # type: ignore[arg-type]
+
+    def flag(name: str) -> bool | None:
+        value = data.get(name)
+        return value if isinstance(value, bool) else None
+
+    offset = data.get("clock_offset_ms")
+    if not isinstance(offset, int) or isinstance(offset, bool) or abs(offset) > 10**10:
+        offset = None
+    return {
+        "online": flag("online"),
+        "cookies": flag("cookies"),
+        "clock_offset_ms": offset,
+        "fetches": fetches,
+    }

@@ -1,38 +1,66 @@
-"""The run-checks panel, the checks page and the report. Thin: runs.py does the work."""
+"""The run-checks panel, the checks page and the report. Thin: runs.py, verdict.py,
+visitors.py and the models do the work."""
 
 from __future__ import annotations
 
+import json
+import time
+from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseStopPolling
+from django_htmx.middleware import HtmxDetails
 
-from diagnostics.models import CheckRun
+from diagnostics import visitors
+from diagnostics.models import CheckRun, Target
 from diagnostics.runs import start_run
+from diagnostics.verdict import (
+    VISITOR_ANSWERS,
+    clean_browser_report,
+    evidence_items,
+    support_message,
+)
+
+MAX_BROWSER_REPORT = 16_384
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails  # set by django_htmx's middleware
 
 
 @require_safe
 @never_cache
 @ensure_csrf_cookie
-def panel(request: HttpRequest) -> HttpResponse:
+def panel(request: HtmxHttpRequest) -> HttpResponse:
     """The panel fragment an article page fetches: it, not the page, sets the CSRF cookie."""
     article_slug = request.GET.get("article", "")[:120]
-    return render(request, "diagnostics/panel.html", {"article_slug": article_slug})
+    return render(request, "diagnostics/panel.html", _form_context(article_slug))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @ensure_csrf_cookie
-def checks_page(request: HttpRequest) -> HttpResponse:
+def checks_page(request: HtmxHttpRequest) -> HttpResponse:
     article_slug = request.POST.get("article", request.GET.get("article", ""))[:120]
     if request.method != "POST":
-        return render(request, "diagnostics/checks.html", {"article_slug": article_slug})
+        response = render(request, "diagnostics/checks.html", _form_context(article_slug))
+        return _allow_browser_checks(response)
+    decision = visitors.allow_run(visitors.visitor_for(request))
+    if not decision.allowed:
+        return _too_many(request, article_slug, decision)
     run = start_run(article_slug=article_slug)
+    run.record_answer(request.POST.get("sees", ""), request.POST.get("pasted", ""))
+    if request.POST.get("browser_checks") == "1" and _browser_targets():
+        run.browser_expected = True
+        run.save(update_fields=["browser_expected"])
     if request.htmx:
         return _render_report(request, run, partial=True)
     return redirect(run)
@@ -40,22 +68,109 @@ def checks_page(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @never_cache
-def report(request: HttpRequest, run_id: UUID) -> HttpResponse:
+def report(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
     run = get_object_or_404(CheckRun, pk=run_id)
+    if run.is_expired:
+        return render(request, "diagnostics/expired.html", status=410)
     return _render_report(request, run, partial=bool(request.htmx))
 
 
-def _render_report(request: HttpRequest, run: CheckRun, *, partial: bool) -> HttpResponse:
+@require_POST
+@never_cache
+def answer(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
+    """What the visitor sees, told after the run: it can change the verdict."""
+    run = get_object_or_404(CheckRun, pk=run_id)
+    if run.is_expired:
+        return render(request, "diagnostics/expired.html", status=410)
+    run.record_answer(request.POST.get("sees", ""), request.POST.get("pasted", ""))
+    if request.htmx:
+        return _render_report(request, run, partial=True)
+    return redirect(run)
+
+
+@require_POST
+@never_cache
+def browser_findings(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
+    """The browser's own reachability checks, posted once by static/js/checks.js."""
+    run = get_object_or_404(CheckRun, pk=run_id)
+    if run.is_expired or run.browser_findings is not None:
+        return HttpResponse(status=409)
+    if len(request.body) > MAX_BROWSER_REPORT:
+        return HttpResponse(status=413)
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return HttpResponse(status=400)
+    allowed = {target.slug for target in _browser_targets()}
+    cleaned = clean_browser_report(data, allowed)
+    if cleaned is None:
+        return HttpResponse(status=400)
+    run.record_browser_findings(cleaned)
+    return HttpResponse(status=204)
+
+
+def _form_context(article_slug: str, **extra: Any) -> dict[str, Any]:
+    return {"article_slug": article_slug, "answers": VISITOR_ANSWERS.items(), **extra}
+
+
+def _too_many(
+    request: HtmxHttpRequest, article_slug: str, decision: visitors.RateDecision
+) -> HttpResponse:
+    minutes = max(1, round(decision.retry_after / 60))
+    context = _form_context(
+        article_slug, retry_after=decision.retry_after, retry_minutes=minutes, scope=decision.scope
+    )
+    template = "diagnostics/panel.html#too-many" if request.htmx else "diagnostics/checks.html"
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(decision.retry_after)
+    return response
+
+
+def _browser_targets() -> list[Target]:
+    return list(Target.objects.filter(enabled=True, browser_check=True))
+
+
+def _allow_browser_checks(response: HttpResponse) -> HttpResponse:
+    """Let this page's script reach exactly the browser-check targets' origins."""
+    origins = []
+    for target in _browser_targets():
+        parts = urlsplit(target.get_browser_url())
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    site: dict[str, Any] = settings.SECURE_CSP
+    config = {key: list(value) for key, value in site.items()}
+    config["connect-src"] = [*config.get("connect-src", []), *sorted(set(origins))]
+    response._csp_config = config  # type: ignore[attr-defined]  # read by Django's CSP middleware
+    return response
+
+
+def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) -> HttpResponse:
     run.refresh_from_db()
+    results = list(run.results.select_related("target"))
+    verdict = run.verdict() if run.has_verdict else None
+    support = ""
+    if verdict is not None and verdict.is_cloudflare_block:
+        support = support_message(verdict, timezone.now())
+    browser_targets = [
+        {"slug": t.slug, "kind": t.kind, "url": t.get_browser_url()} for t in _browser_targets()
+    ]
     context = {
         "run": run,
-        "results": run.results.select_related("target"),
+        "rows": [(result, evidence_items(result.evidence)) for result in results],
+        "done_count": len(results),
+        "verdict": verdict,
+        "support": support,
+        "answers": VISITOR_ANSWERS.items(),
+        "answer_label": VISITOR_ANSWERS.get(run.visitor_answer, ""),
+        "browser_targets": json.dumps(browser_targets) if run.awaiting_browser else "",
+        "server_now_ms": int(time.time() * 1000),
         "poll_seconds": settings.CHECKS_POLL_SECONDS,
     }
     template = "diagnostics/report.html#run-status" if partial else "diagnostics/report.html"
-    response = render(request, template, context)
-    done = run.is_finished or run.is_delayed
+    response = _allow_browser_checks(render(request, template, context))
+    done = (run.is_finished and not run.awaiting_browser) or run.is_delayed
     if partial and done and request.method == "GET":
         # 286 tells htmx to stop polling; the body still replaces the panel.
-        return HttpResponseStopPolling(response.content)
+        stopped = HttpResponseStopPolling(response.content)
+        return _allow_browser_checks(stopped)
     return response

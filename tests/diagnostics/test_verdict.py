@@ -153,9 +153,7 @@ def test_a_blank_rule_matches_anything() -> None:
 
 def test_conditions_must_hold_on_the_same_observation() -> None:
     # A web app that is OK and a control that is down must not add up to "web app down".
-    rule = RuleData(
-        code="web-down", headline="x", target_kind="web", outcomes=frozenset({"down"})
-    )
+    rule = RuleData(code="web-down", headline="x", target_kind="web", outcomes=frozenset({"down"}))
     found = findings(server("web", "ok"), server("control", "down"))
     assert decide(found, [rule]).code == FALLBACK.code
 

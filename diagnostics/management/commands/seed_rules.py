@@ -44,7 +44,8 @@ STARTER_RULES: list[dict[str, Any]] = [
         "cloudflare_codes": "1020",
         "code": "blocked-1020",
         "tone": "bad",
-        "headline": "Blocked by Cloudflare (error 1020): the block is about your address or network",
+        "headline": "Blocked by Cloudflare (error 1020): "
+        "the block is about your address or network",
         "explanation": "The service is up, but a firewall rule in front of it refuses requests "
         "that look like yours. It usually judges your IP address (a VPN, a shared or flagged "
         "network), sometimes your browser's cookies or extensions.",
@@ -256,7 +257,11 @@ STARTER_RULES: list[dict[str, Any]] = [
 ]
 
 _CONDITIONS = ("vantage", "target_kind", "probe", "visitor_answer", "controls_failed")
-_LISTS = {"outcomes": "outcomes", "cloudflare_codes": "cloudflare", "status_states": "status_states"}
+_LISTS = {
+    "outcomes": "outcomes",
+    "cloudflare_codes": "cloudflare",
+    "status_states": "status_states",
+}
 
 
 def starter_rule_data() -> list[RuleData]:

@@ -1,0 +1,103 @@
+"""Who is asking, without keeping who they are: a daily visitor hash and run rate limits.
+
+A visitor is one salted SHA-256 of the client address that changes every UTC
+day, so counters can tell visitors apart today but nothing links them to an
+address, or to themselves tomorrow. The raw address is never stored.
+
+Counters live in the cache (Redis, or the database cache in the embedded
+default). A cache that fails must not take the page down with it: the limit
+then lets the run through and logs, since the broker check still says when
+checks are unavailable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+log = logging.getLogger(__name__)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client address, read the way the deployment's proxies are configured."""
+    try:
+        from helpcenter.clients import client_ip
+    except ImportError:
+        # helpcenter.clients is not there yet: the socket address is all we trust.
+        return str(request.META.get("REMOTE_ADDR", ""))
+    return str(client_ip(request) or "")
+
+
+def _salt() -> bytes:
+    # Derived from the secret so the hash cannot be recomputed from outside,
+    # and namespaced so it is never the same digest as any other use of the key.
+    return hashlib.sha256(b"diagnostics.visitor:" + settings.SECRET_KEY.encode()).digest()
+
+
+def visitor_hash(address: str, day: str | None = None) -> str:
+    """A daily-rotated, salted hash of an address; ``day`` is YYYY-MM-DD in UTC."""
+    day = day or datetime.now(UTC).strftime("%Y-%m-%d")
+    digest = hashlib.sha256(_salt() + day.encode() + b"|" + address.encode())
+    return digest.hexdigest()
+
+
+def visitor_for(request: HttpRequest) -> str:
+    return visitor_hash(client_address(request))
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    retry_after: int = 0  # seconds until the window that refused the run ends
+    scope: str = ""  # "visitor" or "everyone", when refused
+
+
+ALLOWED = RateDecision(True)
+
+
+def _count(key: str, window: int) -> int:
+    # add() is a no-op when the key exists, so only the window's first run sets the expiry.
+    cache.add(key, 0, timeout=window + 5)
+    return int(cache.incr(key))
+
+
+def _limit(scope: str, who: str, limit: int, window: int, now: float) -> RateDecision:
+    if limit <= 0:
+        return ALLOWED
+    start = int(now // window) * window
+    count = _count(f"checks:rate:{scope}:{who}:{start}", window)
+    if count <= limit:
+        return ALLOWED
+    return RateDecision(False, max(1, int(start + window - now)), scope)
+
+
+def allow_run(visitor: str, now: float | None = None) -> RateDecision:
+    """Count one run for this visitor and for everyone; refuse past either limit."""
+    now = time.time() if now is None else now
+    try:
+        mine = _limit(
+            "visitor",
+            visitor,
+            getattr(settings, "CHECKS_RATE_PER_VISITOR", 10),
+            getattr(settings, "CHECKS_RATE_VISITOR_WINDOW", 600),
+            now,
+        )
+        if not mine.allowed:
+            return mine
+        return _limit(
+            "everyone",
+            "all",
+            getattr(settings, "CHECKS_RATE_GLOBAL", 300),
+            getattr(settings, "CHECKS_RATE_GLOBAL_WINDOW", 60),
+            now,
+        )
+    except Exception:
+        log.warning("rate limit cache unavailable; letting the run through", exc_info=True)
+        return ALLOWED

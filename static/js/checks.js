@@ -1,0 +1,106 @@
+// Browser-side checks for a check run, and the support message's copy button.
+// The report works without this file: the server's checks and the verdict
+// stand alone; with it, the verdict also knows what the visitor's browser sees.
+(function () {
+  "use strict";
+
+  const TIMEOUT_MS = 8000;
+  const started = new Set(); // run ids whose browser checks this page already ran
+
+  function cookie(name) {
+    const prefix = name + "=";
+    for (const part of document.cookie.split(";")) {
+      const item = part.trim();
+      if (item.startsWith(prefix)) return decodeURIComponent(item.slice(prefix.length));
+    }
+    return "";
+  }
+
+  // A fetch the page's own CSP refuses fails exactly like a dead network. Those
+  // must not read as "your browser cannot reach it", so they are marked skipped.
+  const refused = new Set();
+  document.addEventListener("securitypolicyviolation", function (event) {
+    if (event.blockedURI) refused.add(event.blockedURI);
+  });
+
+  // Cross-origin answers are opaque to a page: all a browser can learn is
+  // whether the request got through, and how long it took.
+  async function reach(url) {
+    const controller = new AbortController();
+    const timer = setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
+    const begin = performance.now();
+    try {
+      await fetch(url, { mode: "no-cors", cache: "no-store", credentials: "omit",
+                         redirect: "follow", signal: controller.signal });
+      return { outcome: "ok", ms: Math.round(performance.now() - begin) };
+    } catch (error) {
+      const ms = Math.round(performance.now() - begin);
+      if (controller.signal.aborted) return { outcome: "timeout", ms: ms };
+      // Let a pending securitypolicyviolation event land before deciding.
+      await new Promise(function (resolve) { setTimeout(resolve, 0); });
+      for (const blocked of refused) {
+        if (url.startsWith(blocked) || blocked.startsWith(new URL(url).origin)) {
+          return { outcome: "skipped", ms: null };
+        }
+      }
+      return { outcome: "failed", ms: ms };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function runBrowserChecks(element) {
+    const runId = element.dataset.runId;
+    if (!runId || started.has(runId)) return;
+    started.add(runId);
+    const targets = JSON.parse(element.dataset.browserChecks || "[]");
+    const serverNow = Number(element.dataset.serverNow || "0");
+    const report = {
+      online: navigator.onLine,
+      cookies: navigator.cookieEnabled,
+      clock_offset_ms: serverNow ? Math.round(serverNow - Date.now()) : null,
+      fetches: {},
+    };
+    const answers = await Promise.all(targets.map(function (t) { return reach(t.url); }));
+    targets.forEach(function (t, i) { report.fetches[t.slug] = answers[i]; });
+    try {
+      await fetch(element.dataset.browserPost, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": cookie("csrftoken") },
+        body: JSON.stringify(report),
+      });
+    } catch (error) {
+      // The server falls back to its own checks after a short wait.
+    }
+  }
+
+  function scan(root) {
+    // Tell the form this page will run browser checks, so the report waits for them.
+    root.querySelectorAll("[data-browser-checks-flag]").forEach(function (input) {
+      input.value = "1";
+    });
+    root.querySelectorAll("[data-browser-checks]").forEach(runBrowserChecks);
+    root.querySelectorAll("button[data-copy]").forEach(function (button) {
+      button.hidden = false;
+    });
+    if (root.matches && root.matches("[data-browser-checks]")) runBrowserChecks(root);
+  }
+
+  document.addEventListener("click", async function (event) {
+    const button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    const field = document.querySelector(button.dataset.copy);
+    if (!field) return;
+    try {
+      await navigator.clipboard.writeText(field.value);
+    } catch (error) {
+      field.select(); // the visitor can still copy it by hand
+      return;
+    }
+    button.textContent = "Copied";
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { scan(document); });
+  document.addEventListener("htmx:load", function (event) { scan(event.detail.elt); });
+})();
