@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -297,3 +299,88 @@ def _page_state(row: dict[str, Any]) -> tuple[str, datetime]:
     latest: datetime = max(stamp for stamp in stamps if stamp is not None)
     etag = f"{latest.timestamp()}-{row['fix_count']}-{row['faq_count']}"
     return etag, latest
+
+
+# --- Search ---------------------------------------------------------------------
+# helpcenter/search.py owns the logic; these hold what it stores. On SQLite the
+# index lives in an FTS5 table created after migrate instead (see search.py).
+
+
+class SearchDocument(models.Model):
+    """One article or one fix as PostgreSQL full-text search sees it.
+
+    Denormalised on save (signals in helpcenter/search.py) so a query reads
+    one indexed table instead of joining fixes and FAQ over 10,000 articles.
+    """
+
+    # Deleted by the database, not Django's collector: on SQLite this table
+    # does not exist, and the collector would still look for rows in it.
+    article = models.ForeignKey(Article, on_delete=models.DB_CASCADE, related_name="+")
+    fix = models.OneToOneField(
+        Fix, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    # Kept up to date by PostgreSQL itself: no second write on save, and
+    # the weights (title A, summary and FAQ questions B, body C) live here.
+    vector = models.GeneratedField(
+        expression=(
+            SearchVector("title", weight="A", config="english")
+            + SearchVector("summary", weight="B", config="english")
+            + SearchVector("body", weight="C", config="english")
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        required_db_vendor = "postgresql"
+        indexes = [GinIndex(fields=["vector"], name="search_document_vector")]
+        constraints = [
+            # One row for the article itself (fix is NULL); fix rows are unique by fix.
+            models.UniqueConstraint(
+                fields=["article"],
+                condition=models.Q(fix__isnull=True),
+                name="one_search_document_per_article",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SearchTerm(models.Model):
+    """A word seen in the indexed text: the vocabulary typo correction picks from.
+
+    Only ever added to: a word whose articles were deleted can still be
+    suggested, but then simply matches nothing.
+    """
+
+    word = models.CharField(max_length=32, unique=True)
+
+    class Meta:
+        required_db_vendor = "postgresql"
+        indexes = [
+            GinIndex(fields=["word"], opclasses=["gin_trgm_ops"], name="search_term_trigram")
+        ]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class SearchMiss(models.Model):
+    """A search that found nothing: what readers look for and we have not written.
+
+    Only the normalised query text is kept, never who asked.
+    """
+
+    query = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=1)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-count", "-last_seen"]
+
+    def __str__(self) -> str:
+        return self.query

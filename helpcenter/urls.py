@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("categories/<slug:slug>/", views.category_detail, name="category"),
     path("articles/<slug:slug>/", views.article_detail, name="article"),
+    path("search/", views.search, name="search"),
     path("articles/<slug:slug>/fix/<slug:fix_slug>/", views.fix_detail, name="fix"),
     path(
         "sitemap.xml",

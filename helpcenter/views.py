@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.db.models import Prefetch
@@ -24,8 +25,11 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import condition, require_safe
+from django.views.decorators.vary import vary_on_headers
 
+from helpcenter import search as site_search
 from helpcenter import seo
+from helpcenter.clients import rate_limited
 from helpcenter.models import Article, Category, Fix
 
 PUBLIC_CACHE = {"public": True, "max_age": 60, "stale_while_revalidate": 300}
@@ -192,3 +196,30 @@ def _cache_ok() -> bool:
         return cache.get("healthz") == "1"
     except Exception:  # any backend's connection error means "not reachable"
         return False
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def search(request: HttpRequest) -> HttpResponse:
+    """Results for ?q=: the whole page, or only the results when htmx asks as you type."""
+    query = request.GET.get("q", "").strip()[: site_search.MAX_QUERY_CHARS]
+    hits: list[site_search.SearchHit] = []
+    if query:
+        retry_after = rate_limited(request, "search", getattr(settings, "SEARCH_RATE_LIMIT", 60))
+        if retry_after is not None:
+            context = {"query": query, "hits": [], "limited": True}
+            response = render(request, "helpcenter/search.html", context, status=429)
+            response["Retry-After"] = str(retry_after)
+            response["Cache-Control"] = "no-store"
+            return response
+        hits = site_search.search(query)
+        if not hits:
+            site_search.record_miss(query)
+    # A history restore (back button) needs the whole page, not the fragment.
+    htmx = getattr(request, "htmx", None)  # set by django_htmx's middleware
+    partial = htmx is not None and bool(htmx) and not htmx.history_restore_request
+    template = "helpcenter/search.html#results" if partial else "helpcenter/search.html"
+    response = render(request, template, {"query": query, "hits": hits})
+    # Results hold nothing about the visitor, so shared caches may keep them briefly.
+    response["Cache-Control"] = "public, max-age=30"
+    return response

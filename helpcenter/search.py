@@ -1,0 +1,572 @@
+"""Site search: one interface, two backends chosen by the database vendor.
+
+``search(query)`` returns ranked ``SearchHit``s over published articles, their
+fixes and FAQ. Each article and each fix is one search document, rewritten on
+save by the signal handlers below, so a query never touches article bodies:
+
+- PostgreSQL: ``SearchDocument`` rows with a generated, weighted tsvector
+  (title A, summary and FAQ questions B, body and FAQ answers C) under a GIN
+  index, queried with ``websearch_to_tsquery`` and ranked by ``ts_rank``.
+- SQLite: an FTS5 table with the trigram tokenizer (substring matching),
+  ranked by bm25 with the same column emphasis.
+
+On both, a title hit (article or fix title) ranks above any body-only hit,
+and a query word that is not in the indexed vocabulary is replaced by its
+closest known word when that is very close ("cokies" -> "cookies"); the
+candidates come from pg_trgm on PostgreSQL and from a same-first-letter scan
+on SQLite (so a typo in the first letter is not corrected there).
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import IntegrityError, connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Value
+from django.db.models.lookups import GreaterThan
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_migrate
+from django.urls import NoReverseMatch
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from helpcenter.models import (
+    Article,
+    FaqEntry,
+    Fix,
+    SearchDocument,
+    SearchMiss,
+    SearchTerm,
+)
+
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 8
+SNIPPET_CHARS = 180
+# difflib ratio a replacement must reach: "cokies"/"cookies" is 0.92,
+# "cook"/"cookies" only 0.73, so a short real word is never "corrected" into
+# a longer one.
+CORRECTION_CUTOFF = 0.8
+
+FTS_TABLE = "helpcenter_search_fts"
+TERM_TABLE = "helpcenter_search_term"
+
+_WORD = re.compile(r"\w+")
+_VOCAB_WORD = re.compile(r"[^\W\d_]{3,32}")
+_TAG = re.compile(r"<[^>]+>")
+_HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>')
+_SPACE = re.compile(r"\s+")
+# Words that would make the SQLite trigram query demand an exact "how" or
+# "the" somewhere; PostgreSQL drops its own (larger) list.
+_STOPWORDS = frozenset(
+    (  # noqa: SIM905 - a sentence of words reads better than 42 quoted items
+        "a an and are as at be but by can do does for from how i if in is it my no not of on or "
+        "so that the this to was what when where which who why will with you your"
+    ).split()
+)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article: Article
+    fix: Fix | None
+    title: str
+    url: str
+    snippet_html: SafeString
+    score: float
+
+
+@dataclass(frozen=True)
+class _Document:
+    article_id: int
+    fix_id: int | None
+    title: str
+    summary: str
+    body: str
+
+
+@dataclass(frozen=True)
+class _Match:
+    article_id: int
+    fix_id: int | None
+    title: str
+    summary: str
+    body: str
+    score: float
+
+
+# --- The interface -----------------------------------------------------------------
+
+
+def normalise_query(query: str) -> str:
+    return _SPACE.sub(" ", query).strip().lower()[:MAX_QUERY_CHARS]
+
+
+def search(query: str, limit: int = 20) -> list[SearchHit]:
+    # Single characters are noise from punctuation ("it's", "<b>"), not words.
+    words = [w for w in _WORD.findall(normalise_query(query)) if len(w) > 1][:MAX_QUERY_WORDS]
+    if not words:
+        return []
+    backend = _backend()
+    words = correct_words(words, backend)
+    matches = backend.match(words, limit)
+    return _hits(matches, words)
+
+
+def record_miss(query: str) -> None:
+    """Count a query that found nothing (text only: nothing about who asked)."""
+    text = normalise_query(query)
+    if not text:
+        return
+    now = timezone.now()
+    if SearchMiss.objects.filter(query=text).update(count=F("count") + 1, last_seen=now):
+        return
+    try:
+        with transaction.atomic():
+            SearchMiss.objects.create(query=text, count=1, last_seen=now)
+    except IntegrityError:  # another request created it between our two statements
+        SearchMiss.objects.filter(query=text).update(count=F("count") + 1, last_seen=now)
+
+
+def correct_words(words: Sequence[str], backend: _Backend | None = None) -> list[str]:
+    """Replace each unknown word by a very close known one; keep it when none is close.
+
+    A word is known when some indexed word starts with it, so a half-typed
+    word in instant search ("extens") is left for prefix matching.
+    """
+    backend = backend or _backend()
+    corrected = []
+    for word in words:
+        if len(word) < 4 or not word.isalpha() or backend.is_known(word):
+            corrected.append(word)
+            continue
+        close = difflib.get_close_matches(
+            word, backend.candidates(word), n=1, cutoff=CORRECTION_CUTOFF
+        )
+        corrected.append(close[0] if close else word)
+    return corrected
+
+
+def rebuild() -> int:
+    """Index every article and fix again (after a bulk import or a raw SQL change)."""
+    backend = _backend()
+    backend.clear()
+    count = 0
+    for article in Article.objects.prefetch_related("faq", "fixes"):
+        backend.store(_article_document(article))
+        count += 1
+        for fix in article.fixes.all():
+            backend.store(_fix_document(fix))
+            count += 1
+    return count
+
+
+# --- Documents -------------------------------------------------------------------
+
+
+def html_text(fragment: str) -> str:
+    """Plain text of sanitised HTML (ours, from markdown.py), for indexing and snippets."""
+    text = _TAG.sub(" ", _HEADERLINK.sub("", fragment))
+    return _SPACE.sub(" ", html.unescape(text)).strip()
+
+
+def _article_document(article: Article) -> _Document:
+    faq = list(article.faq.all())
+    return _Document(
+        article_id=article.pk,
+        fix_id=None,
+        title=article.title,
+        summary=" ".join([article.summary, *(entry.question for entry in faq)]).strip(),
+        body=" ".join(
+            [html_text(article.body_html), *(html_text(entry.answer_html) for entry in faq)]
+        ).strip(),
+    )
+
+
+def _fix_document(fix: Fix) -> _Document:
+    return _Document(
+        article_id=fix.article_id,
+        fix_id=fix.pk,
+        title=fix.title,
+        summary=fix.summary,
+        body=html_text(fix.body_html),
+    )
+
+
+def _vocabulary(document: _Document) -> set[str]:
+    text = f"{document.title} {document.summary} {document.body}".lower()
+    return set(_VOCAB_WORD.findall(text))
+
+
+# --- Hits and snippets ---------------------------------------------------------------
+
+
+def _hits(matches: list[_Match], words: Sequence[str]) -> list[SearchHit]:
+    if not matches:
+        return []
+    articles = Article.objects.in_bulk({m.article_id for m in matches})
+    fixes = Fix.objects.in_bulk({m.fix_id for m in matches if m.fix_id is not None})
+    pattern = _highlight_pattern(words)
+    hits = []
+    for match in matches:
+        article = articles.get(match.article_id)
+        fix = fixes.get(match.fix_id) if match.fix_id is not None else None
+        if article is None or (match.fix_id is not None and fix is None):
+            continue  # deleted between the two queries
+        if fix is not None:
+            fix.article = article  # spares get_absolute_url a query per hit
+        hits.append(
+            SearchHit(
+                article=article,
+                fix=fix,
+                title=fix.title if fix is not None else article.title,
+                url=_url(article, fix),
+                snippet_html=snippet(f"{match.summary} {match.body}".strip(), pattern),
+                score=match.score,
+            )
+        )
+    return hits
+
+
+def _url(article: Article, fix: Fix | None) -> str:
+    if fix is None:
+        return article.get_absolute_url()
+    try:
+        return fix.get_absolute_url()
+    except NoReverseMatch:  # fix pages not routed: the fix's anchor in its article
+        return f"{article.get_absolute_url()}#fix-{fix.slug}"
+
+
+def _highlight_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
+    # PostgreSQL matches stems ("extensions" finds "extension"), SQLite
+    # matches substrings: highlighting from a short root covers both.
+    roots = {_root(word) for word in words if word not in _STOPWORDS and len(word) >= 3}
+    if not roots:
+        return None
+    alternatives = "|".join(re.escape(root) for root in sorted(roots, key=len, reverse=True))
+    return re.compile(rf"(?:{alternatives})\w*", re.IGNORECASE)
+
+
+def _root(word: str) -> str:
+    # Deliberately crude: enough that plurals and -ing/-ed forms meet, never
+    # so short that "cookies" turns into "cook".
+    for suffix, replacement in (("ing", ""), ("ies", "i"), ("ed", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= 4:
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+def snippet(text: str, pattern: re.Pattern[str] | None) -> SafeString:
+    """A short excerpt around the first match, escaped, with matches in <mark>."""
+    first = pattern.search(text) if pattern is not None else None
+    start = 0
+    if first is not None and first.start() > SNIPPET_CHARS // 3:
+        start = text.rfind(" ", 0, first.start() - SNIPPET_CHARS // 3) + 1
+    end = start + SNIPPET_CHARS
+    if end < len(text):
+        end = max(text.rfind(" ", start, end), start + SNIPPET_CHARS // 2)
+    excerpt = text[start:end]
+    pieces = ["… " if start > 0 else ""]
+    position = 0
+    for found in pattern.finditer(excerpt) if pattern is not None else ():
+        pieces.append(escape(excerpt[position : found.start()]))
+        pieces.append(f"<mark>{escape(found.group())}</mark>")
+        position = found.end()
+    pieces.append(escape(excerpt[position:]))
+    pieces.append(" …" if end < len(text) else "")
+    # Safe: every piece of visitor or author text above went through escape().
+    return mark_safe("".join(pieces))  # noqa: S308
+
+
+def _published_ids_sql() -> tuple[str, tuple[Any, ...]]:
+    query = Article.objects.published().order_by().values("id").query
+    sql, params = query.sql_with_params()
+    return sql, tuple(params)
+
+
+# --- Backends ------------------------------------------------------------------------
+
+
+class _Backend:
+    def store(self, document: _Document) -> None:
+        raise NotImplementedError
+
+    def delete(self, article_id: int | None = None, fix_id: int | None = None) -> None:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        raise NotImplementedError
+
+    def is_known(self, word: str) -> bool:
+        raise NotImplementedError
+
+    def candidates(self, word: str) -> list[str]:
+        raise NotImplementedError
+
+    def match(self, words: Sequence[str], limit: int) -> list[_Match]:
+        raise NotImplementedError
+
+
+class _PostgresBackend(_Backend):
+    def store(self, document: _Document) -> None:
+        values = {"title": document.title, "summary": document.summary, "body": document.body}
+        if document.fix_id is None:
+            SearchDocument.objects.update_or_create(
+                article_id=document.article_id, fix=None, defaults=values
+            )
+        else:
+            SearchDocument.objects.update_or_create(
+                fix_id=document.fix_id,
+                defaults={**values, "article_id": document.article_id},
+            )
+        words = [SearchTerm(word=word) for word in _vocabulary(document)]
+        SearchTerm.objects.bulk_create(words, ignore_conflicts=True, batch_size=1000)
+
+    def delete(self, article_id: int | None = None, fix_id: int | None = None) -> None:
+        # The database deletes the rows with their article or fix (DB_CASCADE).
+        pass
+
+    def clear(self) -> None:
+        SearchDocument.objects.all().delete()
+
+    def is_known(self, word: str) -> bool:
+        return SearchTerm.objects.filter(word__startswith=word).exists()
+
+    def candidates(self, word: str) -> list[str]:
+        # "%" is pg_trgm's similarity operator: it uses the trigram GIN index.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT word FROM {SearchTerm._meta.db_table} WHERE word %% %s "  # noqa: S608
+                "ORDER BY similarity(word, %s) DESC LIMIT 10",
+                [word, word],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def match(self, words: Sequence[str], limit: int) -> list[_Match]:
+        query = SearchQuery(" ".join(words), search_type="websearch", config="english")
+        last = words[-1]
+        if len(last) >= 3 and not SearchTerm.objects.filter(word=last).exists():
+            # A half-typed last word (instant search): match it as a prefix.
+            rest = " ".join(words[:-1])
+            prefix = SearchQuery(f"{last}:*", search_type="raw", config="english")
+            query = (
+                SearchQuery(rest, search_type="websearch", config="english") & prefix
+                if rest
+                else prefix
+            )
+        now = timezone.now()
+        ranked = (
+            SearchDocument.objects.filter(
+                vector=query,
+                article__status=Article.Status.PUBLISHED,
+                article__published_at__lte=now,
+            )
+            .annotate(
+                rank=SearchRank(F("vector"), query),
+                # Rank from the A-weighted part (titles) only: > 0 means a title hit.
+                title_rank=SearchRank(F("vector"), query, weights=[0.0, 0.0, 0.0, 1.0]),
+            )
+            .order_by(GreaterThan(F("title_rank"), Value(0.0)).desc(), "-rank", "id")
+            .values_list("id", "title_rank", "rank")[:limit]
+        )
+        order = {pk: (1.0 if title > 0 else 0.0) + rank for pk, title, rank in ranked}
+        if not order:
+            return []
+        rows = SearchDocument.objects.in_bulk(order.keys())
+        return [
+            _Match(
+                article_id=rows[pk].article_id,
+                fix_id=rows[pk].fix_id,
+                title=rows[pk].title,
+                summary=rows[pk].summary,
+                body=rows[pk].body,
+                score=score,
+            )
+            for pk, score in order.items()
+        ]
+
+
+class _SqliteBackend(_Backend):
+    def store(self, document: _Document) -> None:
+        with connection.cursor() as cursor:
+            self._delete(cursor, document.article_id, document.fix_id)
+            cursor.execute(
+                f"INSERT INTO {FTS_TABLE} (article_id, fix_id, title, summary, body) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s)",
+                [
+                    document.article_id,
+                    document.fix_id,
+                    document.title,
+                    document.summary,
+                    document.body,
+                ],
+            )
+            cursor.executemany(
+                f"INSERT OR IGNORE INTO {TERM_TABLE} (word) VALUES (%s)",  # noqa: S608
+                [(word,) for word in _vocabulary(document)],
+            )
+
+    def delete(self, article_id: int | None = None, fix_id: int | None = None) -> None:
+        with connection.cursor() as cursor:
+            self._delete(cursor, article_id, fix_id, whole_article=fix_id is None)
+
+    @staticmethod
+    def _delete(
+        cursor: Any, article_id: int | None, fix_id: int | None, whole_article: bool = False
+    ) -> None:
+        if fix_id is not None:
+            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE fix_id = %s", [fix_id])  # noqa: S608
+        elif whole_article:
+            cursor.execute(
+                f"DELETE FROM {FTS_TABLE} WHERE article_id = %s",  # noqa: S608
+                [article_id],
+            )
+        else:
+            cursor.execute(
+                f"DELETE FROM {FTS_TABLE} WHERE article_id = %s AND fix_id IS NULL",  # noqa: S608
+                [article_id],
+            )
+
+    def clear(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {FTS_TABLE}")  # noqa: S608
+
+    def is_known(self, word: str) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {TERM_TABLE} WHERE word >= %s AND word < %s LIMIT 1",  # noqa: S608
+                [word, word + "\U0010ffff"],
+            )
+            return cursor.fetchone() is not None
+
+    def candidates(self, word: str) -> list[str]:
+        # Same first letter, similar length: an index range scan, small
+        # enough for difflib to compare every row.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT word FROM {TERM_TABLE} WHERE word >= %s AND word < %s "  # noqa: S608
+                "AND length(word) BETWEEN %s AND %s",
+                [word[0], chr(ord(word[0]) + 1), len(word) - 2, len(word) + 2],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def match(self, words: Sequence[str], limit: int) -> list[_Match]:
+        # The trigram tokenizer cannot match fewer than three characters, and
+        # a stopword would have to appear literally: leave both out. Matching
+        # is by substring, so a root stands in for stemming: "timeouts" also
+        # finds "timeout", as it does on PostgreSQL.
+        terms = [_root(w) for w in words if len(w) >= 3 and w not in _STOPWORDS]
+        if not terms:
+            return []
+        expression = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        published_sql, published_params = _published_ids_sql()
+        title_hit = " * ".join("(instr(lower(title), %s) > 0)" for _ in terms)
+        sql = (
+            f"SELECT rowid, {title_hit} AS title_hit, "  # noqa: S608
+            f"bm25({FTS_TABLE}, 0, 0, 10.0, 4.0, 1.0) AS bm "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+            f"AND article_id IN ({published_sql}) "
+            "ORDER BY title_hit DESC, bm ASC LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*terms, expression, *published_params, limit])
+            ranked = [(rowid, float(hit) - bm) for rowid, hit, bm in cursor.fetchall()]
+            if not ranked:
+                return []
+            marks = ", ".join("%s" for _ in ranked)
+            cursor.execute(
+                f"SELECT rowid, article_id, fix_id, title, summary, body FROM {FTS_TABLE} "  # noqa: S608
+                f"WHERE rowid IN ({marks})",
+                [rowid for rowid, _ in ranked],
+            )
+            rows = {row[0]: row[1:] for row in cursor.fetchall()}
+        return [
+            _Match(*rows[rowid], score=score)  # type: ignore[misc]
+            for rowid, score in ranked
+            if rowid in rows
+        ]
+
+
+_BACKENDS: dict[str, _Backend] = {
+    "postgresql": _PostgresBackend(),
+    "sqlite": _SqliteBackend(),
+}
+
+
+def _backend(using: BaseDatabaseWrapper | None = None) -> _Backend:
+    vendor = (using or connection).vendor
+    try:
+        return _BACKENDS[vendor]
+    except KeyError:
+        raise RuntimeError(f"search supports PostgreSQL and SQLite, not {vendor}") from None
+
+
+# --- Keeping the index current -----------------------------------------------------
+
+
+def _article_saved(sender: type[Article], instance: Article, **kwargs: Any) -> None:
+    _backend().store(_article_document(instance))
+
+
+def _fix_saved(sender: type[Fix], instance: Fix, **kwargs: Any) -> None:
+    _backend().store(_fix_document(instance))
+
+
+def _faq_changed(sender: type[FaqEntry], instance: FaqEntry, **kwargs: Any) -> None:
+    article = Article.objects.filter(pk=instance.article_id).first()
+    if article is not None:  # None while the article itself is being deleted
+        _backend().store(_article_document(article))
+
+
+def _article_deleted(sender: type[Article], instance: Article, **kwargs: Any) -> None:
+    _backend().delete(article_id=instance.pk)
+
+
+def _fix_deleted(sender: type[Fix], instance: Fix, **kwargs: Any) -> None:
+    _backend().delete(fix_id=instance.pk)
+
+
+def enable_trigram(using: str = "default", **kwargs: Any) -> None:
+    """pre_migrate: pg_trgm must exist before a table with a gin_trgm_ops index."""
+    from django.db import connections
+
+    db = connections[using]
+    if db.vendor == "postgresql":
+        with db.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+
+def create_sqlite_tables(using: str = "default", **kwargs: Any) -> None:
+    """post_migrate: the FTS5 table is no model, so migrations (or --nomigrations) skip it."""
+    from django.db import connections
+
+    db = connections[using]
+    if db.vendor != "sqlite":
+        return
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+            "article_id UNINDEXED, fix_id UNINDEXED, title, summary, body, "
+            "tokenize = 'trigram')"
+        )
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {TERM_TABLE} (word TEXT PRIMARY KEY) WITHOUT ROWID"
+        )
+
+
+def connect_signals(sender: Any) -> None:
+    """Called from HelpCenterConfig.ready()."""
+    post_save.connect(_article_saved, sender=Article, dispatch_uid="search_article_saved")
+    post_save.connect(_fix_saved, sender=Fix, dispatch_uid="search_fix_saved")
+    post_save.connect(_faq_changed, sender=FaqEntry, dispatch_uid="search_faq_saved")
+    post_delete.connect(_faq_changed, sender=FaqEntry, dispatch_uid="search_faq_deleted")
+    post_delete.connect(_article_deleted, sender=Article, dispatch_uid="search_article_deleted")
+    post_delete.connect(_fix_deleted, sender=Fix, dispatch_uid="search_fix_deleted")
+    pre_migrate.connect(enable_trigram, sender=sender, dispatch_uid="search_pg_trgm")
+    post_migrate.connect(create_sqlite_tables, sender=sender, dispatch_uid="search_sqlite_fts")
