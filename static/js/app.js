@@ -17,4 +17,72 @@
     const token = cookie("csrftoken");
     if (token) event.detail.headers["X-CSRFToken"] = token;
   });
+
+  // Copy-link buttons. Without JavaScript (or without clipboard access, which
+  // browsers only grant to secure pages) they stay plain links to the anchor.
+  function announce(text) {
+    const region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    // A fresh text node after clearing makes screen readers repeat the message.
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  function copyButton(link) {
+    const hash = link.getAttribute("href");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = link.className + " copy-link";
+    button.textContent = link.classList.contains("headerlink") ? "#" : "Copy link";
+    let label = link.dataset.label;
+    if (!label) {
+      const heading = link.closest("h2, h3, h4");
+      const name = heading ? heading.textContent.replace(/#\s*$/, "").trim() : "";
+      label = "Copy link to " + (name ? "\u201c" + name + "\u201d" : "this section");
+    }
+    button.setAttribute("aria-label", label);
+    button.addEventListener("click", function () {
+      const url = new URL(hash, window.location.href).href;
+      navigator.clipboard.writeText(url).then(
+        function () {
+          history.replaceState(null, "", hash);
+          announce("Link copied");
+        },
+        function () { window.location.hash = hash; }
+      );
+    });
+    link.replaceWith(button);
+  }
+
+  function enhanceCopyLinks() {
+    if (!navigator.clipboard || !window.isSecureContext) return;
+    document.querySelectorAll("a.copy-link, .prose a.headerlink").forEach(copyButton);
+  }
+
+  // Each fix's Markdown is rendered on its own, so two fixes on one page can
+  // carry the same tab ids and radio-group name; then one fix's tabs would
+  // switch another's. Give every tab set on the page its own names.
+  function separateTabSets() {
+    document.querySelectorAll(".tabbed-set").forEach(function (set, i) {
+      const inputs = set.querySelectorAll(":scope > input[type=radio]");
+      const labels = set.querySelectorAll(":scope > .tabbed-labels > label");
+      inputs.forEach(function (input, j) {
+        input.id = "tabs-" + i + "-" + j;
+        input.name = "tabs-" + i;
+        if (labels[j]) labels[j].htmlFor = input.id;
+      });
+      if (inputs.length && !set.querySelector(":scope > input:checked")) inputs[0].checked = true;
+    });
+  }
+
+  function enhance() {
+    separateTabSets();
+    enhanceCopyLinks();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", enhance);
+  } else {
+    enhance();
+  }
 })();

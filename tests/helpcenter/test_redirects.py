@@ -119,6 +119,8 @@ def test_renames_through_the_admin_are_recorded(admin_client: Any) -> None:
             "fixes-INITIAL_FORMS": "0",
             "faq-TOTAL_FORMS": "0",
             "faq-INITIAL_FORMS": "0",
+            "old_slugs-TOTAL_FORMS": "0",
+            "old_slugs-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
