@@ -333,6 +333,16 @@ class SearchDocument(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+    # Title and summary alone: small enough to stay inline in the row, so
+    # ranking thousands of matches does not read every body's vector.
+    head = models.GeneratedField(
+        expression=(
+            SearchVector("title", weight="A", config="english")
+            + SearchVector("summary", weight="B", config="english")
+        ),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         required_db_vendor = "postgresql"

@@ -153,18 +153,25 @@ def correct_words(words: Sequence[str], backend: _Backend | None = None) -> list
     return corrected
 
 
-def rebuild() -> int:
+def rebuild(batch: int = 500) -> int:
     """Index every article and fix again (after a bulk import or a raw SQL change)."""
     backend = _backend()
-    backend.clear()
     count = 0
-    for article in Article.objects.prefetch_related("faq", "fixes"):
-        backend.store(_article_document(article))
-        count += 1
-        for fix in article.fixes.all():
-            backend.store(_fix_document(fix))
-            count += 1
+    with transaction.atomic():
+        backend.clear()
+        articles = Article.objects.order_by("pk").prefetch_related("faq", "fixes")
+        for chunk in _chunks(list(articles.values_list("pk", flat=True)), batch):
+            documents = []
+            for article in articles.filter(pk__in=chunk):
+                documents.append(_article_document(article))
+                documents.extend(_fix_document(fix) for fix in article.fixes.all())
+            backend.store_many(documents)
+            count += len(documents)
     return count
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 # --- Documents -------------------------------------------------------------------
@@ -297,6 +304,9 @@ class _Backend:
     def store(self, document: _Document) -> None:
         raise NotImplementedError
 
+    def store_many(self, documents: Sequence[_Document]) -> None:
+        raise NotImplementedError
+
     def delete(self, article_id: int | None = None, fix_id: int | None = None) -> None:
         raise NotImplementedError
 
@@ -325,8 +335,35 @@ class _PostgresBackend(_Backend):
                 fix_id=document.fix_id,
                 defaults={**values, "article_id": document.article_id},
             )
-        words = [SearchTerm(word=word) for word in _vocabulary(document)]
-        SearchTerm.objects.bulk_create(words, ignore_conflicts=True, batch_size=1000)
+        self.add_words(_vocabulary(document))
+
+    def store_many(self, documents: Sequence[_Document]) -> None:
+        SearchDocument.objects.bulk_create(
+            [
+                SearchDocument(
+                    article_id=d.article_id,
+                    fix_id=d.fix_id,
+                    title=d.title,
+                    summary=d.summary,
+                    body=d.body,
+                )
+                for d in documents
+            ],
+            batch_size=500,
+        )
+        self.add_words(set().union(*(_vocabulary(d) for d in documents)))
+
+    @staticmethod
+    def add_words(words: set[str]) -> None:
+        # Most words of an edited article are known already: reading first
+        # spares the trigram index an insert attempt per word.
+        for chunk in _chunks(sorted(words), 2000):
+            known = set(SearchTerm.objects.filter(word__in=chunk).values_list("word", flat=True))
+            SearchTerm.objects.bulk_create(
+                [SearchTerm(word=w) for w in chunk if w not in known],
+                ignore_conflicts=True,
+                batch_size=1000,
+            )
 
     def delete(self, article_id: int | None = None, fix_id: int | None = None) -> None:
         # The database deletes the rows with their article or fix (DB_CASCADE).
@@ -368,9 +405,12 @@ class _PostgresBackend(_Backend):
                 article__published_at__lte=now,
             )
             .annotate(
-                rank=SearchRank(F("vector"), query),
-                # Rank from the A-weighted part (titles) only: > 0 means a title hit.
-                title_rank=SearchRank(F("vector"), query, weights=[0.0, 0.0, 0.0, 1.0]),
+                # Ranked on title + summary only: ts_rank over the whole body
+                # vector of every match cost 100+ ms for common words.
+                # Body-only matches rank 0 and keep a stable order.
+                rank=SearchRank(F("head"), query),
+                # The A-weighted part (titles) only: > 0 means a title hit.
+                title_rank=SearchRank(F("head"), query, weights=[0.0, 0.0, 0.0, 1.0]),
             )
             .order_by(GreaterThan(F("title_rank"), Value(0.0)).desc(), "-rank", "id")
             .values_list("id", "title_rank", "rank")[:limit]
@@ -410,6 +450,18 @@ class _SqliteBackend(_Backend):
             cursor.executemany(
                 f"INSERT OR IGNORE INTO {TERM_TABLE} (word) VALUES (%s)",  # noqa: S608
                 [(word,) for word in _vocabulary(document)],
+            )
+
+    def store_many(self, documents: Sequence[_Document]) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {FTS_TABLE} (article_id, fix_id, title, summary, body) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s)",
+                [(d.article_id, d.fix_id, d.title, d.summary, d.body) for d in documents],
+            )
+            cursor.executemany(
+                f"INSERT OR IGNORE INTO {TERM_TABLE} (word) VALUES (%s)",  # noqa: S608
+                [(word,) for word in sorted(set().union(*(_vocabulary(d) for d in documents)))],
             )
 
     def delete(self, article_id: int | None = None, fix_id: int | None = None) -> None:
