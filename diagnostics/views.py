@@ -151,15 +151,19 @@ def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) ->
     support = ""
     if verdict is not None and verdict.is_cloudflare_block:
         support = support_message(verdict, timezone.now())
+    targets = _browser_targets()
     browser_targets = [
-        {"slug": t.slug, "kind": t.kind, "url": t.get_browser_url()} for t in _browser_targets()
+        {"slug": t.slug, "kind": t.kind, "url": t.get_browser_url()} for t in targets
     ]
+    fetched = (run.browser_findings or {}).get("fetches", {})
+    browser_rows = [(t, fetched[t.slug]) for t in targets if t.slug in fetched]
     context = {
         "run": run,
         "rows": [(result, evidence_items(result.evidence)) for result in results],
         "done_count": len(results),
         "verdict": verdict,
         "support": support,
+        "browser_rows": browser_rows,
         "answers": VISITOR_ANSWERS.items(),
         "answer_label": VISITOR_ANSWERS.get(run.visitor_answer, ""),
         "browser_targets": json.dumps(browser_targets) if run.awaiting_browser else "",
