@@ -40,6 +40,29 @@ class Category(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("category", kwargs={"slug": self.slug})
 
+    @classmethod
+    def page_state_for_slug(cls, slug: str) -> tuple[str, datetime] | None:
+        """(etag, last modified) for a category page from one query; None if no such category."""
+        public = models.Q(
+            articles__status=Article.Status.PUBLISHED, articles__published_at__lte=timezone.now()
+        )
+        row = (
+            cls.objects.filter(slug=slug)
+            .annotate(
+                n=Count("articles", filter=public),
+                updated=Max("articles__updated_at", filter=public),
+                published=Max("articles__published_at", filter=public),
+            )
+            .values("updated_at", "n", "updated", "published")
+            .first()
+        )
+        if row is None:
+            return None
+        latest: datetime = max(
+            stamp for stamp in (row["updated_at"], row["updated"], row["published"]) if stamp
+        )
+        return f"{row['n']}-{latest.timestamp()}", latest
+
 
 class ArticleQuerySet(models.QuerySet["Article"]):
     def published(self) -> ArticleQuerySet:

@@ -58,9 +58,7 @@ def _memo_state(compute: Callable[..., State]) -> tuple[Callable[..., Any], Call
 
 
 _list_etag, _list_modified = _memo_state(lambda **_: Article.objects.list_state())
-_category_etag, _category_modified = _memo_state(
-    lambda slug: Article.objects.filter(category__slug=slug).list_state()
-)
+_category_etag, _category_modified = _memo_state(Category.page_state_for_slug)
 _article_etag, _article_modified = _memo_state(lambda slug, **_: Article.page_state_for_slug(slug))
 
 

@@ -73,6 +73,23 @@ def test_the_etag_changes_when_the_article_or_its_parts_change(client: Any, chan
     assert response["ETag"] != etag
 
 
+def test_the_category_etag_follows_the_category_and_its_articles(client: Any) -> None:
+    article = make_article()
+    etag = client.get("/categories/errors/")["ETag"]
+    Category.objects.filter(slug="errors").update(description="New words.")  # no save()
+    assert client.get("/categories/errors/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    category = Category.objects.get(slug="errors")
+    category.description = "New words."
+    category.save()
+    changed = client.get("/categories/errors/", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    article.status = Article.Status.DRAFT
+    article.save()
+    assert client.get("/categories/errors/", HTTP_IF_NONE_MATCH=changed["ETag"]).status_code == 200
+    missing = client.get("/categories/nowhere/")
+    assert missing.status_code == 404 and not missing.has_header("ETag")
+
+
 def test_the_article_page_shows_toc_fixes_faq_related_and_breadcrumbs(client: Any) -> None:
     article = make_article()
     other = make_article("rate-limited", fixes=0, faq=0)
