@@ -24,7 +24,9 @@ class Command(BaseCommand):
         if "import_content" in get_commands():
             call_command("import_content")
         # By name: the knowledge base never imports the diagnostics app.
+        # Rules point at fixes, so they come after the content.
         call_command("seed_targets")
+        call_command("seed_rules")
         self._ensure_admin()
 
     def _ensure_admin(self) -> None:
