@@ -336,11 +336,19 @@ class SearchDocument(models.Model):
     one indexed table instead of joining fixes and FAQ over 10,000 articles.
     """
 
-    # Deleted by the database, not Django's collector: on SQLite this table
-    # does not exist, and the collector would still look for rows in it.
-    article = models.ForeignKey(Article, on_delete=models.DB_CASCADE, related_name="+")
+    # Left alone by Django's delete collector (on SQLite this table does not
+    # exist, and the collector would still query it); search.py's post_delete
+    # handlers remove the rows instead, hence no database constraint either.
+    article = models.ForeignKey(
+        Article, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     fix = models.OneToOneField(
-        Fix, null=True, blank=True, on_delete=models.DB_CASCADE, related_name="+"
+        Fix,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)

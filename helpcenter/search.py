@@ -366,8 +366,10 @@ class _PostgresBackend(_Backend):
             )
 
     def delete(self, article_id: int | None = None, fix_id: int | None = None) -> None:
-        # The database deletes the rows with their article or fix (DB_CASCADE).
-        pass
+        if fix_id is not None:
+            SearchDocument.objects.filter(fix_id=fix_id).delete()
+        elif article_id is not None:
+            SearchDocument.objects.filter(article_id=article_id).delete()
 
     def clear(self) -> None:
         SearchDocument.objects.all().delete()

@@ -115,6 +115,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    # Search fields and indexes (helpcenter.SearchDocument); harmless on SQLite.
+    "django.contrib.postgres",
     "django_htmx",
     "reversion",
     "helpcenter",

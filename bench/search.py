@@ -1,0 +1,348 @@
+"""Search latency over 10,000 articles, and the cost of saving a 30 KB article.
+
+Usage (from the repository root):
+
+    .venv/bin/python bench/search.py                # SQLite, and PostgreSQL if reachable
+    .venv/bin/python bench/search.py --articles 2000 --no-write
+
+Each backend gets a scratch database: a SQLite file in /tmp, and the
+PostgreSQL database ``helpcenter_bench`` (dropped and created again; set
+BENCH_POSTGRES_URL to point elsewhere, default
+postgres://postgres@127.0.0.1:5432/helpcenter_bench). Tables are built from
+the models (no migrations), the articles are generated from a fixed seed and
+saved through the ORM, so rendering and indexing run exactly as in the admin.
+
+It then times ``helpcenter.search.search`` over a fixed set of queries (common
+words, rare words, multi-word, typos, nonsense) and the save of a 30 KB
+article (render + sanitise + index). Results are printed and written under
+"## Search" in docs/benchmarks.md, replacing that section. Each backend runs in
+its own subprocess because Django's settings are fixed at import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+POSTGRES_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/helpcenter_bench"
+)
+SQLITE_PATH = Path("/tmp/helpcenter_bench.sqlite3")
+
+QUERIES = [
+    "cookies",
+    "clear cookies",
+    "error 1020",
+    "access denied",
+    "vpn",
+    "browser extensions",
+    "firewall rule blocked",
+    "captcha loop",
+    "dns resolver",
+    "proxy",
+    "rate limited",
+    "cokies",  # typo
+    "extensons",  # typo
+    "firewal",  # typo / prefix
+    "certificte",  # typo
+    "zqxvjwk",  # nonsense
+    "how do i fix the challenge page",
+    "timeout",
+]
+ROUNDS = 15
+
+TOPICS = [
+    "cookies", "cache", "extensions", "firewall", "vpn", "proxy", "dns", "certificate",
+    "captcha", "challenge", "timeout", "gateway", "resolver", "browser", "network",
+    "account", "session", "router", "address", "region", "outage", "status", "login",
+]  # fmt: skip
+FILLER = "the a page request server visitor error message shows when while after before check settings open close reload wait retry again other your their connection sometimes usually often update restart device phone laptop window tab profile security rule block allow list service provider support ticket screen button".split()  # noqa: SIM905, E501
+
+
+def paragraph(rng: random.Random, words: int, topics: Sequence[str] = TOPICS) -> str:
+    # Mostly filler, some words on the article's own topics, rarely another
+    # topic: a guide about cookies mentions cookies, seldom DNS.
+    picked = [
+        rng.choice(FILLER)
+        if (roll := rng.random()) < 0.88
+        else rng.choice(topics)
+        if roll < 0.99
+        else rng.choice(TOPICS)
+        for _ in range(words)
+    ]
+    # Made-up words give the vocabulary a realistic long tail of rare terms.
+    picked += ["".join(rng.choices("bcdfghklmnprstvz", k=3)) + "ing" for _ in range(3)]
+    rng.shuffle(picked)
+    return " ".join(picked).capitalize() + "."
+
+
+def article_body(rng: random.Random, chars: int, topics: Sequence[str] = TOPICS) -> str:
+    parts: list[str] = []
+    n = 0
+    while sum(len(p) for p in parts) < chars:
+        n += 1
+        first, second = paragraph(rng, 60, topics), paragraph(rng, 40, topics)
+        parts.append(f"## Step {n} {{#step-{n}}}\n\n{first}\n\n{second}")
+    return "\n\n".join(parts)
+
+
+# --- Inside a backend's subprocess ----------------------------------------------------
+
+
+def run_backend(articles: int) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from helpcenter import search as site_search
+    from helpcenter.models import Article, FaqEntry, Fix
+
+    # Build the schema from the models, as the test suite does (migrations
+    # are generated separately and may lag behind).
+    settings.MIGRATION_MODULES = {app: None for app in ("helpcenter", "diagnostics")}
+    call_command("migrate", run_syncdb=True, verbosity=0)
+
+    from helpcenter.markdown import render_markdown
+
+    rng = random.Random(1020)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    # Rendering 10,000 bodies would take minutes and measure nothing new:
+    # each topic pair gets a few pre-rendered bodies, reused across articles,
+    # and rows are bulk-inserted, then indexed in one pass by rebuild().
+    pool: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for pair in itertools.combinations(TOPICS, 2):
+        pool[pair] = []
+        for _ in range(2):
+            body = article_body(rng, rng.randint(1500, 4000), pair)
+            pool[pair].append((body, render_markdown(body).html))
+    pairs = list(pool)
+    rows = []
+    for i in range(articles):
+        pair = pairs[i % len(pairs)]
+        body, body_html = rng.choice(pool[pair])
+        rows.append(
+            Article(
+                title=f"{pair[0].capitalize()} and {pair[1]} problem number {i}",
+                slug=f"article-{i}",
+                summary=paragraph(rng, 12, pair),
+                body=body,
+                body_html=body_html,
+                status=Article.Status.PUBLISHED if i % 10 else Article.Status.DRAFT,
+                published_at=now - timedelta(days=1),
+            )
+        )
+    Article.objects.bulk_create(rows, batch_size=500)
+    fixes, faq = [], []
+    for article in Article.objects.only("id", "title"):
+        topics = article.title.lower().split()[0:3:2]
+        for j in range(3):
+            text = paragraph(rng, 50, topics)
+            fixes.append(
+                Fix(
+                    article=article,
+                    title=f"Check your {rng.choice(topics)} {j}",
+                    slug=f"fix-{j}",
+                    body=text,
+                    body_html=f"<p>{text}</p>",
+                )
+            )
+        answer = paragraph(rng, 30, topics)
+        faq.append(
+            FaqEntry(
+                article=article,
+                question=f"Why does {topics[0]} fail?",
+                answer=answer,
+                answer_html=f"<p>{answer}</p>",
+            )
+        )
+    Fix.objects.bulk_create(fixes, batch_size=1000)
+    FaqEntry.objects.bulk_create(faq, batch_size=1000)
+    documents = site_search.rebuild()
+    load_seconds = time.perf_counter() - started
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+    per_query: dict[str, list[float]] = {q: [] for q in QUERIES}
+    found: dict[str, int] = {}
+    for q in QUERIES:  # warm caches once, untimed
+        found[q] = len(site_search.search(q))
+    for _ in range(ROUNDS):
+        for q in QUERIES:
+            t0 = time.perf_counter()
+            site_search.search(q)
+            per_query[q].append((time.perf_counter() - t0) * 1000)
+    timings = sorted(t for ts in per_query.values() for t in ts)
+
+    big = Article.objects.create(
+        title="A long guide",
+        slug="long-guide",
+        body=article_body(rng, 30_000),
+        status=Article.Status.PUBLISHED,
+        published_at=now,
+    )
+    saves = []
+    for n in range(10):
+        big.body = article_body(random.Random(n), 30_000, ("cookies", "proxy"))
+        t0 = time.perf_counter()
+        big.save()
+        saves.append((time.perf_counter() - t0) * 1000)
+
+    return {
+        "vendor": connection.vendor,
+        "articles": articles,
+        "documents": documents,
+        "load_seconds": round(load_seconds, 1),
+        "p50": round(percentile(timings, 50), 2),
+        "p95": round(percentile(timings, 95), 2),
+        "max": round(timings[-1], 2),
+        "slowest": sorted(
+            ((q, round(percentile(sorted(ts), 95), 2)) for q, ts in per_query.items()),
+            key=lambda item: -item[1],
+        )[:4],
+        "found": found,
+        "save_median": round(statistics.median(saves), 2),
+        "save_max": round(max(saves), 2),
+        "body_chars": len(big.body),
+    }
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    index = max(0, min(len(sorted_values) - 1, round(p / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[index]
+
+
+# --- The driver ---------------------------------------------------------------------
+
+
+def postgres_reachable() -> bool:
+    import psycopg
+
+    admin = POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
+    name = POSTGRES_URL.rsplit("/", 1)[1]
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return True
+    except psycopg.Error as exc:
+        print(f"PostgreSQL skipped: {exc}".strip())
+        return False
+
+
+def in_subprocess(database_url: str, articles: int) -> dict[str, Any]:
+    env = os.environ.copy()
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="helpcenter.settings",
+        DATA_DIR="/tmp/helpcenter_bench_data",
+        DEBUG="1",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("REDIS_URL", None)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", "--articles", str(articles)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def write_section(results: list[dict[str, Any]]) -> str:
+    date = datetime.now(UTC).strftime("%Y-%m-%d")
+    machine = (
+        f"{os.cpu_count()} CPUs (nproc), {platform.machine()}, "
+        f"Python {platform.python_version()}, {platform.system()}, "
+        f"load average {os.getloadavg()[0]:.1f} when written"
+    )
+    lines = [
+        "## Search",
+        "",
+        f"Measured {date} with `bench/search.py` on {machine}.",
+        "",
+        f"{len(QUERIES)} queries (common and rare words, phrases, four typos, one nonsense "
+        f"word) x {ROUNDS} rounds after one warm-up round; every article has 3 fixes and "
+        "1 FAQ entry, bodies 1.5-4 KB, 90 % published. Save: one 30 KB article saved "
+        "10 times (render + sanitise + index). Targets: search p95 <= 30 ms, save <= 50 ms.",
+        "",
+        "| backend | articles | search p50 | search p95 | max | save 30 KB (median / max) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['vendor']} | {r['articles']:,} | {r['p50']} ms | {r['p95']} ms | "
+            f"{r['max']} ms | {r['save_median']} / {r['save_max']} ms |"
+        )
+    lines.append("")
+    for r in results:
+        slow = ", ".join(f"“{q}” {ms} ms" for q, ms in r["slowest"])
+        met = "met" if r["p95"] <= 30 and r["save_median"] <= 50 else "NOT met"
+        lines.append(f"- {r['vendor']}: targets {met}. Slowest queries (p95): {slow}.")
+    lines.append("")
+    section = "\n".join(lines)
+
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    start = text.find("## Search")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_backend(args.articles)))
+        return
+
+    results = []
+    SQLITE_PATH.unlink(missing_ok=True)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+    targets = [f"sqlite:///{SQLITE_PATH}"]
+    if postgres_reachable():
+        targets.append(POSTGRES_URL)
+    for url in targets:
+        print(f"{url}: loading {args.articles:,} articles ...", flush=True)
+        result = in_subprocess(url, args.articles)
+        print(json.dumps(result, indent=2), flush=True)
+        results.append(result)
+    if not args.no_write:
+        DOC.parent.mkdir(exist_ok=True)
+        DOC.write_text(write_section(results))
+        print(f"written to {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
