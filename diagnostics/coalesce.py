@@ -197,10 +197,16 @@ def gather(
     waiting: list[Job] = []
     for job in jobs:
         answer = ready_answer(job)
+        if answer is None and claim(job):
+            # The owner publishes before it releases: an answer that landed between
+            # our look and our claim is here now, and must not be asked for again.
+            answer = fresh_answer(job)
+            if answer is None:
+                owned.append(job)
+                continue
+            release(job)
         if answer is not None:
             store(job, answer)
-        elif claim(job):
-            owned.append(job)
         else:
             waiting.append(job)
     if not owned:

@@ -1,0 +1,143 @@
+"""The run task: complete runs, transient retries, interruptions, waiting without a worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import OperationalError
+
+from diagnostics import coalesce, runs, tasks
+from diagnostics.models import CheckRun, ProbeResult, Target
+from tests.diagnostics.test_coalesce import unique_target
+
+
+def new_run(regions: list[str] | None = None) -> CheckRun:
+    regions = regions or ["default"]
+    per_region = sum(len(t.probes) for t in Target.objects.filter(enabled=True))
+    return CheckRun.objects.create(regions=regions, expected_results=per_region * len(regions))
+
+
+@pytest.mark.django_db
+def test_it_completes_a_run_with_one_row_per_probe(edge: Any) -> None:
+    unique_target(edge, "/ok", probes=["http", "tcp"])
+    run = new_run()
+    tasks.run_checks.apply((str(run.pk), "default"))
+    run.refresh_from_db()
+    assert run.state == CheckRun.State.COMPLETE
+    assert sorted(run.results.values_list("probe", "outcome")) == [("http", "ok"), ("tcp", "ok")]
+
+
+@pytest.mark.django_db
+def test_a_redelivered_task_adds_nothing_and_sends_nothing(edge: Any) -> None:
+    unique_target(edge, "/ok")
+    run = new_run(["default", "eu"])  # stays open: nobody answers for eu
+    tasks.run_checks.apply((str(run.pk), "default"))
+    tasks.run_checks.apply((str(run.pk), "default"))
+    assert run.results.count() == 1
+    assert edge.hits("/ok") == 1
+
+
+@pytest.mark.django_db
+def test_a_soft_time_limit_stores_interrupted_rows_so_the_run_closes(
+    edge: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unique_target(edge, "/ok")
+
+    def interrupted(*args: Any) -> list[coalesce.Job]:
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(coalesce, "gather", interrupted)
+    run = new_run()
+    tasks.run_checks.apply((str(run.pk), "default"))
+    run.refresh_from_db()
+    assert run.state == CheckRun.State.COMPLETE
+    row = run.results.get()
+    assert row.outcome == "timeout" and row.evidence == {"interrupted": True}
+    assert row.summary == runs.INTERRUPTED
+
+
+@pytest.mark.django_db
+def test_a_database_hiccup_is_retried_but_a_probe_failure_is_a_result(
+    edge: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unique_target(edge, "/origin/521")
+    real_gather = coalesce.gather
+    calls: list[int] = []
+
+    def flaky(*args: Any) -> list[coalesce.Job]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_gather(*args)
+
+    monkeypatch.setattr(coalesce, "gather", flaky)
+    run = new_run()
+    tasks.run_checks.apply((str(run.pk), "default"))
+    assert len(calls) == 2
+    run.refresh_from_db()
+    assert run.state == CheckRun.State.COMPLETE
+    assert run.results.get().outcome == "down"
+    assert edge.hits("/origin/521") == 1
+
+
+@pytest.mark.django_db
+def test_a_task_waiting_on_another_worker_requeues_itself_instead_of_sleeping(
+    edge: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = unique_target(edge, "/ok")
+    job = coalesce.jobs_for([target], "default")[0]
+    assert coalesce.claim(job)  # another worker is probing it
+    queued: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        tasks.run_checks, "apply_async", lambda args, **kw: queued.append((args, kw))
+    )
+    run = new_run()
+
+    tasks.run_checks.apply((str(run.pk), "default"))
+
+    assert run.results.count() == 0 and edge.hits("/ok") == 0
+    [(args, options)] = queued
+    assert args == (str(run.pk), "default", 1)
+    assert options["queue"] == "checks.default" and options["countdown"] > 0
+
+    coalesce.publish(job, {"probe": "http", "outcome": "ok", "summary": "Fine."})
+    tasks.run_checks.apply(args)
+    run.refresh_from_db()
+    assert run.state == CheckRun.State.COMPLETE
+    assert run.results.get().evidence["coalesced"] is True
+
+
+@pytest.mark.django_db
+def test_a_run_that_waited_too_long_reports_the_gap_and_closes(
+    edge: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = unique_target(edge, "/ok")
+    assert coalesce.claim(coalesce.jobs_for([target], "default")[0])
+    monkeypatch.setattr(runs, "waited_too_long", lambda run: True)
+    run = new_run()
+    tasks.run_checks.apply((str(run.pk), "default", 99))
+    run.refresh_from_db()
+    assert run.state == CheckRun.State.COMPLETE
+    assert run.results.get().summary == runs.GAVE_UP
+
+
+@pytest.mark.django_db
+def test_when_every_control_fails_the_run_says_our_checks_are_impaired(edge: Any) -> None:
+    service = unique_target(edge, "/origin/521")
+    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
+    other_control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
+    run = new_run(["eu", "asia"])
+    for region, control_outcome in (("eu", "ok"), ("asia", "timeout")):
+        for target, outcome in ((service, "down"), (control, control_outcome)):
+            data = {"probe": "http", "outcome": outcome, "summary": "x"}
+            ProbeResult.store(run.pk, target.pk, region, data)
+    data = {"probe": "http", "outcome": "down", "summary": "x"}
+    ProbeResult.store(run.pk, other_control.pk, "asia", data)
+    assert run.impaired() is True
+    assert run.impaired_regions() == ["asia"]
+
+    healthy = new_run()
+    ProbeResult.store(healthy.pk, control.pk, "eu", {**data, "outcome": "degraded"})
+    assert healthy.impaired() is False
