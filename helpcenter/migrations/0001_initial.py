@@ -5,101 +5,192 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('title', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('order', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("title", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("order", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['order', 'title'],
+                "verbose_name_plural": "categories",
+                "ordering": ["order", "title"],
             },
         ),
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(help_text='Part of the public URL. Changing it keeps the old URL working (301).', max_length=120, unique=True)),
-                ('summary', models.CharField(blank=True, max_length=300)),
-                ('body', models.TextField(blank=True, help_text='Markdown. Give every heading an id: ## Title {#id}')),
-                ('body_html', models.TextField(blank=True, editable=False)),
-                ('headings', models.JSONField(blank=True, default=list, editable=False)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=12)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('related', models.ManyToManyField(blank=True, to='helpcenter.article')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='articles', to='helpcenter.category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Part of the public URL. Changing it keeps the old URL working (301).",
+                        max_length=120,
+                        unique=True,
+                    ),
+                ),
+                ("summary", models.CharField(blank=True, max_length=300)),
+                (
+                    "body",
+                    models.TextField(
+                        blank=True, help_text="Markdown. Give every heading an id: ## Title {#id}"
+                    ),
+                ),
+                ("body_html", models.TextField(blank=True, editable=False)),
+                ("headings", models.JSONField(blank=True, default=list, editable=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("related", models.ManyToManyField(blank=True, to="helpcenter.article")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="articles",
+                        to="helpcenter.category",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='FaqEntry',
+            name="FaqEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question', models.CharField(max_length=300)),
-                ('answer', models.TextField(help_text='Markdown')),
-                ('answer_html', models.TextField(blank=True, editable=False)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='faq', to='helpcenter.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("question", models.CharField(max_length=300)),
+                ("answer", models.TextField(help_text="Markdown")),
+                ("answer_html", models.TextField(blank=True, editable=False)),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="faq",
+                        to="helpcenter.article",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'FAQ entry',
-                'verbose_name_plural': 'FAQ entries',
-                'ordering': ['article', 'order', 'id'],
+                "verbose_name": "FAQ entry",
+                "verbose_name_plural": "FAQ entries",
+                "ordering": ["article", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Fix',
+            name="Fix",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(help_text='Part of the public URL. Changing it keeps the old URL working (301).', max_length=120)),
-                ('summary', models.CharField(blank=True, max_length=300)),
-                ('body', models.TextField(blank=True)),
-                ('body_html', models.TextField(blank=True, editable=False)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fixes', to='helpcenter.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Part of the public URL. Changing it keeps the old URL working (301).",
+                        max_length=120,
+                    ),
+                ),
+                ("summary", models.CharField(blank=True, max_length=300)),
+                ("body", models.TextField(blank=True)),
+                ("body_html", models.TextField(blank=True, editable=False)),
+                ("order", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fixes",
+                        to="helpcenter.article",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['article', 'order', 'id'],
+                "ordering": ["article", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SlugRedirect',
+            name="SlugRedirect",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_slug', models.SlugField(max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='old_slugs', to='helpcenter.article')),
-                ('fix', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='old_slugs', to='helpcenter.fix')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("old_slug", models.SlugField(max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="old_slugs",
+                        to="helpcenter.article",
+                    ),
+                ),
+                (
+                    "fix",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="old_slugs",
+                        to="helpcenter.fix",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['status', 'published_at'], name='helpcenter__status_d6317c_idx'),
+            model_name="article",
+            index=models.Index(
+                fields=["status", "published_at"], name="helpcenter__status_d6317c_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fix',
-            constraint=models.UniqueConstraint(fields=('article', 'slug'), name='unique_fix_slug_per_article'),
+            model_name="fix",
+            constraint=models.UniqueConstraint(
+                fields=("article", "slug"), name="unique_fix_slug_per_article"
+            ),
         ),
         migrations.AddIndex(
-            model_name='slugredirect',
-            index=models.Index(fields=['old_slug'], name='helpcenter__old_slu_8bc259_idx'),
+            model_name="slugredirect",
+            index=models.Index(fields=["old_slug"], name="helpcenter__old_slu_8bc259_idx"),
         ),
     ]
