@@ -148,4 +148,11 @@ def run_probes(
             for task in done:
                 on_result(owner[task], task.result())
     finally:
+        # Interrupted (a soft time limit raised inside on_result or the wait): cancel
+        # what is still in flight so its sockets close instead of leaking with the loop.
+        leftover = [task for task in owner if not task.done()]
+        for task in leftover:
+            task.cancel()
+        if leftover:
+            loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
         loop.close()

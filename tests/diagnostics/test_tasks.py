@@ -141,3 +141,20 @@ def test_when_every_control_fails_the_run_says_our_checks_are_impaired(edge: Any
     healthy = new_run()
     ProbeResult.store(healthy.pk, control.pk, "eu", {**data, "outcome": "degraded"})
     assert healthy.impaired() is False
+
+
+def test_an_interrupted_batch_cancels_the_probes_still_in_flight(edge: Any) -> None:
+    from diagnostics.probes.runner import ProbeSpec, run_probes
+
+    specs = [
+        ProbeSpec("fast", "http", edge.url("/ok")),
+        ProbeSpec("slow", "http", edge.url("/hang")),
+    ]
+
+    def interrupt(spec: ProbeSpec, result: Any) -> None:
+        raise SoftTimeLimitExceeded()
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        run_probes(specs, tasks.probe_settings(), interrupt)
+    # Reaching this line at all means the hanging probe was cancelled, not awaited.
+    assert edge.hits("/ok") == 1
