@@ -209,6 +209,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
     """With REQUIRE_REAL_SERVICES=1, a skipped real-service test counts as a failure."""
     outcome = yield
     report = outcome.get_result()
+    worker = getattr(item, "funcargs", {}).get("celery_worker")
+    if report.failed and call.when == "call" and isinstance(worker, WorkerProcess):
+        # The worker runs in another process: show what it said around the failure.
+        report.sections.append(("celery worker log (last 60 lines)", "\n".join(worker.lines[-60:])))
     real = any(item.get_closest_marker(name) for name in REAL_SERVICE_MARKERS)
     if REQUIRE_REAL_SERVICES and report.skipped and real:
         report.outcome = "failed"

@@ -7,66 +7,132 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CheckRun',
+            name="CheckRun",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('state', models.CharField(choices=[('running', 'Running'), ('complete', 'Complete'), ('unavailable', 'Checks unavailable')], default='running', max_length=12)),
-                ('regions', models.JSONField(default=list)),
-                ('expected_results', models.PositiveIntegerField(default=0)),
-                ('article_slug', models.SlugField(blank=True, max_length=120)),
-                ('note', models.CharField(blank=True, max_length=300)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("complete", "Complete"),
+                            ("unavailable", "Checks unavailable"),
+                        ],
+                        default="running",
+                        max_length=12,
+                    ),
+                ),
+                ("regions", models.JSONField(default=list)),
+                ("expected_results", models.PositiveIntegerField(default=0)),
+                ("article_slug", models.SlugField(blank=True, max_length=120)),
+                ("note", models.CharField(blank=True, max_length=300)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Target',
+            name="Target",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('slug', models.SlugField(unique=True)),
-                ('url', models.URLField(max_length=500)),
-                ('kind', models.CharField(choices=[('web', 'Web app'), ('api', 'API'), ('status', 'Status page'), ('control', 'Control (tells whether our own network works)')], default='web', max_length=10)),
-                ('probes', models.JSONField(default=list, help_text='Which probes to run, e.g. ["http"]')),
-                ('expected_statuses', models.JSONField(blank=True, default=list, help_text='e.g. [200]')),
-                ('keyword', models.CharField(blank=True, max_length=200)),
-                ('timeout_seconds', models.FloatField(default=5.0)),
-                ('provider', models.CharField(blank=True, help_text='Status pages only', max_length=20)),
-                ('enabled', models.BooleanField(default=True)),
-                ('order', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("slug", models.SlugField(unique=True)),
+                ("url", models.URLField(max_length=500)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web app"),
+                            ("api", "API"),
+                            ("status", "Status page"),
+                            ("control", "Control (tells whether our own network works)"),
+                        ],
+                        default="web",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "probes",
+                    models.JSONField(default=list, help_text='Which probes to run, e.g. ["http"]'),
+                ),
+                (
+                    "expected_statuses",
+                    models.JSONField(blank=True, default=list, help_text="e.g. [200]"),
+                ),
+                ("keyword", models.CharField(blank=True, max_length=200)),
+                ("timeout_seconds", models.FloatField(default=5.0)),
+                (
+                    "provider",
+                    models.CharField(blank=True, help_text="Status pages only", max_length=20),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("order", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['order', 'name'],
+                "ordering": ["order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ProbeResult',
+            name="ProbeResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region', models.CharField(max_length=40)),
-                ('probe', models.CharField(max_length=20)),
-                ('outcome', models.CharField(max_length=12)),
-                ('summary', models.CharField(max_length=300)),
-                ('latency_ms', models.FloatField(blank=True, null=True)),
-                ('evidence', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='diagnostics.checkrun')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='diagnostics.target')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("region", models.CharField(max_length=40)),
+                ("probe", models.CharField(max_length=20)),
+                ("outcome", models.CharField(max_length=12)),
+                ("summary", models.CharField(max_length=300)),
+                ("latency_ms", models.FloatField(blank=True, null=True)),
+                ("evidence", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="diagnostics.checkrun",
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="diagnostics.target",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['target__order', 'target__name', 'probe', 'region'],
-                'constraints': [models.UniqueConstraint(fields=('run', 'target', 'region', 'probe'), name='one_result_per_probe')],
+                "ordering": ["target__order", "target__name", "probe", "region"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("run", "target", "region", "probe"), name="one_result_per_probe"
+                    )
+                ],
             },
         ),
     ]
