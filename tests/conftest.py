@@ -55,6 +55,8 @@ def database_url_for_subprocess() -> str:
 
 def subprocess_env(**overrides: str) -> dict[str, str]:
     env = os.environ.copy()
+    # Only the browser tests' own thread needs this; never a served process.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env["DATABASE_URL"] = database_url_for_subprocess()
     env["DJANGO_SETTINGS_MODULE"] = "helpcenter.settings"
     env["PYTHONPATH"] = str(ROOT)
@@ -202,6 +204,15 @@ def start_web(collected_static: None) -> Iterator[Callable[..., WebProcess]]:
 
 
 REAL_SERVICE_MARKERS = ("redis", "worker", "browser", "postgres")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last.
+
+    Once Playwright's sync API has started, an event loop stays running in the
+    main thread, and any later test that calls asyncio.run() (the probes) fails.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.hookimpl(hookwrapper=True)

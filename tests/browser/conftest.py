@@ -9,10 +9,6 @@ import pytest
 
 from tests.conftest import ROOT, skip_or_fail
 
-# Playwright's sync API keeps an event loop in the test thread; the ORM calls
-# these tests make happen before the browser acts, in setup, never concurrently.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -32,6 +28,10 @@ def playwright_instance() -> Iterator[Any]:
         skip_or_fail(f"Chromium is not installed at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop running in the test thread from
+    # here on; the ORM calls browser tests make happen between browser actions,
+    # never concurrently with them. (Browser tests run last: see tests/conftest.py.)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         yield playwright
 

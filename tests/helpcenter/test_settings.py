@@ -26,6 +26,7 @@ PRODUCTION = {
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     # Start from the machine's environment without the relaxed test values.
     clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in TEST_DEFAULTS}
+    clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     clean["DATA_DIR"] = os.environ["DATA_DIR"]
     clean.update(env)
     return subprocess.run(
