@@ -269,6 +269,8 @@ CHECKS_ROLLUP_KEEP_DAYS = max(env_int("CHECKS_ROLLUP_KEEP_DAYS", 400), 400)
 CHECKS_REGIONS = env_list("CHECKS_REGIONS", [])
 # Workers write a heartbeat this often; a region is live while its last one is < 3x old.
 HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10.0)
+# /healthz/ reads the heartbeat through this dotted path (helpcenter never imports diagnostics).
+HEALTH_HEARTBEAT_READER = "diagnostics.health.last_seen"
 # The local address probes leave from (a per-region egress IP); empty: the OS chooses.
 PROBE_SOURCE_ADDRESS = env_str("PROBE_SOURCE_ADDRESS", "")
 # Celery beat: history samples and the daily prune (task names as strings: helpcenter

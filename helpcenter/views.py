@@ -7,6 +7,7 @@ Each page answers conditional GETs (ETag / Last-Modified) from one cheap query.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, render
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import condition, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -173,10 +175,23 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 @require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers and compose health checks: can we reach our own stores?"""
-    checks = {"database": _database_ok(), "cache": _cache_ok()}
-    status = 200 if checks["database"] else 503
-    return JsonResponse({"ok": all(checks.values()), **checks}, status=status)
+    """For load balancers, compose health checks and monitoring: can we reach what we need?
+
+    Only the database decides the status code. Without Redis or a worker the
+    guides still load (the panel says checks are unavailable or delayed), so a
+    load balancer must not take every web node out of rotation for them; the
+    body says which part is down for monitoring to alert on.
+    """
+    database = _database_ok()
+    cache_ok = _cache_ok()
+    workers = _workers_status() if cache_ok else {"ok": None, "regions": {}}
+    body = {
+        "ok": database and cache_ok and bool(workers["ok"]),
+        "database": database,
+        "cache": cache_ok,
+        "workers": workers,
+    }
+    return JsonResponse(body, status=200 if database else 503)
 
 
 def _database_ok() -> bool:
@@ -194,6 +209,29 @@ def _cache_ok() -> bool:
         return cache.get("healthz") == "1"
     except Exception:  # any backend's connection error means "not reachable"
         return False
+
+
+def _workers_status() -> dict[str, Any]:
+    """Each region's newest worker heartbeat, read through settings.HEALTH_HEARTBEAT_READER.
+
+    The heartbeat belongs to diagnostics, which this module must not import: the
+    reader is named by a dotted string, the way URLs and apps wire diagnostics in.
+    """
+    reader: Callable[[str], float | None] = import_string(settings.HEALTH_HEARTBEAT_READER)
+    live_for = settings.HEARTBEAT_SECONDS * 3  # the liveness rule diagnostics.health uses
+    regions: dict[str, dict[str, Any]] = {}
+    now = time.time()
+    for region in settings.CHECKS_REGIONS or [settings.CHECKS_REGION]:
+        try:
+            seen = reader(region)
+        except Exception:  # a cache error mid-read: unknown, not a crash
+            seen = None
+        age = None if seen is None else round(max(0.0, now - seen), 1)
+        regions[region] = {
+            "seconds_since_heartbeat": age,
+            "live": age is not None and age < live_for,
+        }
+    return {"ok": any(r["live"] for r in regions.values()), "regions": regions}
 
 
 @require_safe
