@@ -131,6 +131,35 @@ def prune_history() -> None:
     DailyRollup.objects.filter(day__lt=rollup_cutoff).delete()
 
 
+
+@shared_task(ignore_result=True, **RETRY)
+def close_stale_runs() -> int:
+    """Beat: close runs that no task can still be working on, so none spins forever.
+
+    A worker killed mid-run (SIGKILL, OOM, a lost machine) leaves its run open.
+    On Redis the message comes back after the visibility timeout, but on the
+    filesystem broker a message taken by a dead worker is gone. Past twice the
+    hard time limit every live task has finished or given up, so the probes
+    still missing get an "interrupted" row and the visitor a clear answer.
+    Returns how many runs it closed.
+    """
+    cutoff = timezone.now() - timedelta(seconds=2 * settings.CHECKS_TIME_LIMIT)
+    stale = CheckRun.objects.filter(state=CheckRun.State.RUNNING, created_at__lt=cutoff)
+    closed = 0
+    for run in stale.order_by("created_at")[:500]:
+        for region in run.regions or [settings.CHECKS_REGION]:
+            runs.fill_missing(run, region, runs.INTERRUPTED)
+        if not run.close_if_complete():
+            # Targets were disabled since the run started: fewer rows than expected
+            # can ever arrive, so close it with what it has.
+            CheckRun.objects.filter(pk=run.pk, state=CheckRun.State.RUNNING).update(
+                state=CheckRun.State.COMPLETE, finished_at=timezone.now()
+            )
+        closed += 1
+    if closed:
+        log.warning("closed %d check runs left open by an interrupted worker", closed)
+    return closed
+
 # --- worker wiring ---------------------------------------------------------------------
 
 _heartbeat: health.HeartbeatThread | None = None

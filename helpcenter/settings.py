@@ -197,6 +197,8 @@ if REDIS_URL:
         "socket_timeout": 5,
         # A task unacknowledged this long is redelivered (acks_late + a dead worker).
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+        # Look for such messages every 10 s, not kombu's default of every 10th look (100 s).
+        "unacked_restore_throttle": 1,
     }
 else:
     # The embedded default: no server to install. The database cache (never
@@ -281,6 +283,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(CHECKS_SAMPLE_SECONDS),
     },
     "prune-history": {"task": "diagnostics.tasks.prune_history", "schedule": 86400.0},
+    # Closes runs a killed worker left open (their messages may be gone with it).
+    "close-stale-runs": {"task": "diagnostics.tasks.close_stale_runs", "schedule": 60.0},
 }
 
 # --- Client addresses behind proxies ------------------------------------------
