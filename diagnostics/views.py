@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
-from diagnostics import visitors
+from diagnostics import csp, visitors
 from diagnostics.models import CheckRun, Target
 from diagnostics.runs import start_run
 from diagnostics.verdict import (
@@ -132,16 +131,7 @@ def _browser_targets() -> list[Target]:
 
 def _allow_browser_checks(response: HttpResponse) -> HttpResponse:
     """Let this page's script reach exactly the browser-check targets' origins."""
-    origins = []
-    for target in _browser_targets():
-        parts = urlsplit(target.get_browser_url())
-        if parts.scheme in ("http", "https") and parts.netloc:
-            origins.append(f"{parts.scheme}://{parts.netloc}")
-    site: dict[str, Any] = settings.SECURE_CSP
-    config = {key: list(value) for key, value in site.items()}
-    config["connect-src"] = [*config.get("connect-src", []), *sorted(set(origins))]
-    response._csp_config = config  # type: ignore[attr-defined]  # read by Django's CSP middleware
-    return response
+    return csp.with_connect_src(response, csp.origins_of(_browser_targets()))
 
 
 def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) -> HttpResponse:

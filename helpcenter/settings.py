@@ -127,6 +127,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Status/privacy/demo block (issue 6): after the CSP middleware, so its response
+    # pass runs first and adds the browser-check origins to article pages' connect-src.
+    "diagnostics.csp.BrowserChecksCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

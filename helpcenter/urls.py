@@ -25,6 +25,8 @@ urlpatterns = [
     path("feed.atom", cache_control(public=True, max_age=600)(ArticleFeed()), name="feed"),
     # Wired by string only: the knowledge base never imports diagnostics.
     path("checks/", include("diagnostics.urls")),
+    # /status/, /status/<slug>/ and /privacy/ (the privacy page lists the check targets).
+    path("", include("diagnostics.status_urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,11 @@
 (function () {
   "use strict";
 
+  // base.html loads this file on every page and some pages name it again:
+  // run once, or each check would be sent twice.
+  if (window.helpcenterChecksLoaded) return;
+  window.helpcenterChecksLoaded = true;
+
   const TIMEOUT_MS = 8000;
   const started = new Set(); // run ids whose browser checks this page already ran
 

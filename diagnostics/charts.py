@@ -1,0 +1,320 @@
+"""Server-rendered SVG charts: a 90-day uptime bar and a 24-hour latency line.
+
+Plain functions that take history and return inline SVG. Every piece of text
+and every attribute value passes through ``format_html`` (which escapes), so a
+target name typed in the admin cannot become markup. Colours are presentation
+attributes (``fill=``), not ``style=``: the strict CSP forbids inline styles but
+not attributes, and the page's stylesheet may still override them by class.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+# Colours chosen to read on light and dark backgrounds alike (the site has both).
+FILL_UP = "#2e8540"
+FILL_PARTIAL = "#d98a00"
+FILL_DOWN = "#c0262d"
+FILL_UNCHECKED = "#9aa5b1"
+FILL_AXIS = "#7a8691"
+LINE_LATENCY = "#2b7bd1"
+
+# A day counts as fully up only when every sample was; "partial" below this share.
+PARTIAL_AT = 0.95
+
+BAR_WIDTH = 6
+BAR_GAP = 2
+BAR_HEIGHT = 28
+UNCHECKED_HEIGHT = 10
+
+
+class Day(Protocol):
+    """What the uptime bar reads from a day (diagnostics.models.DayUptime fits)."""
+
+    @property
+    def day(self) -> object: ...
+
+    @property
+    def samples(self) -> int: ...
+
+    @property
+    def ok_samples(self) -> int: ...
+
+    @property
+    def ratio(self) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class UptimeSummary:
+    """The numbers behind a bar, for its text alternative."""
+
+    percent: float | None  # over checked days' samples; None when nothing was checked
+    problem_days: int
+    unchecked_days: int
+    days: int
+
+    @property
+    def sentence(self) -> str:
+        if self.percent is None:
+            return f"Not checked yet: no data for the last {self.days} days."
+        parts = [f"Up {format_percent(self.percent)} over the last {self.days} days"]
+        parts.append(_count(self.problem_days, "day with problems", "days with problems"))
+        parts.append(_count(self.unchecked_days, "day not checked", "days not checked"))
+        return "; ".join(parts) + "."
+
+
+def format_percent(value: float) -> str:
+    # 99.95 must not round up to "100%": that would hide a problem.
+    text = f"{int(value * 10) / 10:.1f}"
+    return f"{text.removesuffix('.0')}%"
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def summarise_uptime(days: Sequence[Day]) -> UptimeSummary:
+    checked = [d for d in days if d.samples]
+    total = sum(d.samples for d in checked)
+    ok = sum(d.ok_samples for d in checked)
+    return UptimeSummary(
+        percent=100 * ok / total if total else None,
+        problem_days=sum(1 for d in checked if d.ok_samples < d.samples),
+        unchecked_days=len(days) - len(checked),
+        days=len(days),
+    )
+
+
+def day_fill(day: Day) -> tuple[str, str]:
+    """(colour, word) for one day's bar; a day without data is never drawn as up."""
+    ratio = day.ratio
+    if ratio is None:
+        return FILL_UNCHECKED, "not checked"
+    if ratio >= 1:
+        return FILL_UP, "up"
+    if ratio >= PARTIAL_AT:
+        return FILL_PARTIAL, "some problems"
+    return FILL_DOWN, "problems"
+
+
+def _day_title(day: Day) -> str:
+    _, word = day_fill(day)
+    if day.ratio is None:
+        return f"{day.day}: not checked"
+    checks = _count(day.samples, "check", "checks")
+    return f"{day.day}: {word}, {format_percent(100 * day.ratio)} of {checks} OK"
+
+
+def uptime_bar(days: Sequence[Day], *, chart_id: str, label: str) -> SafeString:
+    """One bar per day, oldest left. ``chart_id`` makes the title/desc ids unique."""
+    summary = summarise_uptime(days)
+    width = len(days) * (BAR_WIDTH + BAR_GAP) - BAR_GAP if days else BAR_WIDTH
+    bars = []
+    for index, day in enumerate(days):
+        colour, word = day_fill(day)
+        height = UNCHECKED_HEIGHT if day.ratio is None else BAR_HEIGHT
+        bars.append(
+            (
+                index * (BAR_WIDTH + BAR_GAP),
+                BAR_HEIGHT - height,
+                BAR_WIDTH,
+                height,
+                colour,
+                "bar bar-" + word.replace(" ", "-"),
+                _day_title(day),
+            )
+        )
+    body = format_html_join(
+        "",
+        '<rect x="{}" y="{}" width="{}" height="{}" rx="1" fill="{}" class="{}">'
+        "<title>{}</title></rect>",
+        bars,
+    )
+    return format_html(
+        '<svg class="chart uptime-chart" xmlns="http://www.w3.org/2000/svg" role="img" '
+        'viewBox="0 0 {} {}" preserveAspectRatio="none" width="100%" height="{}" '
+        'aria-labelledby="{}-title {}-desc" focusable="false">'
+        '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>{}</svg>',
+        width,
+        BAR_HEIGHT,
+        BAR_HEIGHT,
+        chart_id,
+        chart_id,
+        chart_id,
+        label,
+        chart_id,
+        summary.sentence,
+        body,
+    )
+
+
+@dataclass(frozen=True)
+class LatencyPoint:
+    at: datetime
+    latency_ms: float | None  # None: the probe got no answer worth timing
+    ok: bool
+
+
+@dataclass(frozen=True)
+class LatencySummary:
+    points: int
+    failures: int
+    median_ms: float | None
+    max_ms: float | None
+
+    @property
+    def sentence(self) -> str:
+        if not self.points:
+            return "Not checked in the last 24 hours."
+        parts = [f"{_count(self.points, 'check', 'checks')} in the last 24 hours"]
+        if self.median_ms is not None and self.max_ms is not None:
+            parts.append(f"median response {self.median_ms:.0f} ms, slowest {self.max_ms:.0f} ms")
+        parts.append(_count(self.failures, "failed check", "failed checks"))
+        return "; ".join(parts) + "."
+
+
+def summarise_latency(points: list[LatencyPoint]) -> LatencySummary:
+    timed = sorted(p.latency_ms for p in points if p.latency_ms is not None)
+    median = timed[len(timed) // 2] if timed else None
+    return LatencySummary(
+        points=len(points),
+        failures=sum(1 for p in points if not p.ok),
+        median_ms=median,
+        max_ms=timed[-1] if timed else None,
+    )
+
+
+CHART_W = 600
+CHART_H = 160
+PAD_LEFT = 52
+PAD_RIGHT = 8
+PAD_TOP = 10
+PAD_BOTTOM = 24
+# A failed check is marked this far below the plot's floor, on its own row.
+FAIL_ROW = 6
+
+
+def _nice_ceiling(value: float) -> float:
+    """The axis top: 1, 2 or 5 times a power of ten, at least the value."""
+    if value <= 0:
+        return 100.0
+    step = 1.0
+    while step * 10 <= value:
+        step *= 10
+    for factor in (1, 2, 5, 10):
+        if factor * step >= value:
+            return factor * step
+    return 10 * step  # pragma: no cover  (the loop always returns)
+
+
+def latency_chart(
+    points: list[LatencyPoint], *, end: datetime, chart_id: str, label: str
+) -> SafeString:
+    """The last 24 hours before ``end``: a line through timed checks, gaps where none ran.
+
+    A gap longer than three sample intervals breaks the line rather than
+    drawing a straight segment across hours nobody measured.
+    """
+    start = end - timedelta(hours=24)
+    summary = summarise_latency(points)
+    plot_w = CHART_W - PAD_LEFT - PAD_RIGHT
+    plot_h = CHART_H - PAD_TOP - PAD_BOTTOM
+    top = _nice_ceiling(summary.max_ms or 0)
+
+    def x_of(moment: datetime) -> float:
+        share = (moment - start) / (end - start)
+        return round(PAD_LEFT + max(0.0, min(1.0, share)) * plot_w, 1)
+
+    def y_of(ms: float) -> float:
+        return round(PAD_TOP + plot_h - (ms / top) * plot_h, 1)
+
+    ordered = sorted(points, key=lambda p: p.at)
+    timed = [p for p in ordered if p.latency_ms is not None]
+    segments: list[list[LatencyPoint]] = []
+    gap = _typical_gap(timed) * 3
+    for point in timed:
+        if segments and point.at - segments[-1][-1].at <= gap:
+            segments[-1].append(point)
+        else:
+            segments.append([point])
+    lines = []
+    dots = []
+    for segment in segments:
+        coords = " ".join(f"{x_of(p.at)},{y_of(p.latency_ms or 0)}" for p in segment)
+        if len(segment) > 1:
+            lines.append((coords,))
+        else:
+            only = segment[0]
+            dots.append((x_of(only.at), y_of(only.latency_ms or 0)))
+    failures = [
+        (x_of(p.at), PAD_TOP + plot_h + FAIL_ROW, f"{p.at:%H:%M} UTC: failed")
+        for p in ordered
+        if not p.ok
+    ]
+    grid = [(y_of(top * f), f"{top * f:.0f} ms", y_of(top * f) + 4) for f in (0, 0.5, 1)]
+    hours = [
+        (x_of(start + timedelta(hours=h)), CHART_H - 4, f"{(start + timedelta(hours=h)):%H:%M}")
+        for h in (0, 6, 12, 18, 24)
+    ]
+    parts = [
+        format_html_join(
+            "",
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-width="1" '
+            'stroke-dasharray="2 3"/>'
+            '<text x="{}" y="{}" text-anchor="end" font-size="11" fill="{}">{}</text>',
+            (
+                (PAD_LEFT, CHART_W - PAD_RIGHT, y, y, FILL_AXIS, PAD_LEFT - 6, ty, FILL_AXIS, text)
+                for y, text, ty in grid
+            ),
+        ),
+        format_html_join(
+            "",
+            '<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="{}">{}</text>',
+            ((x, y, FILL_AXIS, text) for x, y, text in hours),
+        ),
+        format_html_join(
+            "",
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2" '
+            'stroke-linejoin="round"/>',
+            ((coords, LINE_LATENCY) for (coords,) in lines),
+        ),
+        format_html_join(
+            "",
+            '<circle cx="{}" cy="{}" r="2.5" fill="{}"/>',
+            ((x, y, LINE_LATENCY) for x, y in dots),
+        ),
+        format_html_join(
+            "",
+            '<rect x="{}" y="{}" width="3" height="8" fill="{}"><title>{}</title></rect>',
+            ((x - 1.5, y - 4, FILL_DOWN, text) for x, y, text in failures),
+        ),
+    ]
+    return format_html(
+        '<svg class="chart latency-chart" xmlns="http://www.w3.org/2000/svg" role="img" '
+        'viewBox="0 0 {} {}" width="100%" aria-labelledby="{}-title {}-desc" '
+        'focusable="false"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>'
+        "{}{}{}{}{}</svg>",
+        CHART_W,
+        CHART_H,
+        chart_id,
+        chart_id,
+        chart_id,
+        label,
+        chart_id,
+        summary.sentence,
+        *parts,
+    )
+
+
+def _typical_gap(points: list[LatencyPoint]) -> timedelta:
+    """The median spacing of the samples (at least five minutes)."""
+    gaps = sorted(b.at - a.at for a, b in itertools.pairwise(points))
+    floor = timedelta(minutes=5)
+    return max(gaps[len(gaps) // 2], floor) if gaps else floor

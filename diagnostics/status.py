@@ -1,0 +1,216 @@
+"""What the status pages show, read from stored history: no outbound request per view.
+
+A target's current state is the worst of its probes' latest answers (a beat
+sample or a visitor's run, whichever is newer); its incidents come from the
+latest status-page answer; its uptime from ``Target.uptime_days``. Days and
+targets without data say so: nothing here is invented to fill a gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from diagnostics import charts
+from diagnostics.models import OUTCOME_LABELS, SEVERITY, ProbeResult, ProbeSample, Target
+from diagnostics.verdict import safe_link
+
+UPTIME_DAYS = 90
+NOT_CHECKED = "unchecked"
+
+STATE_LABELS = {
+    **OUTCOME_LABELS,
+    "ok": "Up",
+    "blocked": "Blocked from our server",
+    "timeout": "Not answering",
+    NOT_CHECKED: "Not checked yet",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One probe's latest answer, from history or from a visitor's run."""
+
+    probe: str
+    outcome: str
+    summary: str
+    at: datetime
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Incident:
+    name: str
+    status: str
+    impact: str
+    url: str  # http(s) only, or "" when the page gave none we would link to
+
+
+@dataclass
+class TargetStatus:
+    target: Target
+    state: str
+    checked_at: datetime | None
+    answers: list[Answer]
+    incidents: list[Incident]
+    page_state: str  # what a status page claims, e.g. "major_outage"; "" otherwise
+    uptime: charts.UptimeSummary
+    uptime_svg: SafeString
+    latency_svg: SafeString | None = None
+    latency: charts.LatencySummary | None = None
+    stale: bool = False
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
+
+    @property
+    def page_state_label(self) -> str:
+        return self.page_state.replace("_", " ")
+
+    @property
+    def age(self) -> str:
+        return age_words(self.checked_at) if self.checked_at else ""
+
+
+def age_words(moment: datetime, now: datetime | None = None) -> str:
+    """'checked 3 min ago' style: short, and rounded down so it never looks fresher."""
+    seconds = max(0, int(((now or timezone.now()) - moment).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+def latest_answers(target: Target) -> list[Answer]:
+    """Each configured probe's newest answer, sample or run result alike."""
+    answers = []
+    for probe in target.probes or []:
+        sample = (
+            ProbeSample.objects.filter(target=target, probe=probe).order_by("-probed_at").first()
+        )
+        result = (
+            ProbeResult.objects.filter(target=target, probe=probe).order_by("-created_at").first()
+        )
+        candidates = []
+        if sample is not None:
+            candidates.append(
+                Answer(probe, sample.outcome, sample.summary, sample.probed_at, _dict(sample))
+            )
+        if result is not None:
+            candidates.append(
+                Answer(probe, result.outcome, result.summary, result.created_at, _dict(result))
+            )
+        if candidates:
+            answers.append(max(candidates, key=lambda a: a.at))
+    return answers
+
+
+def _dict(row: ProbeSample | ProbeResult) -> dict[str, Any]:
+    return row.evidence if isinstance(row.evidence, dict) else {}
+
+
+def worst_state(answers: list[Answer]) -> str:
+    if not answers:
+        return NOT_CHECKED
+    known = [a.outcome if a.outcome in SEVERITY else "unknown" for a in answers]
+    return max(known, key=SEVERITY.index)
+
+
+def incidents_of(answers: list[Answer]) -> tuple[list[Incident], str]:
+    """Open incidents and the claimed state from the latest status-page answer."""
+    for answer in answers:
+        if answer.probe != "status":
+            continue
+        raw = answer.evidence.get("incidents") or []
+        incidents = [
+            Incident(
+                name=str(item.get("name") or "Unnamed incident")[:200],
+                status=str(item.get("status") or "")[:40],
+                impact=str(item.get("impact") or "").replace("_", " ")[:40],
+                url=safe_link(item.get("url")),
+            )
+            for item in raw
+            if isinstance(item, dict)
+        ]
+        return incidents[:20], str(answer.evidence.get("state") or "")
+    return [], ""
+
+
+def status_for(target: Target, *, with_latency: bool = False) -> TargetStatus:
+    answers = latest_answers(target)
+    checked_at = max((a.at for a in answers), default=None)
+    incidents, page_state = incidents_of(answers)
+    days = target.uptime_days(UPTIME_DAYS)
+    status = TargetStatus(
+        target=target,
+        state=worst_state(answers),
+        checked_at=checked_at,
+        answers=answers,
+        incidents=incidents,
+        page_state=page_state,
+        uptime=charts.summarise_uptime(days),
+        uptime_svg=charts.uptime_bar(
+            days,
+            chart_id=f"uptime-{target.slug}",
+            label=f"{target.name}: uptime, one bar per day for {UPTIME_DAYS} days",
+        ),
+    )
+    if checked_at is not None:
+        # Beat samples every CHECKS_SAMPLE_SECONDS: three missed rounds is worth saying.
+        stale_after = timedelta(seconds=3 * settings.CHECKS_SAMPLE_SECONDS)
+        status.stale = timezone.now() - checked_at > stale_after
+    if with_latency:
+        end = timezone.now()
+        points = latency_points(target, end)
+        status.latency = charts.summarise_latency(points)
+        status.latency_svg = charts.latency_chart(
+            points,
+            end=end,
+            chart_id=f"latency-{target.slug}",
+            label=f"{target.name}: response time over the last 24 hours",
+        )
+    return status
+
+
+def primary_probe(target: Target) -> str | None:
+    """The probe whose timing means most to a visitor: the page load, else the first."""
+    probes = list(target.probes or [])
+    for preferred in ("http", "status"):
+        if preferred in probes:
+            return preferred
+    return probes[0] if probes else None
+
+
+def latency_points(target: Target, end: datetime) -> list[charts.LatencyPoint]:
+    """The primary probe's samples over the 24 hours before ``end``, from one region.
+
+    One region only: lines from two continents interleaved would zigzag
+    between their distances instead of showing how the service behaves.
+    """
+    probe = primary_probe(target)
+    if probe is None:
+        return []
+    samples = ProbeSample.objects.filter(
+        target=target, probe=probe, probed_at__gt=end - timedelta(hours=24), probed_at__lte=end
+    )
+    latest = samples.order_by("-probed_at").first()
+    if latest is None:
+        return []
+    rows = samples.filter(region=latest.region).values_list("probed_at", "latency_ms", "outcome")
+    return [
+        charts.LatencyPoint(at=at, latency_ms=latency, ok=outcome in ("ok", "degraded"))
+        for at, latency, outcome in rows
+    ]
+
+
+def overview() -> list[TargetStatus]:
+    return [status_for(target) for target in Target.objects.filter(enabled=True)]

@@ -1,0 +1,65 @@
+"""Public status pages and the privacy page: shared by every visitor, so briefly cacheable.
+
+Thin views: diagnostics.status reads the stored history and builds the charts.
+They live in diagnostics (the knowledge base never imports it) and are wired
+into helpcenter/urls.py by string through diagnostics.status_urls.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
+
+from diagnostics import status
+from diagnostics.models import Target
+
+# No per-visitor data on these pages; thirty seconds keeps them close to live.
+STATUS_CACHE = {"public": True, "max_age": 30}
+PRIVACY_CACHE = {"public": True, "max_age": 300}
+
+
+@require_safe
+@cache_control(**STATUS_CACHE)
+def status_overview(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "diagnostics/status_overview.html",
+        {"statuses": status.overview(), "days": status.UPTIME_DAYS},
+    )
+
+
+@require_safe
+@cache_control(**STATUS_CACHE)
+def status_target(request: HttpRequest, slug: str) -> HttpResponse:
+    target = Target.objects.filter(slug=slug, enabled=True).first()
+    if target is None:
+        raise Http404("No such target")
+    return render(
+        request,
+        "diagnostics/status_target.html",
+        {"status": status.status_for(target, with_latency=True), "days": status.UPTIME_DAYS},
+    )
+
+
+@require_safe
+@cache_control(**PRIVACY_CACHE)
+def privacy(request: HttpRequest) -> HttpResponse:
+    hosts = sorted(
+        {
+            urlsplit(target.get_browser_url()).hostname or ""
+            for target in Target.objects.filter(enabled=True, browser_check=True)
+        }
+        - {""}
+    )
+    context = {
+        "report_days": getattr(settings, "CHECKS_REPORT_DAYS", 7),
+        "sample_days": settings.CHECKS_SAMPLE_KEEP_DAYS,
+        "rollup_days": settings.CHECKS_ROLLUP_KEEP_DAYS,
+        "browser_hosts": hosts,
+    }
+    return render(request, "helpcenter/privacy.html", context)
