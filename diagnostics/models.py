@@ -622,3 +622,31 @@ class RuleFix(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.fix}"
+
+
+# --- Crowd reports ("I have this problem too"; logic in diagnostics/crowd.py) ----
+
+
+class CrowdReport(models.Model):
+    """One visitor saying a target is failing for them, at one moment.
+
+    Only the daily-rotated visitor hash is kept (helpcenter.clients), enough to
+    refuse a second report from the same visitor within the hour and nothing
+    that leads back to them.
+    """
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="crowd_reports")
+    visitor_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The chart, the banner and its 7-day baseline read time ranges per target.
+            models.Index(fields=["target", "created_at"], name="crowd_target_time"),
+            # "Has this visitor reported this target in the last hour?"
+            models.Index(fields=["target", "visitor_hash", "created_at"], name="crowd_visitor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,7 @@
-"""Who is asking, without keeping who they are: a daily visitor hash and run rate limits.
+"""Run rate limits per visitor and for everyone.
 
-A visitor is one salted SHA-256 of the client address that changes every UTC
-day, so counters can tell visitors apart today but nothing links them to an
-address, or to themselves tomorrow. The raw address is never stored.
+A visitor is the daily-rotated, salted hash from helpcenter.clients, shared with
+votes and crowd reports; the raw address is never stored.
 
 Counters live in the cache (Redis, or the database cache in the embedded
 default). A cache that fails must not take the page down with it: the limit
@@ -12,44 +11,24 @@ checks are unavailable.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from helpcenter import clients
+
 log = logging.getLogger(__name__)
 
-
-def client_address(request: HttpRequest) -> str:
-    """The client address, read the way the deployment's proxies are configured."""
-    try:
-        from helpcenter.clients import client_ip
-    except ImportError:
-        # helpcenter.clients is not there yet: the socket address is all we trust.
-        return str(request.META.get("REMOTE_ADDR", ""))
-    return str(client_ip(request) or "")
-
-
-def _salt() -> bytes:
-    # Derived from the secret so the hash cannot be recomputed from outside,
-    # and namespaced so it is never the same digest as any other use of the key.
-    return hashlib.sha256(b"diagnostics.visitor:" + settings.SECRET_KEY.encode()).digest()
-
-
-def visitor_hash(address: str, day: str | None = None) -> str:
-    """A daily-rotated, salted hash of an address; ``day`` is YYYY-MM-DD in UTC."""
-    day = day or datetime.now(UTC).strftime("%Y-%m-%d")
-    digest = hashlib.sha256(_salt() + day.encode() + b"|" + address.encode())
-    return digest.hexdigest()
+# The address-level hash, under the name this module has always exported.
+visitor_hash = clients.hash_address
 
 
 def visitor_for(request: HttpRequest) -> str:
-    return visitor_hash(client_address(request))
+    return clients.visitor_hash(request)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,20 @@
-"""Who is asking: the client address behind trusted proxies, and a per-client rate limit."""
+"""Who is asking: the client address behind trusted proxies, a daily visitor hash,
+and a per-visitor rate limit.
+
+A visitor is one salted SHA-256 of the client's network that changes every UTC
+day, so counters, votes and crowd reports can tell visitors apart today while
+nothing links them to an address, or to themselves tomorrow. The raw address
+is never stored, not even in a cache key. Both apps use this module
+(diagnostics imports it; helpcenter never imports diagnostics).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import time
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -50,6 +60,28 @@ def _bucket(address: str) -> str:
     return str(ip)
 
 
+def _salt() -> bytes:
+    # Derived from the secret so the hash cannot be recomputed from outside, and
+    # namespaced so it is never the same digest as any other use of the key.
+    return hashlib.sha256(b"diagnostics.visitor:" + settings.SECRET_KEY.encode()).digest()
+
+
+def hash_address(address: str, day: str | None = None) -> str:
+    """A daily-rotated, salted hash of an address; ``day`` is YYYY-MM-DD in UTC."""
+    day = day or datetime.now(UTC).strftime("%Y-%m-%d")
+    digest = hashlib.sha256(_salt() + day.encode() + b"|" + address.encode())
+    return digest.hexdigest()
+
+
+def visitor_hash(request: HttpRequest) -> str:
+    """Today's hash for this request's visitor: 64 hex characters, no address inside.
+
+    An IPv6 visitor is their /64 (one home usually holds a whole one), so
+    changing address inside it does not make a new visitor.
+    """
+    return hash_address(_bucket(client_ip(request)))
+
+
 def rate_limited(request: HttpRequest, scope: str, limit: int, window: int = 60) -> int | None:
     """Count this request; return seconds to wait when the client is over the limit.
 
@@ -59,7 +91,8 @@ def rate_limited(request: HttpRequest, scope: str, limit: int, window: int = 60)
     """
     now = int(time.time())
     slot = now // window
-    key = f"ratelimit:{scope}:{_bucket(client_ip(request))}:{slot}"
+    # Keyed on the visitor hash: a cache is storage too, and keeps no address.
+    key = f"ratelimit:{scope}:{visitor_hash(request)}:{slot}"
     try:
         cache.add(key, 0, timeout=window + 1)
         count = cache.incr(key)

@@ -6,9 +6,11 @@ never pays for rendering (a 30 KB article costs tens of milliseconds).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
@@ -233,6 +235,18 @@ class Fix(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("fix", kwargs={"slug": self.article.slug, "fix_slug": self.slug})
 
+    def get_vote_url(self) -> str:
+        return reverse("fix_vote", kwargs={"slug": self.article.slug, "fix_slug": self.slug})
+
+    def feedback_summary(self) -> FeedbackSummary:
+        """Yes and no votes for this fix, and the share of yes (None before any vote)."""
+        return FixFeedback.summary_for(self.pk)
+
+    @property
+    def shows_live_status(self) -> bool:
+        """Whether this fix's page carries the live status slot (settings.LIVE_STATUS_FIX_SLUGS)."""
+        return self.slug in settings.LIVE_STATUS_FIX_SLUGS
+
 
 class FaqEntry(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="faq")
@@ -425,3 +439,72 @@ class SearchMiss(models.Model):
 
     def __str__(self) -> str:
         return self.query
+
+
+# --- "Did this fix work?" votes (logic in helpcenter/feedback.py) -----------------
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    yes: int
+    no: int
+
+    @property
+    def total(self) -> int:
+        return self.yes + self.no
+
+    @property
+    def ratio(self) -> float | None:
+        """Share of "yes" votes, 0..1; None when nobody has voted."""
+        return self.yes / self.total if self.total else None
+
+
+class FixFeedback(models.Model):
+    """One visitor's answer to "did this fix work?".
+
+    The visitor is only the daily-rotated hash from helpcenter.clients, so the
+    unique (fix, visitor_hash) pair means one vote per visitor per fix per UTC
+    day: a second vote the same day changes the first, and tomorrow the same
+    person is a new, unlinkable visitor. A vote cast from a check report keeps
+    that report's verdict as a code string (never a link to the run, which
+    expires and lives in diagnostics), so editors see which fix solves what.
+    """
+
+    fix = models.ForeignKey(Fix, on_delete=models.CASCADE, related_name="feedback")
+    helpful = models.BooleanField()
+    verdict_code = models.CharField(
+        max_length=60, blank=True, help_text="The check verdict the vote came from, if any."
+    )
+    visitor_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "fix feedback"
+        verbose_name_plural = "fix feedback"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fix", "visitor_hash"], name="one_vote_per_visitor_per_fix"
+            )
+        ]
+        indexes = [models.Index(fields=["created_at"], name="fixfeedback_created")]
+
+    def __str__(self) -> str:
+        return f"{self.fix_id}: {'yes' if self.helpful else 'no'}"
+
+    @classmethod
+    def summary_for(cls, fix_id: int | None) -> FeedbackSummary:
+        counts = cls.objects.filter(fix_id=fix_id).aggregate(
+            yes=Count("id", filter=models.Q(helpful=True)),
+            no=Count("id", filter=models.Q(helpful=False)),
+        )
+        return FeedbackSummary(yes=counts["yes"], no=counts["no"])
+
+
+class FixVotes(Fix):
+    """Fixes seen through their votes: the admin's per-fix counts and ratio (no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "votes per fix"
+        verbose_name_plural = "votes per fix"

@@ -290,6 +290,25 @@ CELERY_BEAT_SCHEDULE = {
     "close-stale-runs": {"task": "diagnostics.tasks.close_stale_runs", "schedule": 60.0},
 }
 
+# --- Votes, crowd reports and live status ------------------------------------------
+# helpcenter/feedback.py, diagnostics/crowd.py and diagnostics/live.py read these.
+
+# "Did this fix work?" votes one visitor may cast per hour before getting 429.
+VOTE_RATE_PER_HOUR = env_int("VOTE_RATE_PER_HOUR", 30)
+# "I have this problem too": one report per visitor per target within this window.
+CROWD_REPORT_WINDOW_SECONDS = env_int("CROWD_REPORT_WINDOW_SECONDS", 3600)
+# The banner shows when reports in the last CROWD_RECENT_MINUTES exceed
+# max(CROWD_MIN_REPORTS, CROWD_FACTOR x the usual count for that hour of day), the usual
+# count being the median over the past CROWD_BASELINE_DAYS days (see diagnostics/crowd.py).
+CROWD_RECENT_MINUTES = env_int("CROWD_RECENT_MINUTES", 30)
+CROWD_MIN_REPORTS = env_int("CROWD_MIN_REPORTS", 5)
+CROWD_FACTOR = env_float("CROWD_FACTOR", 3.0)
+CROWD_BASELINE_DAYS = env_int("CROWD_BASELINE_DAYS", 7)
+# Fixes (by slug, any article) whose pages show the live status fragment.
+LIVE_STATUS_FIX_SLUGS = env_list(
+    "LIVE_STATUS_FIX_SLUGS", ["check-service-status", "check-status-page"]
+)
+
 # --- Client addresses behind proxies ------------------------------------------
 
 # Set only when a trusted proxy sets these headers; otherwise a visitor could

@@ -23,15 +23,16 @@ from django.http import (
     HttpResponsePermanentRedirect,
     JsonResponse,
 )
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import condition, require_safe
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import condition, require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from helpcenter import feedback, seo
 from helpcenter import search as site_search
-from helpcenter import seo
-from helpcenter.clients import rate_limited
+from helpcenter.clients import rate_limited, visitor_hash
 from helpcenter.models import Article, Category, Fix
 
 PUBLIC_CACHE = {"public": True, "max_age": 60, "stale_while_revalidate": 300}
@@ -259,3 +260,44 @@ def search(request: HttpRequest) -> HttpResponse:
     # Results hold nothing about the visitor, so shared caches may keep them briefly.
     response["Cache-Control"] = "public, max-age=30"
     return response
+
+
+# --- "Did this fix work?" votes -------------------------------------------------
+# Uncached and per visitor, so they live at their own URLs: the cached article and
+# fix pages only hold a slot that htmx fills (or a plain link without JavaScript).
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@ensure_csrf_cookie
+def fix_vote(request: HttpRequest, slug: str, fix_slug: str) -> HttpResponse:
+    """The vote form (a fragment for htmx, a tiny page otherwise) and where it posts."""
+    article, _ = Article.objects.find_public(slug)
+    fix, _ = article.find_fix(fix_slug) if article is not None else (None, False)
+    if article is None or fix is None:
+        raise Http404("No such fix")
+    fix.article = article
+    source = request.POST if request.method == "POST" else request.GET
+    verdict = feedback.clean_verdict_code(source.get("verdict"))
+    visitor = visitor_hash(request)
+    htmx = bool(getattr(request, "htmx", False))
+    context: dict[str, Any] = {"fix": fix, "article": article, "verdict": verdict}
+    template = "helpcenter/_vote.html#vote" if htmx else "helpcenter/_vote.html"
+    if request.method != "POST":
+        context["vote"] = feedback.current_vote(fix.pk, visitor)
+        return render(request, template, context)
+    helpful = feedback.parse_helpful(request.POST.get("helpful"))
+    if helpful is None:
+        context["invalid"] = True
+        return render(request, template, context, status=400)
+    retry_after = feedback.votes_rate_limited(request)
+    if retry_after is not None:
+        context["retry_minutes"] = max(1, round(retry_after / 60))
+        response = render(request, template, context, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
+    context["vote"] = feedback.cast_vote(fix.pk, visitor, helpful, verdict)
+    if not htmx:
+        return redirect(f"{fix.get_absolute_url()}#vote")
+    context["thanks"] = True
+    return render(request, template, context)

@@ -18,6 +18,16 @@
     if (token) event.detail.headers["X-CSRFToken"] = token;
   });
 
+  // htmx leaves 4xx answers unswapped; fragments that explain them in words
+  // (a 429 "try again later", a 400 "choose yes or no") opt in with data-swap-errors.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const status = event.detail.xhr.status;
+    if (status >= 400 && status < 500 && event.detail.elt.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Copy-link buttons. Without JavaScript (or without clipboard access, which
   // browsers only grant to secure pages) they stay plain links to the anchor.
   function announce(text) {

@@ -1,0 +1,98 @@
+"""The live status fragment: each watched target's latest stored state and its age.
+
+Read only from what the probes already stored (periodic ProbeSample rows and
+visitors' ProbeResult rows): a page view never sends a request out, however
+many visitors open the "is it down?" fix at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from diagnostics.models import OUTCOME_LABELS, ProbeResult, ProbeSample, Target
+
+STATE_LABELS = {
+    "operational": "All systems operational",
+    "degraded": "Degraded performance",
+    "partial_outage": "Partial outage",
+    "major_outage": "Major outage",
+    "maintenance": "Maintenance in progress",
+}
+
+# The probe that says most about a target, when it has several.
+_PREFERRED: dict[str, str] = {Target.Kind.STATUS_PAGE: "status", Target.Kind.WEB_APP: "http"}
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    target: Target
+    outcome: str = ""  # "" when the target was never checked
+    summary: str = ""
+    state: str = ""  # status pages only: operational, major_outage, ...
+    checked_at: datetime | None = None
+    age: str = ""  # "40 s", "3 min", "2 h"
+
+    @property
+    def checked(self) -> bool:
+        return self.checked_at is not None
+
+    @property
+    def label(self) -> str:
+        if self.state:
+            return STATE_LABELS.get(self.state, self.state.replace("_", " ").capitalize())
+        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+
+def describe_age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
+def _latest(target: Target) -> ProbeSample | ProbeResult | None:
+    probe = _PREFERRED.get(target.kind)
+    samples = target.samples.all()
+    results = ProbeResult.objects.filter(target=target)
+    if probe in (target.probes or []):
+        samples = samples.filter(probe=probe)
+        results = results.filter(probe=probe)
+    sample = samples.order_by("-probed_at").first()
+    result = results.order_by("-created_at").first()
+    if sample is None or result is None:
+        return sample or result
+    return sample if sample.probed_at >= result.created_at else result
+
+
+def row_for(target: Target, now: datetime | None = None) -> LiveRow:
+    now = now or timezone.now()
+    latest = _latest(target)
+    if latest is None:
+        return LiveRow(target)
+    at = latest.probed_at if isinstance(latest, ProbeSample) else latest.created_at
+    evidence = latest.evidence if isinstance(latest.evidence, dict) else {}
+    state = str(evidence.get("state") or "") if latest.probe == "status" else ""
+    return LiveRow(
+        target=target,
+        outcome=latest.outcome,
+        summary=latest.summary,
+        state=state,
+        checked_at=at,
+        age=describe_age((now - at).total_seconds()),
+    )
+
+
+def live_rows(now: datetime | None = None) -> list[LiveRow]:
+    """Status pages first, then the web apps they speak for: a few targets, two queries each."""
+    targets = Target.objects.filter(
+        enabled=True, kind__in=[Target.Kind.STATUS_PAGE, Target.Kind.WEB_APP]
+    )
+    rows = [row_for(target, now) for target in targets]
+    return sorted(rows, key=lambda row: row.target.kind != Target.Kind.STATUS_PAGE)

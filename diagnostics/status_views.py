@@ -1,0 +1,61 @@
+"""Crowd reports and the live status fragment. Thin: crowd.py and live.py do the work.
+
+Both are per-moment (and the crowd one per visitor), so they are never cached
+and never part of the cached article HTML: article and fix pages hold a slot
+that htmx fills from here, with a plain link when JavaScript is off.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_http_methods, require_safe
+
+from diagnostics import crowd, live
+from diagnostics.models import Target
+from helpcenter.clients import visitor_hash
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))  # set by django_htmx's middleware
+
+
+@require_safe
+@never_cache
+@ensure_csrf_cookie
+def crowd_reports(request: HttpRequest) -> HttpResponse:
+    """Every reportable target: a fragment for htmx, the page behind the no-JS link."""
+    rows = crowd.for_targets(crowd.crowd_targets(), visitor_hash(request))
+    template = "diagnostics/_crowd.html#crowd" if _is_htmx(request) else "diagnostics/_crowd.html"
+    return render(request, template, {"rows": rows})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@ensure_csrf_cookie
+def crowd_target(request: HttpRequest, slug: str) -> HttpResponse:
+    """One target's reports; POST adds "I have this problem too" (once per visitor per hour)."""
+    target = get_object_or_404(Target, slug=slug, enabled=True, kind=Target.Kind.WEB_APP)
+    visitor = visitor_hash(request)
+    now = timezone.now()
+    counted = None
+    if request.method == "POST":
+        counted = crowd.record(target, visitor, now)
+        if not _is_htmx(request):
+            return redirect("diagnostics:crowd")
+    rows = crowd.for_targets([target], visitor, now)
+    template = "diagnostics/_crowd.html#target" if _is_htmx(request) else "diagnostics/_crowd.html"
+    return render(request, template, {"rows": rows, "row": rows[0], "counted": counted})
+
+
+@require_safe
+@never_cache
+def live_status(request: HttpRequest) -> HttpResponse:
+    """The latest stored state of the status pages and web apps, with its age."""
+    template = "diagnostics/_live_status.html"
+    if _is_htmx(request):
+        template += "#live"
+    return render(request, template, {"rows": live.live_rows()})
