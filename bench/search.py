@@ -266,10 +266,13 @@ def in_subprocess(database_url: str, articles: int) -> dict[str, Any]:
         [sys.executable, __file__, "--child", "--articles", str(articles)],
         env=env,
         cwd=ROOT,
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
+    if out.returncode != 0:  # show why: a bare CalledProcessError names no cause
+        sys.stderr.write(out.stderr[-4000:])
+        raise SystemExit(f"{database_url}: the benchmark child failed ({out.returncode})")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,10 +24,13 @@ from markdown.extensions import Extension
 from markdown.extensions.toc import render_inner_html, strip_tags
 from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
+from pymdownx.highlight import Highlight, HighlightExtension
 
 __all__ = [
     "MAX_SOURCE_CHARS",
+    "MAX_UNMATCHED_BRACKETS",
     "Heading",
+    "MarkdownTooComplex",
     "MarkdownTooLarge",
     "Rendered",
     "render_inline",
@@ -36,6 +41,9 @@ __all__ = [
 # A long troubleshooting guide is ~30 KB; this leaves room while bounding the time a single
 # save can spend in python-markdown, whose inline parser is super-linear on some inputs.
 MAX_SOURCE_CHARS = 200_000
+# python-markdown's link pattern backtracks over every unclosed "[" of a paragraph: 2,000 of
+# them take seconds, 8,000 take minutes. No real paragraph has a hundred.
+MAX_UNMATCHED_BRACKETS = 100
 
 # Explicit heading ids become URL fragments and DOM ids. Lower-case slugs only, so an article
 # cannot define ids such as "csrf_token" or "__proto__" that page scripts might look up.
@@ -53,6 +61,10 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 class MarkdownTooLarge(ValueError):
     """The source is longer (or nested deeper) than we are willing to render."""
+
+
+class MarkdownTooComplex(MarkdownTooLarge):
+    """A paragraph has so many unclosed "[" that rendering it would take seconds."""
 
 
 @dataclass(frozen=True)
@@ -137,10 +149,58 @@ class _ExplicitHeadingIdsExtension(Extension):
     def __init__(self, report: _HeadingReport) -> None:
         super().__init__()
         self.report = report
+        self.processor: _ExplicitHeadingIds | None = None
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         # After attr_list (8), which moves `{#id}` onto the element; before unescape (0).
-        md.treeprocessors.register(_ExplicitHeadingIds(md, self.report), "explicit_ids", 6)
+        self.processor = _ExplicitHeadingIds(md, self.report)
+        md.treeprocessors.register(self.processor, "explicit_ids", 6)
+
+    def start(self, report: _HeadingReport) -> None:
+        """Collect the next document's headings into a fresh report."""
+        self.report = report
+        if self.processor is not None:
+            self.processor.report = report
+
+
+# Highlighted code blocks by everything that shapes their HTML. Pygments' output is a pure
+# function of its input, and it was a third of an article's render time (a formatter builds
+# its whole stylesheet per block); an article saved again re-renders the same blocks.
+_HIGHLIGHT_CACHE: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_HIGHLIGHT_CACHE_SIZE = 512
+_HIGHLIGHT_LOCK = threading.Lock()
+
+
+class _CachingHighlight(Highlight):
+    def highlight(self, src: str, language: str, *args: Any, **kwargs: Any) -> Any:
+        # Inline code returns an Element, and a title in "html" mode goes through the
+        # document's html stash: both depend on the document, so neither is cached.
+        if kwargs.get("inline") or (kwargs.get("title") and self.title_mode == "html"):
+            return super().highlight(src, language, *args, **kwargs)
+        key = (
+            src,
+            language,
+            args,
+            tuple(sorted((k, repr(v)) for k, v in kwargs.items())),
+            repr(sorted(vars(self).items(), key=lambda item: item[0])),
+        )
+        with _HIGHLIGHT_LOCK:
+            cached = _HIGHLIGHT_CACHE.get(key)
+            if cached is not None:
+                _HIGHLIGHT_CACHE.move_to_end(key)
+                return cached
+        result = super().highlight(src, language, *args, **kwargs)
+        if isinstance(result, str):
+            with _HIGHLIGHT_LOCK:
+                _HIGHLIGHT_CACHE[key] = result
+                while len(_HIGHLIGHT_CACHE) > _HIGHLIGHT_CACHE_SIZE:
+                    _HIGHLIGHT_CACHE.popitem(last=False)
+        return result
+
+
+class _CachingHighlightExtension(HighlightExtension):
+    def get_pymdownx_highlighter(self) -> type[Highlight]:
+        return _CachingHighlight
 
 
 _ARTICLE_EXTENSIONS: list[str | Extension] = [
@@ -149,15 +209,12 @@ _ARTICLE_EXTENSIONS: list[str | Extension] = [
     "admonition",
     "sane_lists",
     "pymdownx.superfences",
-    "pymdownx.highlight",
     "pymdownx.details",
     "pymdownx.tabbed",
 ]
 _ARTICLE_CONFIG: dict[str, dict[str, Any]] = {
     # An align attribute rather than style="text-align: …", so no style attribute is allowed.
     "tables": {"use_align_attribute": True},
-    # CSS classes from Pygments; noclasses=False keeps inline styles out of the output.
-    "pymdownx.highlight": {"use_pygments": True, "noclasses": False, "guess_lang": False},
     # The CSS-only tab markup (radio inputs + labels) that our stylesheet targets.
     "pymdownx.tabbed": {"alternate_style": True},
 }
@@ -169,6 +226,18 @@ def _check_size(source: str) -> None:
             f"Markdown source is {len(source):,} characters; "
             f"the limit is {MAX_SOURCE_CHARS:,} characters."
         )
+    if source.count("[") - source.count("]") <= MAX_UNMATCHED_BRACKETS:
+        return  # the whole text cannot hold a paragraph over the limit: skip the split
+    for number, paragraph in enumerate(_PARAGRAPH_BREAK_RE.split(source), start=1):
+        unmatched = paragraph.count("[") - paragraph.count("]")
+        if unmatched > MAX_UNMATCHED_BRACKETS:
+            raise MarkdownTooComplex(
+                f"Paragraph {number} has {unmatched:,} more '[' than ']'; "
+                f"at most {MAX_UNMATCHED_BRACKETS} are accepted (write \\[ for a literal '[')."
+            )
+
+
+_PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t]*\n")
 
 
 def _convert(md: markdown.Markdown, source: str) -> str:
@@ -186,14 +255,14 @@ def render_markdown(source: str) -> Rendered:
     """Render an article body to sanitised HTML plus its heading outline and id problems."""
     _check_size(source)
     report = _HeadingReport()
-    # A fresh instance per call: Markdown objects carry per-document state (the html stash,
-    # the tab counter), so sharing one between threads would mix requests.
-    md = markdown.Markdown(
-        extensions=[*_ARTICLE_EXTENSIONS, _ExplicitHeadingIdsExtension(report)],
-        extension_configs=_ARTICLE_CONFIG,
-        output_format="html",
-    )
-    body = _convert(md, source)
+    md, headings = _article_renderer()
+    headings.start(report)
+    try:
+        body = _convert(md, source)
+    except BaseException:
+        # Whatever state the failed document left behind is not carried into the next one.
+        _renderers.article = None
+        raise
     return Rendered(
         html=_sanitize(body, heading_ids=frozenset(report.ids)),
         headings=tuple(report.headings),
@@ -201,6 +270,34 @@ def render_markdown(source: str) -> Rendered:
         duplicate_ids=tuple(report.duplicate),
         invalid_ids=tuple(report.invalid),
     )
+
+
+_renderers = threading.local()
+
+
+def _article_renderer() -> tuple[markdown.Markdown, _ExplicitHeadingIdsExtension]:
+    """This thread's Markdown instance, reset for a new document.
+
+    Building one (extensions, their regexes) cost several milliseconds per render. One per
+    thread, never shared: an instance carries per-document state (the html stash, the tab
+    counter), which reset() clears between documents.
+    """
+    cached = getattr(_renderers, "article", None)
+    if cached is None:
+        headings = _ExplicitHeadingIdsExtension(_HeadingReport())
+        md = markdown.Markdown(
+            extensions=[
+                *_ARTICLE_EXTENSIONS,
+                # CSS classes from Pygments; noclasses=False keeps inline styles out.
+                _CachingHighlightExtension(use_pygments=True, noclasses=False, guess_lang=False),
+                headings,
+            ],
+            extension_configs=_ARTICLE_CONFIG,
+            output_format="html",
+        )
+        cached = _renderers.article = (md, headings)
+    cached[0].reset()
+    return cached
 
 
 _SINGLE_PARAGRAPH_RE = re.compile(r"<p>(.*)</p>", re.DOTALL)

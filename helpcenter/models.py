@@ -391,7 +391,11 @@ class SearchDocument(models.Model):
 
     class Meta:
         required_db_vendor = "postgresql"
-        indexes = [GinIndex(fields=["vector"], name="search_document_vector")]
+        indexes = [
+            GinIndex(fields=["vector"], name="search_document_vector"),
+            # Search's first tier matches on head alone (title and summary hits).
+            GinIndex(fields=["head"], name="search_document_head"),
+        ]
         constraints = [
             # One row for the article itself (fix is NULL); fix rows are unique by fix.
             models.UniqueConstraint(

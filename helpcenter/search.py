@@ -7,8 +7,8 @@ save by the signal handlers below, so a query never touches article bodies:
 - PostgreSQL: ``SearchDocument`` rows with a generated, weighted tsvector
   (title A, summary and FAQ questions B, body and FAQ answers C) under a GIN
   index, queried with ``websearch_to_tsquery`` and ranked by ``ts_rank``.
-- SQLite: an FTS5 table with the trigram tokenizer (substring matching),
-  ranked by bm25 with the same column emphasis.
+- SQLite: an FTS5 table with the porter tokenizer (English stems, like
+  PostgreSQL's), ranked by bm25 with the same column emphasis.
 
 On both, a title hit (article or fix title) ranks above any body-only hit,
 and a query word that is not in the indexed vocabulary is replaced by its
@@ -99,6 +99,10 @@ class _Match:
     summary: str
     body: str
     score: float
+    # Filled when the backend fetched them with the match (one join instead
+    # of two more queries).
+    article: Article | None = None
+    fix: Fix | None = None
 
 
 # --- The interface -----------------------------------------------------------------
@@ -114,8 +118,13 @@ def search(query: str, limit: int = 20) -> list[SearchHit]:
     if not words:
         return []
     backend = _backend()
-    words = correct_words(words, backend)
-    matches = backend.match(words, limit)
+    # One query tells, for every word, whether it is indexed exactly and
+    # whether some indexed word starts with it (each was a query before).
+    vocabulary = backend.lookup(words)
+    words = correct_words(words, backend, vocabulary)
+    last = words[-1]
+    exact = vocabulary[last][0] if last in vocabulary else backend.is_exact(last)
+    matches = backend.match(words, limit, last_is_word=exact)
     return _hits(matches, words)
 
 
@@ -134,16 +143,22 @@ def record_miss(query: str) -> None:
         SearchMiss.objects.filter(query=text).update(count=F("count") + 1, last_seen=now)
 
 
-def correct_words(words: Sequence[str], backend: _Backend | None = None) -> list[str]:
+def correct_words(
+    words: Sequence[str],
+    backend: _Backend | None = None,
+    vocabulary: dict[str, tuple[bool, bool]] | None = None,
+) -> list[str]:
     """Replace each unknown word by a very close known one; keep it when none is close.
 
     A word is known when some indexed word starts with it, so a half-typed
     word in instant search ("extens") is left for prefix matching.
     """
     backend = backend or _backend()
+    if vocabulary is None:
+        vocabulary = backend.lookup(words)
     corrected = []
     for word in words:
-        if len(word) < 4 or not word.isalpha() or backend.is_known(word):
+        if len(word) < 4 or not word.isalpha() or vocabulary[word][1]:
             corrected.append(word)
             continue
         close = difflib.get_close_matches(
@@ -217,8 +232,11 @@ def _vocabulary(document: _Document) -> set[str]:
 def _hits(matches: list[_Match], words: Sequence[str]) -> list[SearchHit]:
     if not matches:
         return []
-    articles = Article.objects.in_bulk({m.article_id for m in matches})
-    fixes = Fix.objects.in_bulk({m.fix_id for m in matches if m.fix_id is not None})
+    articles = {m.article_id: m.article for m in matches if m.article is not None}
+    fixes = {m.fix_id: m.fix for m in matches if m.fix is not None}
+    if len(articles) < len({m.article_id for m in matches}):
+        articles = Article.objects.in_bulk({m.article_id for m in matches})
+        fixes = Fix.objects.in_bulk({m.fix_id for m in matches if m.fix_id is not None})
     pattern = _highlight_pattern(words)
     hits = []
     for match in matches:
@@ -291,12 +309,6 @@ def snippet(text: str, pattern: re.Pattern[str] | None) -> SafeString:
     return mark_safe("".join(pieces))  # noqa: S308
 
 
-def _published_ids_sql() -> tuple[str, tuple[Any, ...]]:
-    query = Article.objects.published().order_by().values("id").query
-    sql, params = query.sql_with_params()
-    return sql, tuple(params)
-
-
 # --- Backends ------------------------------------------------------------------------
 
 
@@ -316,10 +328,18 @@ class _Backend:
     def is_known(self, word: str) -> bool:
         raise NotImplementedError
 
+    def is_exact(self, word: str) -> bool:
+        raise NotImplementedError
+
+    def lookup(self, words: Sequence[str]) -> dict[str, tuple[bool, bool]]:
+        """word -> (indexed exactly, some indexed word starts with it), in one query."""
+        raise NotImplementedError
+
     def candidates(self, word: str) -> list[str]:
         raise NotImplementedError
 
-    def match(self, words: Sequence[str], limit: int) -> list[_Match]:
+    def match(self, words: Sequence[str], limit: int, last_is_word: bool = True) -> list[_Match]:
+        """Ranked matches; ``last_is_word`` False makes the last word a prefix."""
         raise NotImplementedError
 
 
@@ -377,6 +397,21 @@ class _PostgresBackend(_Backend):
     def is_known(self, word: str) -> bool:
         return SearchTerm.objects.filter(word__startswith=word).exists()
 
+    def is_exact(self, word: str) -> bool:
+        return SearchTerm.objects.filter(word=word).exists()
+
+    def lookup(self, words: Sequence[str]) -> dict[str, tuple[bool, bool]]:
+        unique = sorted(set(words))
+        with connection.cursor() as cursor:
+            # starts_with(): no LIKE wildcards to escape ("_" is a \w character).
+            cursor.execute(
+                f"SELECT w, EXISTS (SELECT 1 FROM {SearchTerm._meta.db_table} WHERE word = w), "  # noqa: S608
+                f"EXISTS (SELECT 1 FROM {SearchTerm._meta.db_table} WHERE starts_with(word, w)) "
+                "FROM unnest(%s::text[]) AS w",
+                [unique],
+            )
+            return {w: (exact, known) for w, exact, known in cursor.fetchall()}
+
     def candidates(self, word: str) -> list[str]:
         # "%" is pg_trgm's similarity operator: it uses the trigram GIN index.
         with connection.cursor() as cursor:
@@ -387,10 +422,10 @@ class _PostgresBackend(_Backend):
             )
             return [row[0] for row in cursor.fetchall()]
 
-    def match(self, words: Sequence[str], limit: int) -> list[_Match]:
+    def match(self, words: Sequence[str], limit: int, last_is_word: bool = True) -> list[_Match]:
         query = SearchQuery(" ".join(words), search_type="websearch", config="english")
         last = words[-1]
-        if len(last) >= 3 and not SearchTerm.objects.filter(word=last).exists():
+        if len(last) >= 3 and not last_is_word:
             # A half-typed last word (instant search): match it as a prefix.
             rest = " ".join(words[:-1])
             prefix = SearchQuery(f"{last}:*", search_type="raw", config="english")
@@ -400,37 +435,47 @@ class _PostgresBackend(_Backend):
                 else prefix
             )
         now = timezone.now()
-        ranked = (
-            SearchDocument.objects.filter(
-                vector=query,
-                article__status=Article.Status.PUBLISHED,
-                article__published_at__lte=now,
-            )
+        published = SearchDocument.objects.filter(
+            article__status=Article.Status.PUBLISHED, article__published_at__lte=now
+        )
+        # Two tiers. First the documents whose title or summary (the small
+        # "head" vector, GIN-indexed) match, ranked: titles first. Only when
+        # they do not fill the page, body-only matches, in id order (their
+        # head rank was 0 anyway). Ranking every match of a common word
+        # (thousands of rows) was most of the old cost.
+        ranked = list(
+            published.filter(head=query)
+            .select_related("article", "fix")
             .annotate(
-                # Ranked on title + summary only: ts_rank over the whole body
-                # vector of every match cost 100+ ms for common words.
-                # Body-only matches rank 0 and keep a stable order.
                 rank=SearchRank(F("head"), query),
                 # The A-weighted part (titles) only: > 0 means a title hit.
                 title_rank=SearchRank(F("head"), query, weights=[0.0, 0.0, 0.0, 1.0]),
             )
-            .order_by(GreaterThan(F("title_rank"), Value(0.0)).desc(), "-rank", "id")
-            .values_list("id", "title_rank", "rank")[:limit]
+            .order_by(GreaterThan(F("title_rank"), Value(0.0)).desc(), "-rank", "id")[:limit]
         )
-        order = {pk: (1.0 if title > 0 else 0.0) + rank for pk, title, rank in ranked}
-        if not order:
-            return []
-        rows = SearchDocument.objects.in_bulk(order.keys())
+        scored: list[tuple[SearchDocument, float]] = [
+            (d, (1.0 if d.title_rank > 0 else 0.0) + d.rank) for d in ranked
+        ]
+        if len(scored) < limit:
+            body_only = (
+                published.filter(vector=query)
+                .exclude(head=query)
+                .select_related("article", "fix")
+                .order_by("id")[: limit - len(scored)]
+            )
+            scored += [(d, 0.0) for d in body_only]
         return [
             _Match(
-                article_id=rows[pk].article_id,
-                fix_id=rows[pk].fix_id,
-                title=rows[pk].title,
-                summary=rows[pk].summary,
-                body=rows[pk].body,
+                article_id=d.article_id,
+                fix_id=d.fix_id,
+                title=d.title,
+                summary=d.summary,
+                body=d.body,
                 score=score,
+                article=d.article,
+                fix=d.fix,
             )
-            for pk, score in order.items()
+            for d, score in scored
         ]
 
 
@@ -499,6 +544,29 @@ class _SqliteBackend(_Backend):
             )
             return cursor.fetchone() is not None
 
+    def is_exact(self, word: str) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {TERM_TABLE} WHERE word = %s", [word])  # noqa: S608
+            return cursor.fetchone() is not None
+
+    def lookup(self, words: Sequence[str]) -> dict[str, tuple[bool, bool]]:
+        # The first indexed word at or after w: w itself when exact, a longer
+        # word starting with w when only known as a prefix.
+        unique = sorted(set(words))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                " UNION ALL ".join(
+                    f"SELECT %s, (SELECT word FROM {TERM_TABLE} WHERE word >= %s "  # noqa: S608
+                    "ORDER BY word LIMIT 1)"
+                    for _ in unique
+                ),
+                [value for w in unique for value in (w, w)],
+            )
+            return {
+                w: (first == w, first is not None and first.startswith(w))
+                for w, first in cursor.fetchall()
+            }
+
     def candidates(self, word: str) -> list[str]:
         # Same first letter, similar length: an index range scan, small
         # enough for difflib to compare every row.
@@ -510,29 +578,30 @@ class _SqliteBackend(_Backend):
             )
             return [row[0] for row in cursor.fetchall()]
 
-    def match(self, words: Sequence[str], limit: int) -> list[_Match]:
-        # The trigram tokenizer cannot match fewer than three characters, and
-        # a stopword would have to appear literally: leave both out. Matching
-        # is by substring, so a root stands in for stemming: "timeouts" also
-        # finds "timeout", as it does on PostgreSQL.
-        terms = [_root(w) for w in words if len(w) >= 3 and w not in _STOPWORDS]
+    def match(self, words: Sequence[str], limit: int, last_is_word: bool = True) -> list[_Match]:
+        # A stopword would have to appear literally: leave it out, as
+        # PostgreSQL does. The porter tokenizer stems both sides, so
+        # "timeouts" also finds "timeout".
+        terms = [w for w in words if w not in _STOPWORDS]
         if not terms:
             return []
-        expression = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
-        published_sql, published_params = _published_ids_sql()
-        title_hit = " * ".join("(instr(lower(title), %s) > 0)" for _ in terms)
-        sql = (
-            f"SELECT rowid, {title_hit} AS title_hit, "  # noqa: S608
-            f"bm25({FTS_TABLE}, 0, 0, 10.0, 4.0, 1.0) AS bm "
-            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
-            f"AND article_id IN ({published_sql}) "
-            "ORDER BY title_hit DESC, bm ASC LIMIT %s"
-        )
+        phrases = ['"' + term.replace('"', '""') + '"' for term in terms]
+        if terms[-1] == words[-1] and not last_is_word:
+            phrases[-1] += "*"  # a half-typed last word (instant search): a prefix
+        everywhere = " AND ".join(phrases)
+        in_titles = " AND ".join(f"title : {phrase}" for phrase in phrases)
+        # Two tiers, each ranked by bm25 inside FTS5 with a LIMIT: title hits
+        # first, then the rest. Ranking every match of a common word at once
+        # (thousands of rows) was most of the old cost; the second tier is
+        # only read when the first does not fill the page.
+        ranked: list[tuple[int, float]] = []
+        for expression, bonus in ((in_titles, 1.0), (f"({everywhere}) NOT ({in_titles})", 0.0)):
+            ranked += self._ranked(expression, bonus, limit - len(ranked))
+            if len(ranked) >= limit:
+                break
+        if not ranked:
+            return []
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*terms, expression, *published_params, limit])
-            ranked = [(rowid, float(hit) - bm) for rowid, hit, bm in cursor.fetchall()]
-            if not ranked:
-                return []
             marks = ", ".join("%s" for _ in ranked)
             cursor.execute(
                 f"SELECT rowid, article_id, fix_id, title, summary, body FROM {FTS_TABLE} "  # noqa: S608
@@ -545,6 +614,41 @@ class _SqliteBackend(_Backend):
             for rowid, score in ranked
             if rowid in rows
         ]
+
+    @staticmethod
+    def _ranked(expression: str, bonus: float, wanted: int) -> list[tuple[int, float]]:
+        """Up to ``wanted`` (rowid, score) of published documents matching, best first.
+
+        Publication is checked afterwards, on the page's rows only: joining
+        the published articles inside the FTS query made SQLite rank every
+        match again. Drafts and scheduled articles are few, so a page rarely
+        needs a second fetch.
+        """
+        found: list[tuple[int, float]] = []
+        offset = 0
+        batch = wanted + 10
+        while len(found) < wanted:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT rowid, article_id, bm25({FTS_TABLE}, 0, 0, 10.0, 4.0, 1.0) "  # noqa: S608
+                    f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+                    "ORDER BY 3 LIMIT %s OFFSET %s",
+                    [expression, batch, offset],
+                )
+                rows = cursor.fetchall()
+            if not rows:
+                break
+            published = set(
+                Article.objects.published()
+                .filter(pk__in={article_id for _, article_id, _ in rows})
+                .values_list("pk", flat=True)
+            )
+            found += [(rowid, bonus - bm) for rowid, aid, bm in rows if aid in published]
+            if len(rows) < batch:
+                break
+            offset += batch
+            batch *= 2
+        return found[:wanted]
 
 
 _BACKENDS: dict[str, _Backend] = {
@@ -604,14 +708,26 @@ def create_sqlite_tables(using: str = "default", **kwargs: Any) -> None:
     if db.vendor != "sqlite":
         return
     with db.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [FTS_TABLE])
+        existing = cursor.fetchone()
+        # The first version used the trigram tokenizer: substring matches,
+        # but slow for common words (every match checks three doclists).
+        # Replace it; the rows are rebuilt below.
+        outdated = existing is not None and "porter" not in existing[0]
+        if outdated:
+            cursor.execute(f"DROP TABLE {FTS_TABLE}")
         cursor.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
             "article_id UNINDEXED, fix_id UNINDEXED, title, summary, body, "
-            "tokenize = 'trigram')"
+            # porter: English stems, as PostgreSQL's "english" configuration;
+            # prefix indexes keep half-typed words ("exte*") cheap.
+            "tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')"
         )
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {TERM_TABLE} (word TEXT PRIMARY KEY) WITHOUT ROWID"
         )
+    if outdated:
+        rebuild()
 
 
 def connect_signals(sender: Any) -> None:

@@ -344,3 +344,87 @@ def test_backend_follows_the_database_vendor() -> None:
 
     expected = {"sqlite": "_SqliteBackend", "postgresql": "_PostgresBackend"}[connection.vendor]
     assert type(backend).__name__ == expected
+
+
+# --- Ranking in tiers, one-query vocabulary look-up --------------------------------
+
+
+def test_drafts_that_outrank_published_articles_do_not_crowd_them_out() -> None:
+    # Publication is checked after ranking on SQLite: a page of draft title
+    # hits must make it fetch further, not return too few.
+    for n in range(40):
+        make_article(f"Proxy draft {n}", slug=f"draft-{n}", status=Article.Status.DRAFT)
+    make_article("Proxy guide", body="proxy " * 30)
+    make_article("Network notes", body="Mentions a proxy once.")
+
+    assert titles("proxy") == ["Proxy guide", "Network notes"]
+
+
+def test_body_hits_fill_the_page_after_title_hits() -> None:
+    for n in range(3):
+        make_article(f"Gateway guide {n}", slug=f"title-{n}")
+    for n in range(5):
+        make_article(f"Other guide {n}", slug=f"body-{n}", body="The gateway answered.")
+
+    found = titles("gateway")
+
+    assert len(found) == 8
+    assert all(title.startswith("Gateway guide") for title in found[:3])
+    assert len(site_search.search("gateway", limit=4)) == 4
+
+
+def test_a_trailing_stopword_does_not_turn_the_last_word_into_a_prefix() -> None:
+    make_article("Disable browser extensions", body="Some extensions rewrite requests.")
+
+    assert titles("extensions the") == ["Disable browser extensions"]
+    assert titles("exte for") == []
+
+
+def test_vocabulary_lookup_answers_exact_and_prefix_in_one_query(
+    django_assert_num_queries: Any,
+) -> None:
+    make_article("Clear your cookies", body="Old cookies can carry a stale challenge.")
+    backend = site_search._backend()
+
+    with django_assert_num_queries(1):
+        found = backend.lookup(["cookies", "cook", "zebra", "cookies_x"])
+
+    assert found == {
+        "cookies": (True, True),
+        "cook": (False, True),
+        "zebra": (False, False),
+        "cookies_x": (False, False),
+    }
+
+
+def test_a_search_for_a_known_word_costs_few_queries(django_assert_max_num_queries: Any) -> None:
+    article = make_article("Clear your cookies", body="Cookies hold passes.")
+    Fix.objects.create(article=article, title="Delete cookies", slug="delete")
+
+    # PostgreSQL: vocabulary, then each tier's ranked matches with their
+    # articles and fixes joined. SQLite (in-process, so queries are cheap):
+    # vocabulary, title tier + publication check, body tier, the rows, the
+    # articles, the fixes.
+    with django_assert_max_num_queries(3 if connection.vendor == "postgresql" else 7):
+        hits = site_search.search("cookies")
+
+    assert {hit.title for hit in hits} == {"Clear your cookies", "Delete cookies"}
+
+
+def test_an_old_trigram_table_is_replaced_and_refilled() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 table exists on SQLite only")
+    make_article("Clear your cookies", body="Cookies hold passes.")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {site_search.FTS_TABLE}")
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE {site_search.FTS_TABLE} USING fts5(article_id UNINDEXED, "
+            "fix_id UNINDEXED, title, summary, body, tokenize = 'trigram')"
+        )
+
+    site_search.create_sqlite_tables()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [site_search.FTS_TABLE])
+        assert "porter" in cursor.fetchone()[0]
+    assert titles("cookie") == ["Clear your cookies"]
