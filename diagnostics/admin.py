@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from diagnostics.models import CheckRun, ProbeResult, Rule, RuleFix, Target
+from helpcenter.history_admin import HistoryAdminMixin
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "url", "enabled", "browser_check", "order"]
     list_filter = ["kind", "enabled"]
     prepopulated_fields = {"slug": ("name",)}
@@ -32,7 +33,7 @@ class RuleFixInline(admin.TabularInline):
 
 
 @admin.register(Rule)
-class RuleAdmin(admin.ModelAdmin):
+class RuleAdmin(HistoryAdminMixin, admin.ModelAdmin):
     """Editors order the verdict table here: the first enabled rule that matches wins."""
 
     list_display = ["order", "name", "code", "tone", "vantage", "visitor_answer", "enabled"]

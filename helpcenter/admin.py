@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
+from helpcenter.history_admin import HistoryAdminMixin
 from helpcenter.models import Article, Category, FaqEntry, Fix, FixFeedback, FixVotes, SlugRedirect
 
 
@@ -36,7 +37,7 @@ class OldSlugInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "category", "status", "published_at", "updated_at"]
     list_filter = ["status", "category"]
     search_fields = ["title", "slug", "summary"]
@@ -45,7 +46,7 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["title", "order"]
     prepopulated_fields = {"slug": ("title",)}
 

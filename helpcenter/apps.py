@@ -12,3 +12,7 @@ class HelpCenterConfig(AppConfig):
         from helpcenter import search
 
         search.connect_signals(self)
+
+        from helpcenter import history
+
+        history.register_models()

@@ -5,7 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.cache import cache_control
 
-from helpcenter import views
+from helpcenter import staff_views, views
 from helpcenter.feeds import ArticleFeed
 from helpcenter.sitemaps import sitemaps
 
@@ -29,6 +29,7 @@ urlpatterns = [
     # /status/, /status/<slug>/ and /privacy/ (the privacy page lists the check targets).
     path("", include("diagnostics.status_urls")),
     path("healthz/", views.healthz, name="healthz"),
+    path("staff/content-health/", staff_views.content_health, name="content_health"),
     path("admin/", admin.site.urls),
 ]
 

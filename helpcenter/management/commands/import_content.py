@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import frontmatter
+import reversion
 import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
@@ -85,7 +86,9 @@ class Command(BaseCommand):
             folders = [root] if (root / "index.md").is_file() else _article_dirs(root)
             articles += [_read_article(folder) for folder in folders]
         _check_unique(articles)
-        with transaction.atomic():
+        with transaction.atomic(), reversion.create_revision(atomic=False):
+            # One revision per import: each changed article's history shows it.
+            reversion.set_comment("import from files")
             counts = _apply(categories, articles)
         summary = ", ".join(f"{n} {what}" for what, n in counts.items())
         self.stdout.write(f"Imported {len(articles)} articles: {summary or 'nothing changed'}.")
@@ -313,6 +316,9 @@ def _apply(categories: list[dict[str, Any]], articles: list[ArticleFile]) -> dic
             # Deleting rows leaves no newer updated_at behind: bump the article
             # so Last-Modified and the ETag move on.
             article.save(update_fields=["updated_at"])
+        if fixes_changed or faq_changed or removed or faq_removed:
+            # A changed fix or FAQ entry is part of the article's version too.
+            reversion.add_to_revision(article)
         saved[data.slug] = article
 
     # After every article exists, so guides may point at each other.
@@ -327,6 +333,7 @@ def _apply(categories: list[dict[str, Any]], articles: list[ArticleFile]) -> dic
         current = set(article.related.values_list("pk", flat=True))
         if current != set(wanted):
             article.related.set(wanted)
+            reversion.add_to_revision(article)
     return {what: n for what, n in counts.items() if n}
 
 
