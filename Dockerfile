@@ -6,6 +6,6 @@ COPY helpcenter ./helpcenter
 COPY diagnostics ./diagnostics
 RUN pip install --no-cache-dir .
 COPY . .
-RUN useradd --create-home app && mkdir -p /data && chown app /data
+RUN useradd --create-home app && mkdir -p /data /srv/static && chown app /data /srv/static
 USER app
 EXPOSE 8000

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, skip_or_fail
+from tests.servers import nginx
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SETTINGS_SOURCE = (ROOT / "helpcenter" / "settings.py").read_text()
@@ -74,3 +75,38 @@ def test_the_readme_names_the_test_command_ci_runs() -> None:
     assert "make test" in readme and "make run" in readme
     assert "make test" in ci
     assert Path(ROOT / "Makefile").read_text().count("pytest") >= 1
+
+
+def test_nginx_fronts_the_site_and_is_the_only_published_port() -> None:
+    services = COMPOSE["services"]
+    proxy = services["nginx"]
+    assert proxy["ports"] == ["80:80"]
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    assert "./deploy/nginx/helpcenter.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
+    assert not any("ports" in service for name, service in services.items() if name != "nginx")
+
+
+def test_nginx_serves_the_volume_collectstatic_writes() -> None:
+    web, proxy = COMPOSE["services"]["web"], COMPOSE["services"]["nginx"]
+    static_root = web["environment"]["STATIC_ROOT"]
+    web_mount = next(v for v in web["volumes"] if v.endswith(f":{static_root}"))
+    volume = web_mount.split(":")[0]
+    assert volume in COMPOSE["volumes"]
+    assert f"{volume}:{static_root}:ro" in proxy["volumes"]
+    # The static location of the config reads the same folder.
+    assert f"alias {static_root.rstrip('/')}/;" in nginx.CONF.read_text()
+    # Everything web's shared settings had, it still has (its own list replaces them).
+    assert "appdata:/data" in web["volumes"]
+    assert web["environment"]["DATABASE_URL"] == COMPOSE["x-app"]["environment"]["DATABASE_URL"]
+
+
+def test_nginx_accepts_the_config_file(tmp_path: Path) -> None:
+    if not nginx.available():
+        skip_or_fail(f"nginx is not installed at {nginx.NGINX}")
+    proxy = nginx.NginxProcess(upstream_port=9, static_root=tmp_path)
+    try:
+        result = proxy.test_config()
+    finally:
+        proxy.stop()
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
