@@ -14,6 +14,12 @@ setup:
 run: setup
 	@DEBUG=$${DEBUG:-1} $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
+## Run the site against loopback stand-ins, with its own data in data/demo (Ctrl-C stops all).
+## The demo sets itself up (migrate, content, targets) in that folder; SCENARIO=fine etc.
+demo:
+	@bash scripts/bootstrap.sh
+	@DEBUG=1 $(PY) manage.py demo --host $(HOST) --port $(PORT) $(if $(SCENARIO),--scenario $(SCENARIO))
+
 ## Set up, then run the whole test suite.
 test:
 	@bash scripts/bootstrap.sh

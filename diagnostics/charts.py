@@ -193,8 +193,8 @@ def summarise_latency(points: list[LatencyPoint]) -> LatencySummary:
 
 CHART_W = 600
 CHART_H = 160
-PAD_LEFT = 52
-PAD_RIGHT = 8
+PAD_LEFT = 72
+PAD_RIGHT = 22
 PAD_TOP = 10
 PAD_BOTTOM = 24
 # A failed check is marked this far below the plot's floor, on its own row.
@@ -258,9 +258,15 @@ def latency_chart(
         for p in ordered
         if not p.ok
     ]
-    grid = [(y_of(top * f), f"{top * f:.0f} ms", y_of(top * f) + 4) for f in (0, 0.5, 1)]
+    grid = [(y_of(top * f), _ms(top * f), y_of(top * f) + 4) for f in (0, 0.5, 1)]
+    # The 6 h and 18 h labels are "minor": a phone's stylesheet hides them to avoid overlap.
     hours = [
-        (x_of(start + timedelta(hours=h)), CHART_H - 4, f"{(start + timedelta(hours=h)):%H:%M}")
+        (
+            x_of(start + timedelta(hours=h)),
+            CHART_H - 4,
+            "tick tick-minor" if h in (6, 18) else "tick",
+            f"{(start + timedelta(hours=h)):%H:%M}",
+        )
         for h in (0, 6, 12, 18, 24)
     ]
     parts = [
@@ -276,8 +282,9 @@ def latency_chart(
         ),
         format_html_join(
             "",
-            '<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="{}">{}</text>',
-            ((x, y, FILL_AXIS, text) for x, y, text in hours),
+            '<text x="{}" y="{}" class="{}" text-anchor="middle" font-size="11" '
+            'fill="{}">{}</text>',
+            ((x, y, cls, FILL_AXIS, text) for x, y, cls, text in hours),
         ),
         format_html_join(
             "",
@@ -311,6 +318,13 @@ def latency_chart(
         summary.sentence,
         *parts,
     )
+
+
+def _ms(value: float) -> str:
+    """An axis label short enough for a phone: "500 ms", "2 s", "1.5 s"."""
+    if value < 1000:
+        return f"{value:.0f} ms"
+    return f"{value / 1000:.1f}".removesuffix(".0") + " s"
 
 
 def _typical_gap(points: list[LatencyPoint]) -> timedelta:

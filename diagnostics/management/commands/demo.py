@@ -1,0 +1,175 @@
+"""Demo mode: the whole site against loopback stand-ins, so every verdict can be seen offline.
+
+``manage.py demo`` (``make demo``) first re-runs itself with a separate data
+folder (``data/demo``, or ``DEMO_DATA_DIR``), its own SQLite file and embedded
+broker, and ``PROBES_ALLOW_LOOPBACK=1``: the only mode besides the tests that lets
+probes reach 127.0.0.1. The real database, even a PostgreSQL one named in
+``DATABASE_URL``, is never touched. Then it starts the stand-ins (a Cloudflare-like
+edge and a status page server, from tests/servers), points the targets at them,
+and runs the site, a worker and beat through ``manage.py serve``. Ctrl-C stops
+all of it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+DEMO_FLAG = "HELPCENTER_DEMO"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    web_path: str  # the edge route the web app and API answer from
+    status_state: str  # the stand-in status page's state
+    expect: str  # what "Run checks" says, in the words a visitor reads
+    also: str  # what else to try
+
+
+SCENARIOS = {
+    "outage": Scenario(
+        "/block/1020",
+        "outage",
+        "Down for everyone: the status page reports a major outage with an open incident.",
+        "Tick “The 1020 page” and paste a 1020 page: the block is about you, not them.",
+    ),
+    "blocked": Scenario(
+        "/block/1020",
+        "operational",
+        "Our server is blocked by Cloudflare (1020) while the status page says all is well.",
+        "Tick “The 1020 page” to see the verdict and the message for the service's support.",
+    ),
+    "origin": Scenario(
+        "/origin/522",
+        "operational",
+        "Cloudflare answers 522: the service behind it is down.",
+        "Compare with --scenario fine.",
+    ),
+    "challenge": Scenario(
+        "/challenge",
+        "operational",
+        "Our server gets a “Just a moment…” challenge.",
+        "Tick the endless “Just a moment…” answer to see the challenge-loop fixes.",
+    ),
+    "fine": Scenario(
+        "/ok",
+        "operational",
+        "Everything looks fine from here.",
+        "Tick “A blank page” or “Nothing loads” to see those verdicts.",
+    ),
+}
+
+
+class Command(BaseCommand):
+    help = "Run the site against loopback stand-ins (separate demo database); Ctrl-C stops all."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="outage")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if os.environ.get(DEMO_FLAG) != "1":
+            self._restart_in_demo_environment(options)
+        self._check_environment()
+        # Imported here: the stand-ins live with the tests and only the demo needs them.
+        from tests.servers.edge import EdgeServer
+        from tests.servers.statuspage import StatusPageServer
+
+        call_command("setup")
+        edge = EdgeServer(host="127.0.0.1").start()
+        status_pages = StatusPageServer(host="127.0.0.1").start()
+        try:
+            scenario = SCENARIOS[options["scenario"]]
+            self._point_targets(edge, status_pages, scenario)
+            self._explain(options, scenario, edge.url("/"), status_pages.base_url)
+            # The same process management as `make run`; Ctrl-C returns from it.
+            call_command("serve", host=options["host"], port=options["port"])
+        finally:
+            edge.stop()
+            status_pages.stop()
+            self.stdout.write("Stopped the stand-in edge and status page.")
+
+    def _restart_in_demo_environment(self, options: dict[str, Any]) -> None:
+        data_dir = Path(
+            os.environ.get("DEMO_DATA_DIR") or Path(settings.BASE_DIR) / "data" / "demo"
+        ).resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        env = os.environ.copy()
+        env.update(
+            {
+                DEMO_FLAG: "1",
+                "DATA_DIR": str(data_dir),
+                # Never the real database or Redis: a SQLite file and the embedded broker.
+                "DATABASE_URL": f"sqlite:///{data_dir / 'db.sqlite3'}",
+                "PROBES_ALLOW_LOOPBACK": "1",
+                "DEBUG": "1",  # runserver serves the static files; the dev key is fine here
+                # History fills quickly enough to see on the status pages.
+                "CHECKS_SAMPLE_SECONDS": env.get("CHECKS_SAMPLE_SECONDS") or "60",
+                "CHECKS_MIN_INTERVAL_SECONDS": env.get("CHECKS_MIN_INTERVAL_SECONDS") or "60",
+            }
+        )
+        env.pop("REDIS_URL", None)
+        argv = [
+            sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "demo",
+            "--host", options["host"], "--port", str(options["port"]),
+            "--scenario", options["scenario"],
+        ]  # fmt: skip
+        sys.stdout.flush()
+        # exec keeps the process id, so Ctrl-C and a test's SIGINT reach the demo itself.
+        os.execve(sys.executable, argv, env)  # noqa: S606  (our own interpreter and script)
+
+    def _check_environment(self) -> None:
+        if not settings.PROBES_ALLOW_LOOPBACK:
+            raise CommandError("The demo needs PROBES_ALLOW_LOOPBACK=1; run it as `make demo`.")
+        if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+            raise CommandError("The demo runs on its own SQLite file only; run it as `make demo`.")
+
+    def _point_targets(self, edge: Any, status_pages: Any, scenario: Scenario) -> None:
+        from diagnostics.models import Target
+
+        state = scenario.status_state
+        urls = {
+            "chatgpt-web": edge.url(scenario.web_path),
+            "openai-api": edge.url("/ok" if scenario.web_path == "/ok" else scenario.web_path),
+            "openai-status": status_pages.url(f"/statuspage/{state}/api/v2/summary.json"),
+            "cloudflare-status": status_pages.url("/cloudflare/operational/api/v3/summary"),
+            "control-wikipedia": edge.url("/ok"),
+            "control-example": edge.url("/ok"),
+        }
+        for slug, url in urls.items():
+            Target.objects.filter(slug=slug).update(url=url, enabled=True)
+        # The visitor's browser checks the stand-in too (its origin joins connect-src).
+        Target.objects.filter(slug__in=["chatgpt-web", "control-example"]).update(
+            browser_check=True, browser_url=edge.url("/ok")
+        )
+        Target.objects.filter(slug__in=["chatgpt-web", "openai-api"]).update(
+            expected_statuses=[200]
+        )
+        # The stand-ins get new ports each start: drop the article pages' cached origins.
+        from diagnostics import csp
+
+        cache.delete(csp.CACHE_KEY)
+
+    def _explain(self, options: dict[str, Any], scenario: Scenario, edge: str, pages: str) -> None:
+        site = f"http://{options['host']}:{options['port']}/"
+        others = ", ".join(name for name in sorted(SCENARIOS) if name != options["scenario"])
+        self.stdout.write(
+            self.style.SUCCESS(f"\nDemo mode ({options['scenario']}): open {site}checks/")
+        )
+        self.stdout.write(
+            f"  Data: {settings.DATA_DIR} (separate from your real data)\n"
+            f"  Stand-ins: Cloudflare-like edge {edge}, status pages {pages}\n"
+            f"  Run checks and you should read: {scenario.expect}\n"
+            f"  Also try: {scenario.also}\n"
+            f"  Status pages: {site}status/ (history fills every minute)\n"
+            f"  Other scenarios: {others} (make demo SCENARIO=<name>)\n"
+        )

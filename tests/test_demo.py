@@ -1,0 +1,115 @@
+"""`manage.py demo` end to end: stand-ins, site, worker and beat; a real run; Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, free_port, wait_for
+
+VERDICTS = {"down-for-everyone", "checks-blocked", "blocked-1020", "service-outage"}
+
+
+def children_of(pid: int) -> set[int]:
+    """Every live descendant of ``pid``, read from /proc (Linux)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.worker
+@pytest.mark.timeout(300)
+def test_the_demo_shows_a_verdict_from_the_stand_ins_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "DATA_DIR")
+    }
+    env.update({"DEMO_DATA_DIR": str(tmp_path / "demo"), "DEBUG": "1", "PYTHONPATH": str(ROOT)})
+    output: list[str] = []
+    family: set[int] = set()
+    demo = subprocess.Popen(
+        [sys.executable, "manage.py", "demo", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    threading.Thread(target=lambda: output.extend(demo.stdout or []), daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def home_answers() -> bool:
+            assert demo.poll() is None, "demo exited:\n" + "".join(output)
+            try:
+                return httpx.get(base + "/", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(home_answers, timeout=180, interval=0.5)
+        text = "".join(output)
+        assert f"open {base}/checks/" in text and "you should read:" in text
+        assert str(tmp_path / "demo") in text
+
+        with httpx.Client(base_url=base, timeout=10) as client:
+            client.get("/checks/panel/")
+            token = client.cookies["csrftoken"]
+            started = client.post(
+                "/checks/",
+                data={"csrfmiddlewaretoken": token, "article": ""},
+                headers={"X-CSRFToken": token, "Referer": base + "/checks/"},
+            )
+            assert started.status_code == 302, started.text[:500]
+            report_url = started.headers["location"]
+
+            def verdict() -> str | None:
+                page = client.get(report_url).text
+                found = re.search(r'data-verdict="([^"]+)"', page)
+                return found.group(1) if found else None
+
+            code = wait_for(verdict, timeout=90, interval=0.5)
+        assert code in VERDICTS, f"unexpected verdict {code}"
+
+        family = children_of(demo.pid)
+        assert len(family) >= 3  # web, worker and beat at least
+    finally:
+        if demo.poll() is None:
+            demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.wait()
+    wait_for(lambda: not any(alive(pid) for pid in family), timeout=30, interval=0.2)
+    assert "Stopped the web server, the worker and beat." in "".join(output)
+    assert "Stopped the stand-in edge and status page." in "".join(output)
