@@ -31,5 +31,10 @@ lint:
 	@$(PY) -m ruff format --check .
 	@$(PY) -m mypy .
 
+## The production stack on loopback, measured (docs/benchmarks.md); DURATION=60 by default.
+bench:
+	@bash scripts/bootstrap.sh
+	@$(PY) bench/stack.py --duration $${DURATION:-60}
+
 clean:
 	rm -rf $(VENV) data/test
