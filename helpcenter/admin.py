@@ -4,21 +4,33 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
 
+from helpcenter import admin_views, editing
+from helpcenter.admin_forms import ArticleAdminForm, FaqAdminForm, FixAdminForm, ThrottledLoginForm
 from helpcenter.history_admin import HistoryAdminMixin
 from helpcenter.models import Article, Category, FaqEntry, Fix, FixFeedback, FixVotes, SlugRedirect
 
+# Five wrong passwords for one username from one client, then a 15-minute wait.
+admin.site.login_form = ThrottledLoginForm
+
 
 class FixInline(admin.StackedInline):
+    """Fixes in the order visitors try them: the list is sorted by the order number."""
+
     model = Fix
+    form = FixAdminForm
     extra = 0
+    fields = ["order", "title", "slug", "summary", "body"]
     prepopulated_fields = {"slug": ("title",)}
 
 
 class FaqInline(admin.StackedInline):
     model = FaqEntry
+    form = FaqAdminForm
     extra = 0
+    fields = ["order", "question", "answer"]
 
 
 class OldSlugInline(admin.TabularInline):
@@ -38,11 +50,47 @@ class OldSlugInline(admin.TabularInline):
 
 @admin.register(Article)
 class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    form = ArticleAdminForm
     list_display = ["title", "slug", "category", "status", "published_at", "updated_at"]
     list_filter = ["status", "category"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ("title",)}
     inlines = [FixInline, FaqInline, OldSlugInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "category", "summary", "body", "loaded_state"]}),
+        (
+            "Publishing (a future time publishes it then, by itself)",
+            {"fields": ["status", "published_at", "related"]},
+        ),
+    ]
+    filter_horizontal = ["related"]
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = path(
+            "preview/",
+            self.admin_site.admin_view(admin_views.markdown_preview),
+            name="helpcenter_article_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        article = self.get_object(request, object_id)
+        if article is not None:
+            token = editing.preview_token(article)
+            extra_context = {
+                **(extra_context or {}),
+                "preview_link": request.build_absolute_uri(
+                    reverse("draft_preview", kwargs={"token": token})
+                ),
+                "preview_link_days": editing.preview_link_days(),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Category)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class HelpCenterConfig(AppConfig):
@@ -16,3 +19,11 @@ class HelpCenterConfig(AppConfig):
         from helpcenter import history
 
         history.register_models()
+        # The Editor role exists after every migrate (and test database flush).
+        post_migrate.connect(_seed_roles, sender=self, dispatch_uid="helpcenter.seed_roles")
+
+
+def _seed_roles(using: str = "default", **kwargs: Any) -> None:
+    from helpcenter import editing
+
+    editing.ensure_editor_group(using=using)

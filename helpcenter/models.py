@@ -132,6 +132,9 @@ class Article(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     created_at = models.DateTimeField(auto_now_add=True)
     related = models.ManyToManyField("self", blank=True, symmetrical=False)
+    # Optimistic locking: the admin form carries the number it was loaded with
+    # and refuses to save over a newer one (helpcenter/editing.py).
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -148,7 +151,17 @@ class Article(models.Model):
         self.headings = [{"level": h.level, "id": h.id, "text": h.text} for h in rendered.headings]
         # Here rather than in a view so every path (admin, importer, shell)
         # keeps old links working; only QuerySet.update() bypasses it.
-        old_slug = _stored_slug(Article, self.pk)
+        stored = (
+            Article.objects.filter(pk=self.pk).values_list("slug", "version").first()
+            if self.pk is not None
+            else None
+        )
+        old_slug = stored[0] if stored else None
+        # One more than what is stored, whatever this instance holds: every save
+        # (admin, importer, a restored old revision) makes open forms stale.
+        self.version = (stored[1] if stored else 0) + 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         super().save(*args, **kwargs)
         if old_slug is not None and old_slug != self.slug:
             SlugRedirect.objects.create(article=self, old_slug=old_slug)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("articles/<slug:slug>/", views.article_detail, name="article"),
     path("search/", views.search, name="search"),
     path("articles/<slug:slug>/fix/<slug:fix_slug>/", views.fix_detail, name="fix"),
+    path("preview/<str:token>/", views.draft_preview, name="draft_preview"),
     path("articles/<slug:slug>/fix/<slug:fix_slug>/vote/", views.fix_vote, name="fix_vote"),
     path(
         "sitemap.xml",

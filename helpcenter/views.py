@@ -30,7 +30,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import condition, require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from helpcenter import feedback, seo
+from helpcenter import editing, feedback, seo
 from helpcenter import search as site_search
 from helpcenter.clients import rate_limited, visitor_hash
 from helpcenter.models import Article, Category, Fix
@@ -301,3 +301,31 @@ def fix_vote(request: HttpRequest, slug: str, fix_slug: str) -> HttpResponse:
         return redirect(f"{fix.get_absolute_url()}#vote")
     context["thanks"] = True
     return render(request, template, context)
+
+
+@require_safe
+@never_cache
+def draft_preview(request: HttpRequest, token: str) -> HttpResponse:
+    """An article as last saved (draft or scheduled) for whoever holds a signed, expiring link."""
+    try:
+        article = editing.article_for_preview(token)
+    except editing.PreviewLinkExpired:
+        days = {"days": editing.preview_link_days()}
+        return _unindexed(render(request, "helpcenter/preview_expired.html", days, status=410))
+    except editing.PreviewLinkInvalid:
+        raise Http404("No such preview") from None
+    context: dict[str, Any] = {
+        "article": article,
+        "fixes": _with_article(article.fixes.all(), article),
+        "faq": list(article.faq.all()),
+        "related": article.related.published().only("title", "slug", "summary"),
+        "breadcrumbs": seo.crumbs(article.category, article),
+    }
+    return _unindexed(render(request, "helpcenter/preview.html", context))
+
+
+def _unindexed(response: HttpResponse) -> HttpResponse:
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    # The token is the only key to the draft: do not hand it to linked sites.
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,111 @@
+"""Admin forms: refuse what the public page could not show, and saves over someone else's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.http import QueryDict
+
+from helpcenter import editing, login_throttle
+from helpcenter.models import Article, FaqEntry, Fix
+
+
+class ArticleAdminForm(forms.ModelForm):
+    # The article as this form was loaded (version and the texts people edit),
+    # so a save over a newer version is refused with a diff of what changed.
+    loaded_state = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Article
+        fields = "__all__"  # noqa: DJ007 -- the admin's fieldsets choose what is shown
+        error_messages = {
+            "slug": {"unique": "Another article already uses this slug: choose a different one."}
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conflict: editing.Conflict | None = None
+        if self.instance.pk is not None:
+            self.fields["loaded_state"].initial = editing.EditState.of(self.instance).to_json()
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data.get("body", "")
+        errors = editing.body_errors(body)
+        if errors:
+            raise forms.ValidationError(errors)
+        return body
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is None:
+            return cleaned
+        raw = cleaned.get("loaded_state") or ""
+        if not raw:
+            # Posted without the field at all (a script, not our change form): no
+            # version to compare, so it saves as before optimistic locking existed.
+            return cleaned
+        # A garbled state cannot prove the form is current: refuse rather than guess.
+        loaded = editing.EditState.from_json(raw) or editing.EditState(version=-1)
+        conflict = editing.find_conflict(self.instance.pk, loaded)
+        if conflict is None:
+            return cleaned
+        self.conflict = conflict
+        # Re-based on what is stored now: the editor has seen the diff, so saving
+        # the form again is a deliberate choice to replace that version.
+        data = QueryDict(mutable=True)
+        data.update(self.data)
+        data[self.add_prefix("loaded_state")] = conflict.current.to_json()
+        self.data = data
+        raise forms.ValidationError(conflict.message, code="stale")
+
+
+class FixAdminForm(forms.ModelForm):
+    class Meta:
+        model = Fix
+        fields = "__all__"  # noqa: DJ007 -- the inline's fields choose what is shown
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data.get("body", "")
+        errors = editing.body_errors(body)
+        if errors:
+            raise forms.ValidationError(errors)
+        return body
+
+
+class FaqAdminForm(forms.ModelForm):
+    class Meta:
+        model = FaqEntry
+        fields = "__all__"  # noqa: DJ007 -- the inline's fields choose what is shown
+
+    def clean_answer(self) -> str:
+        answer: str = self.cleaned_data.get("answer", "")
+        errors = editing.snippet_errors(answer)
+        if errors:
+            raise forms.ValidationError(errors)
+        return answer
+
+
+class ThrottledLoginForm(AdminAuthenticationForm):
+    """The admin login, refusing a username+client pair after repeated wrong passwords."""
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.data.get("username", ""))
+        request = self.request
+        if request is not None and login_throttle.is_blocked(request, username):
+            minutes = max(login_throttle.window_seconds() // 60, 1)
+            raise forms.ValidationError(
+                f"Too many failed sign-ins for this username from your address. "
+                f"Wait {minutes} minutes and try again, or ask an admin to reset the password.",
+                code="throttled",
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if request is not None:
+                login_throttle.record_failure(request, username)
+            raise
+        if request is not None:
+            login_throttle.clear(request, username)
+        return cleaned

@@ -1,0 +1,325 @@
+"""Editing in the admin: live preview, optimistic locking, signed draft links, the Editor role.
+
+The admin classes and views stay thin; what they decide lives here so it can be
+tested without a browser.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.db import DEFAULT_DB_ALIAS
+
+from helpcenter.markdown import MarkdownTooLarge, render_inline, render_markdown
+from helpcenter.models import Article
+
+logger = logging.getLogger(__name__)
+
+# --- Live preview -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    html: str = ""
+    problems: tuple[str, ...] = ()
+    # Set when the text cannot be rendered at all (too large, nested too deeply).
+    error: str = ""
+
+
+def render_preview(text: str, mode: str = "block") -> Preview:
+    """The HTML the public page will show for ``text``, from the very same renderer.
+
+    ``mode`` "inline" is how FAQ answers are rendered (render_inline); anything
+    else is an article or fix body (render_markdown), whose heading problems
+    are reported beside the preview.
+    """
+    try:
+        if mode == "inline":
+            return Preview(html=render_inline(text))
+        rendered = render_markdown(text)
+    except MarkdownTooLarge as exc:
+        return Preview(error=str(exc))
+    return Preview(html=rendered.html, problems=rendered.problems)
+
+
+def body_errors(text: str) -> list[str]:
+    """Why an article or fix body cannot be saved; empty when it can.
+
+    The same rules as the importer: it must render, and every heading needs an
+    explicit {#id} (ids are public URL fragments and must not change when a
+    heading is reworded). Duplicate or invalid ids stay warnings in the preview.
+    """
+    try:
+        rendered = render_markdown(text)
+    except MarkdownTooLarge as exc:
+        return [str(exc)]
+    return [
+        f"Heading {title!r} has no explicit id: write it as '## {title} {{#some-id}}'."
+        for title in rendered.missing_ids
+    ]
+
+
+def snippet_errors(text: str) -> list[str]:
+    try:
+        render_inline(text)
+    except MarkdownTooLarge as exc:
+        return [str(exc)]
+    return []
+
+
+# --- Optimistic locking -----------------------------------------------------------
+
+# What the conflict message compares; the body and title are what people fight over.
+TRACKED_FIELDS = ("title", "slug", "summary", "status", "published_at", "body")
+
+
+@dataclass(frozen=True)
+class EditState:
+    """The article as an editor's form was loaded: carried in a hidden field."""
+
+    version: int
+    title: str = ""
+    slug: str = ""
+    summary: str = ""
+    status: str = ""
+    published_at: str = ""
+    body: str = ""
+
+    @classmethod
+    def of(cls, article: Article) -> EditState:
+        # To the second: the admin widget drops microseconds, which is no change.
+        when = article.published_at
+        published = when.replace(microsecond=0).isoformat() if when else ""
+        return cls(
+            version=article.version,
+            title=article.title,
+            slug=article.slug,
+            summary=article.summary,
+            status=article.status,
+            published_at=published,
+            body=article.body,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str) -> EditState | None:
+        """None for an empty or unreadable value (a form from before locking existed)."""
+        try:
+            data = json.loads(raw)
+            return cls(**{key: data[key] for key in ("version", *TRACKED_FIELDS)})
+        except (ValueError, TypeError, KeyError):
+            return None
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "add", "remove", "context" or "hunk"
+    text: str
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    name: str
+    before: str
+    after: str
+    lines: tuple[DiffLine, ...] = ()  # for long text; empty for short values
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Someone saved the article after this form was loaded."""
+
+    current: EditState
+    saved_by: str
+    saved_at: datetime | None
+    changes: tuple[FieldChange, ...] = field(default_factory=tuple)
+
+    @property
+    def message(self) -> str:
+        when = f" at {self.saved_at:%Y-%m-%d %H:%M} UTC" if self.saved_at else ""
+        return (
+            f"{self.saved_by} saved this article{when}, after you opened it. "
+            "Nothing was saved: your text is still in the form. Compare it with their "
+            "changes below, merge what you need, and save again to replace their version."
+        )
+
+
+def find_conflict(article_pk: int, loaded: EditState | None) -> Conflict | None:
+    """Lock the stored row and compare its version with the one the form was loaded with.
+
+    Call inside the save's transaction (the admin's change view is atomic): the
+    row lock (PostgreSQL; SQLite's IMMEDIATE transactions serialise writers)
+    keeps a second save from slipping in between this check and the write.
+    """
+    row = Article.objects.select_for_update().filter(pk=article_pk).first()
+    if row is None or loaded is None or row.version == loaded.version:
+        return None
+    current = EditState.of(row)
+    return Conflict(
+        current=current,
+        saved_by=_last_editor(row),
+        saved_at=row.updated_at,
+        changes=tuple(_changes(loaded, current)),
+    )
+
+
+def _last_editor(article: Article) -> str:
+    # The admin logs every change it saves, in the same transaction as the row;
+    # a log entry older than the row means the last save came from elsewhere
+    # (the importer, a restore, the shell) and we do not know who made it.
+    entry = (
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Article),
+            object_id=str(article.pk),
+            action_flag=CHANGE,
+            action_time__gte=article.updated_at,
+        )
+        .select_related("user")
+        .order_by("-action_time")
+        .first()
+    )
+    if entry is None:
+        return "Someone else"
+    user = entry.user
+    return user.get_full_name() or user.get_username()
+
+
+def _changes(before: EditState, after: EditState) -> list[FieldChange]:
+    changes = []
+    for name in TRACKED_FIELDS:
+        old, new = str(getattr(before, name)), str(getattr(after, name))
+        if old == new:
+            continue
+        long_text = name in ("body", "summary") or "\n" in old or "\n" in new
+        changes.append(
+            FieldChange(
+                name=name.replace("_", " "),
+                before=old,
+                after=new,
+                lines=tuple(diff_lines(old, new)) if long_text else (),
+            )
+        )
+    return changes
+
+
+def diff_lines(before: str, after: str, context: int = 2) -> list[DiffLine]:
+    """A unified diff as data, so the template escapes every line itself."""
+    lines = []
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=context)
+    for line in list(diff)[2:]:  # skip the ---/+++ file header
+        if line.startswith("@@"):
+            lines.append(DiffLine("hunk", line))
+        elif line.startswith("+"):
+            lines.append(DiffLine("add", line[1:]))
+        elif line.startswith("-"):
+            lines.append(DiffLine("remove", line[1:]))
+        else:
+            lines.append(DiffLine("context", line[1:]))
+    return lines
+
+
+# --- Signed preview links -----------------------------------------------------------
+
+_PREVIEW_SALT = "helpcenter.draft-preview"
+
+
+class PreviewLinkInvalid(Exception):
+    """The link was not made by this site, or its article is gone."""
+
+
+class PreviewLinkExpired(Exception):
+    """The link was made by this site but is older than PREVIEW_LINK_DAYS."""
+
+
+def preview_link_days() -> int:
+    return int(getattr(settings, "PREVIEW_LINK_DAYS", 3))
+
+
+def preview_token(article: Article) -> str:
+    """A token that shows ``article`` (draft or not) to anyone who has it, until it expires."""
+    return signing.TimestampSigner(salt=_PREVIEW_SALT).sign(str(article.pk))
+
+
+def article_for_preview(token: str) -> Article:
+    signer = signing.TimestampSigner(salt=_PREVIEW_SALT)
+    try:
+        pk = signer.unsign(token, max_age=preview_link_days() * 86400)
+    except signing.SignatureExpired:
+        raise PreviewLinkExpired from None
+    except signing.BadSignature:
+        raise PreviewLinkInvalid from None
+    article = Article.objects.select_related("category").filter(pk=int(pk)).first()
+    if article is None:
+        raise PreviewLinkInvalid
+    return article
+
+
+# --- Roles --------------------------------------------------------------------------
+
+EDITOR_GROUP = "Editor"
+# Editors write and publish the knowledge base and decide which findings point
+# to which fixes. Nothing on auth.* (users, groups) or diagnostics.Target (what
+# the server probes): those stay with admins (superusers).
+EDITOR_PERMISSIONS = (
+    *(
+        f"helpcenter.{action}_{model}"
+        for model in ("article", "fix", "faqentry", "category")
+        for action in ("add", "change", "delete", "view")
+    ),
+    # Old slugs are recorded automatically; an editor may free one on purpose.
+    "helpcenter.view_slugredirect",
+    "helpcenter.delete_slugredirect",
+    *(
+        f"diagnostics.{action}_{model}"
+        for model in ("rule", "rulefix")
+        for action in ("add", "change", "delete", "view")
+    ),
+)
+
+
+def ensure_editor_group(using: str = DEFAULT_DB_ALIAS, apps: Any = global_apps) -> None:
+    """Create the Editor group and give it EDITOR_PERMISSIONS; safe to run again.
+
+    Only adds: permissions an admin gave or took away by hand since are their
+    decision, except that a removed one from this list comes back on migrate.
+
+    Runs after every migrate. Permissions of apps migrated later in the same run
+    may not exist yet, so they are created first (Django's own handler does the
+    same, idempotently).
+    """
+    from django.contrib.auth.management import create_permissions
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    labels = {name.split(".", 1)[0] for name in EDITOR_PERMISSIONS}
+    for label in labels:
+        try:
+            create_permissions(global_apps.get_app_config(label), verbosity=0, using=using)
+        except LookupError:
+            logger.warning("Editor role: app %s is not installed", label)
+    wanted = []
+    for name in EDITOR_PERMISSIONS:
+        label, codename = name.split(".", 1)
+        perm = (
+            Permission.objects.using(using)
+            .filter(content_type__app_label=label, codename=codename)
+            .first()
+        )
+        if perm is None:
+            logger.warning("Editor role: permission %s does not exist", name)
+            continue
+        wanted.append(perm)
+    group, _ = Group.objects.using(using).get_or_create(name=EDITOR_GROUP)
+    group.permissions.add(*wanted)

@@ -1,0 +1,142 @@
+"""Editors in a real browser: live preview, saving to the public page, and edit conflicts.
+
+Served by gunicorn as in production, under the site's strict CSP: the admin,
+htmx and the editor script must run without a single violation.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from helpcenter import editing
+from helpcenter.models import Article
+from tests.browser.conftest import ARTIFACTS, screenshot
+from tests.browser.test_accessibility import WATCH_CSP
+from tests.helpcenter.factories import make_article
+
+PASSWORD = "a-long-browser-password-7"
+
+
+def _editor(username: str, first_name: str) -> User:
+    user = User.objects.create_user(
+        username, password=PASSWORD, first_name=first_name, is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=editing.EDITOR_GROUP))
+    return user
+
+
+def _get(url: str, etag: str | None = None) -> tuple[int, dict[str, str], str]:
+    request = urllib.request.Request(url)
+    if etag:
+        request.add_header("If-None-Match", etag)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), ""
+
+
+def _signed_in(browser: Any, base: str, username: str) -> Any:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(WATCH_CSP)
+    page = context.new_page()
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+    return page
+
+
+def _no_csp_violations(page: Any) -> None:
+    assert page.evaluate("window.__cspViolations") == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_editor_sees_the_preview_and_the_public_page_update(
+    start_web: Any, browser: Any
+) -> None:
+    _editor("writer", "Wren")
+    article = make_article("cookies-guide")
+    web = start_web()
+    public = f"{web.url}/articles/cookies-guide/"
+    status, headers, html = _get(public)
+    assert status == 200 and "Freshly edited" not in html
+    old_etag = headers["ETag"]
+
+    page = _signed_in(browser, web.url, "writer")
+    page.goto(f"{web.url}/admin/helpcenter/article/{article.pk}/change/")
+    preview = page.locator("#id_body-preview")
+    preview.locator("h2#what-it-means").wait_for()  # the initial preview, on load
+
+    body = "Freshly edited intro.\n\n## Why it matters {#why}\n\n- **Bold** point\n\n## No id"
+    page.fill("#id_body", body)
+    preview.locator("strong", has_text="Bold").wait_for()
+    assert preview.locator("h2#why").count() == 1
+    preview.get_by_text("Heading 'No id' has no explicit {#id}.").wait_for()
+    screenshot(page, "editor-preview")
+    page.locator(".field-body .editor-split").first.screenshot(
+        path=str(ARTIFACTS / "editor-preview-split.png")
+    )
+
+    # Refused on save too (as the importer does), with the text kept.
+    page.click("input[name=_continue]")
+    page.get_by_text("Heading 'No id' has no explicit id").wait_for()
+    assert page.input_value("#id_body") == body
+    page.fill("#id_body", body.replace("## No id", "## Now with an id {#with-id}"))
+    page.click("input[name=_continue]")
+    page.locator(".messagelist .success").wait_for()
+    _no_csp_violations(page)
+    screenshot(page, "editor-saved")
+
+    status, headers, html = _get(public, etag=old_etag)
+    assert status == 200, "the old ETag must not validate the edited page"
+    assert headers["ETag"] != old_etag
+    assert "Freshly edited intro." in html and 'id="with-id"' in html
+    assert _get(public, etag=headers["ETag"])[0] == 304
+    page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_second_of_two_concurrent_saves_is_refused_with_a_diff(
+    start_web: Any, browser: Any
+) -> None:
+    _editor("ana", "Ana")
+    _editor("bo", "Bo")
+    article = make_article("shared-guide")
+    web = start_web()
+    url = f"{web.url}/admin/helpcenter/article/{article.pk}/change/"
+    ana = _signed_in(browser, web.url, "ana")
+    bo = _signed_in(browser, web.url, "bo")
+    ana.goto(url)
+    bo.goto(url)
+
+    ana.fill("#id_body", article.body + "\n\nAna added this paragraph.")
+    ana.click("input[name=_continue]")
+    ana.locator(".messagelist .success").wait_for()
+
+    bo_text = article.body + "\n\nBo wrote <this> instead."
+    bo.fill("#id_body", bo_text)
+    bo.click("input[name=_continue]")
+    bo.get_by_text("Ana saved this article at").wait_for()
+    conflict = bo.locator(".editor-conflict")
+    conflict.locator(".diff-add", has_text="Ana added this paragraph.").wait_for()
+    assert bo.input_value("#id_body") == bo_text
+    _no_csp_violations(bo)
+    screenshot(bo, "editor-conflict")
+    conflict.screenshot(path=str(ARTIFACTS / "editor-conflict-diff.png"))
+    assert "Bo wrote" not in Article.objects.get(pk=article.pk).body
+
+    # Having read the diff, Bo saves deliberately and wins.
+    bo.click("input[name=_continue]")
+    bo.locator(".messagelist .success").wait_for()
+    assert "Bo wrote <this> instead." in Article.objects.get(pk=article.pk).body
+    ana.context.close()
+    bo.context.close()
