@@ -225,7 +225,7 @@ class CheckRun(models.Model):
 
     @property
     def is_expired(self) -> bool:
-        days = getattr(settings, "CHECKS_REPORT_DAYS", 7)
+        days = settings.CHECKS_REPORT_DAYS
         return timezone.now() - self.created_at > timedelta(days=days)
 
     @property

@@ -57,7 +57,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
         - {""}
     )
     context = {
-        "report_days": getattr(settings, "CHECKS_REPORT_DAYS", 7),
+        "report_days": settings.CHECKS_REPORT_DAYS,
         "sample_days": settings.CHECKS_SAMPLE_KEEP_DAYS,
         "rollup_days": settings.CHECKS_ROLLUP_KEEP_DAYS,
         "browser_hosts": hosts,

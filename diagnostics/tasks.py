@@ -53,8 +53,8 @@ def probe_settings() -> ProbeSettings:
             allow_loopback=settings.PROBES_ALLOW_LOOPBACK,
             allow_private=settings.PROBES_ALLOW_PRIVATE,
         ),
-        local_address=getattr(settings, "PROBE_SOURCE_ADDRESS", None) or None,
-        cafile=getattr(settings, "PROBE_CA_FILE", None) or None,
+        local_address=settings.PROBE_SOURCE_ADDRESS or None,
+        cafile=settings.PROBE_CA_FILE or None,
     )
 
 

@@ -64,8 +64,8 @@ def allow_run(visitor: str, now: float | None = None) -> RateDecision:
         mine = _limit(
             "visitor",
             visitor,
-            getattr(settings, "CHECKS_RATE_PER_VISITOR", 10),
-            getattr(settings, "CHECKS_RATE_VISITOR_WINDOW", 600),
+            settings.CHECKS_RATE_PER_VISITOR,
+            settings.CHECKS_RATE_VISITOR_WINDOW,
             now,
         )
         if not mine.allowed:
@@ -73,8 +73,8 @@ def allow_run(visitor: str, now: float | None = None) -> RateDecision:
         return _limit(
             "everyone",
             "all",
-            getattr(settings, "CHECKS_RATE_GLOBAL", 300),
-            getattr(settings, "CHECKS_RATE_GLOBAL_WINDOW", 60),
+            settings.CHECKS_RATE_GLOBAL,
+            settings.CHECKS_RATE_GLOBAL_WINDOW,
             now,
         )
     except Exception:

@@ -244,7 +244,7 @@ class PreviewLinkExpired(Exception):
 
 
 def preview_link_days() -> int:
-    return int(getattr(settings, "PREVIEW_LINK_DAYS", 3))
+    return settings.PREVIEW_LINK_DAYS
 
 
 def preview_token(article: Article) -> str:

@@ -22,11 +22,11 @@ logger = logging.getLogger(__name__)
 
 
 def max_failures() -> int:
-    return int(getattr(settings, "LOGIN_MAX_FAILURES", 5))
+    return settings.LOGIN_MAX_FAILURES
 
 
 def window_seconds() -> int:
-    return int(getattr(settings, "LOGIN_FAILURE_WINDOW", 15 * 60))
+    return settings.LOGIN_FAILURE_WINDOW
 
 
 def _key(request: HttpRequest, username: str) -> str:

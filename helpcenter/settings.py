@@ -253,6 +253,16 @@ CHECKS_POLL_SECONDS = env_float("CHECKS_POLL_SECONDS", 1.0)
 CHECKS_SOFT_TIME_LIMIT = env_int("CHECKS_SOFT_TIME_LIMIT", 30)
 CHECKS_TIME_LIMIT = env_int("CHECKS_TIME_LIMIT", 45)
 
+# Reports (/checks/<uuid>/) stop working after this many days.
+CHECKS_REPORT_DAYS = env_int("CHECKS_REPORT_DAYS", 7)
+# Runs make the server send traffic: limited per visitor and for everyone together.
+CHECKS_RATE_PER_VISITOR = env_int("CHECKS_RATE_PER_VISITOR", 10)
+CHECKS_RATE_VISITOR_WINDOW = env_int("CHECKS_RATE_VISITOR_WINDOW", 600)
+CHECKS_RATE_GLOBAL = env_int("CHECKS_RATE_GLOBAL", 300)
+CHECKS_RATE_GLOBAL_WINDOW = env_int("CHECKS_RATE_GLOBAL_WINDOW", 60)
+# A CA bundle for probes that must trust a private CA (tests, demo).
+PROBE_CA_FILE = env_str("PROBE_CA_FILE", "")
+
 # --- Diagnostics engine ---------------------------------------------------------
 # Coalescing, politeness, regions and history (diagnostics/coalesce.py, health.py).
 
@@ -308,6 +318,13 @@ CROWD_BASELINE_DAYS = env_int("CROWD_BASELINE_DAYS", 7)
 LIVE_STATUS_FIX_SLUGS = env_list(
     "LIVE_STATUS_FIX_SLUGS", ["check-service-status", "check-status-page"]
 )
+
+# --- Editing and search ---------------------------------------------------------
+
+PREVIEW_LINK_DAYS = env_int("PREVIEW_LINK_DAYS", 3)
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+SEARCH_RATE_LIMIT = env_int("SEARCH_RATE_LIMIT", 60)  # searches per client per minute
 
 # --- Client addresses behind proxies ------------------------------------------
 

@@ -242,7 +242,7 @@ def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[: site_search.MAX_QUERY_CHARS]
     hits: list[site_search.SearchHit] = []
     if query:
-        retry_after = rate_limited(request, "search", getattr(settings, "SEARCH_RATE_LIMIT", 60))
+        retry_after = rate_limited(request, "search", settings.SEARCH_RATE_LIMIT)
         if retry_after is not None:
             context = {"query": query, "hits": [], "limited": True}
             response = render(request, "helpcenter/search.html", context, status=429)
