@@ -3,19 +3,19 @@
 The report views add them per response; BrowserChecksCSPMiddleware adds them to
 the cached article and fix pages, whose panel arrives by htmx and runs the same
 checks. Those pages are shared by every visitor, so the list is the same for
-everyone (no per-visitor CSP) and is read through a short cache.
+everyone (no per-visitor CSP) and is remembered briefly in each process.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
@@ -23,7 +23,6 @@ from diagnostics.models import Target
 
 log = logging.getLogger(__name__)
 
-CACHE_KEY = "diagnostics:browser-check-origins:v1"
 # An admin's edit reaches the article pages' CSP within this long.
 CACHE_SECONDS = 60
 # Views (by URL name) whose pages embed the panel.
@@ -44,29 +43,45 @@ def browser_targets() -> list[Target]:
     return list(Target.objects.filter(enabled=True, browser_check=True))
 
 
-def cached_origins() -> list[str]:
-    """The origins, from the cache when it has them; [] (just 'self') when all else fails.
+class _Memo:
+    """The last origins read, per process, with when they were read.
 
-    Failing open: an article page must render even with the cache and the
-    database down; its browser checks then stay within 'self' and are reported
-    as skipped, never as the visitor's failure.
+    Per process on purpose: the list is derived data with a short lifetime, so
+    each process may hold its own copy; keeping it out of the shared cache
+    saves a cache round trip (a database query on the embedded default) on
+    every article view.
     """
-    try:
-        cached = cache.get(CACHE_KEY)
-    except Exception:  # any cache backend error: Redis down, table missing
-        log.warning("browser-check origins: cache unavailable, reading the database")
-        cached = None
-    if isinstance(cached, list):
-        return [str(origin) for origin in cached]
+
+    lock = threading.Lock()
+    origins: list[str] | None = None
+    read_at = 0.0
+
+
+def forget_origins() -> None:
+    """Drop the remembered list (tests, and anything that must see an edit at once)."""
+    with _Memo.lock:
+        _Memo.origins = None
+
+
+def cached_origins() -> list[str]:
+    """The origins, remembered for CACHE_SECONDS; [] (just 'self') when the database fails.
+
+    Failing open: an article page must render even with the database down; its
+    browser checks then stay within 'self' and are reported as skipped, never
+    as the visitor's failure.
+    """
+    now = time.monotonic()
+    with _Memo.lock:
+        if _Memo.origins is not None and now - _Memo.read_at < CACHE_SECONDS:
+            return list(_Memo.origins)
     try:
         origins = origins_of(browser_targets())
     except DatabaseError:
         log.warning("browser-check origins: database unavailable; connect-src stays 'self'")
         return []
-    # A failing cache was logged above; the page still gets its origins.
-    with contextlib.suppress(Exception):
-        cache.set(CACHE_KEY, origins, CACHE_SECONDS)
-    return origins
+    with _Memo.lock:
+        _Memo.origins, _Memo.read_at = origins, now
+    return list(origins)
 
 
 def with_connect_src(response: HttpResponse, origins: Iterable[str]) -> HttpResponse:

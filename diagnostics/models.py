@@ -364,9 +364,7 @@ class ProbeSample(models.Model):
     class Meta:
         ordering = ["-probed_at"]
         indexes = [
-            models.Index(
-                fields=["target", "region", "probe", "-probed_at"], name="sample_latest"
-            ),
+            models.Index(fields=["target", "region", "probe", "-probed_at"], name="sample_latest"),
             models.Index(fields=["probed_at"], name="sample_probed_at"),
         ]
 
@@ -380,9 +378,7 @@ class ProbeSample(models.Model):
 
         since = timezone.now() - timedelta(seconds=settings.CHECKS_MIN_INTERVAL_SECONDS)
         recent = set(
-            cls.objects.filter(region=region, probed_at__gt=since).values_list(
-                "target_id", "probe"
-            )
+            cls.objects.filter(region=region, probed_at__gt=since).values_list("target_id", "probe")
         )
         targets = list(Target.objects.filter(enabled=True))
         return [j for j in jobs_for(targets, region) if (j.target.pk, j.probe) not in recent]

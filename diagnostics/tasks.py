@@ -131,7 +131,6 @@ def prune_history() -> None:
     DailyRollup.objects.filter(day__lt=rollup_cutoff).delete()
 
 
-
 @shared_task(ignore_result=True, **RETRY)
 def close_stale_runs() -> int:
     """Beat: close runs that no task can still be working on, so none spins forever.
@@ -159,6 +158,7 @@ def close_stale_runs() -> int:
     if closed:
         log.warning("closed %d check runs left open by an interrupted worker", closed)
     return closed
+
 
 # --- worker wiring ---------------------------------------------------------------------
 

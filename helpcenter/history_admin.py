@@ -8,7 +8,7 @@ Ours restore just the chosen object and what it follows, after checks.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
@@ -27,7 +27,7 @@ history.register_models()
 
 
 class HistoryAdminMixin(VersionAdmin):
-    object_history_template = "admin/history/object_history.html"
+    object_history_template: ClassVar[Any] = "admin/history/object_history.html"
     history_latest_first = True
 
     def _history_url(self, name: str, *args: Any) -> str:

@@ -90,4 +90,7 @@ def test_serve_runs_site_worker_and_beat_and_stops_them_together(data_dir: Path)
     assert f"http://127.0.0.1:{port}/" in output
     assert "Stopped the web server, the worker and beat." in output
     for pid in children:
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        )
