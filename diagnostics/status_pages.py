@@ -58,6 +58,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "report_days": settings.CHECKS_REPORT_DAYS,
+        "crowd_days": settings.CROWD_BASELINE_DAYS + 1,
         "sample_days": settings.CHECKS_SAMPLE_KEEP_DAYS,
         "rollup_days": settings.CHECKS_ROLLUP_KEEP_DAYS,
         "browser_hosts": hosts,

@@ -20,7 +20,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from diagnostics import coalesce, health, runs
-from diagnostics.models import CheckRun, DailyRollup, ProbeResult, ProbeSample
+from diagnostics.models import CheckRun, CrowdReport, DailyRollup, ProbeResult, ProbeSample
 from diagnostics.probes.runner import ProbeSettings
 from diagnostics.probes.safety import AddressPolicy
 
@@ -129,6 +129,14 @@ def prune_history() -> None:
     ProbeSample.objects.filter(probed_at__lt=sample_cutoff).delete()
     rollup_cutoff = today - timedelta(days=settings.CHECKS_ROLLUP_KEEP_DAYS)
     DailyRollup.objects.filter(day__lt=rollup_cutoff).delete()
+    # What the privacy page promises: reports go when their link stops working,
+    # crowd reports once the banner's baseline no longer needs them.
+    now = timezone.now()
+    CheckRun.objects.filter(
+        created_at__lt=now - timedelta(days=settings.CHECKS_REPORT_DAYS)
+    ).delete()
+    crowd_cutoff = now - timedelta(days=settings.CROWD_BASELINE_DAYS + 1)
+    CrowdReport.objects.filter(created_at__lt=crowd_cutoff).delete()
 
 
 @shared_task(ignore_result=True, **RETRY)

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from diagnostics import coalesce
-from diagnostics.models import DailyRollup, ProbeSample, Target
+from diagnostics.models import CheckRun, CrowdReport, DailyRollup, ProbeSample, Target
 from diagnostics.tasks import prune_history, sample_region, schedule_samples
 from tests.conftest import wait_for
 from tests.diagnostics.test_coalesce import collect, unique_target
@@ -103,3 +103,25 @@ def test_the_beat_task_samples_through_a_real_worker(edge: Any, celery_worker: A
     schedule_samples.delay()
     latest = wait_for(target.latest_sample, timeout=30)
     assert latest.outcome == "ok"
+
+
+@pytest.mark.django_db
+def test_the_daily_prune_deletes_expired_reports_and_old_crowd_reports(
+    edge: Any, settings: Any
+) -> None:
+    settings.CHECKS_REPORT_DAYS = 7
+    settings.CROWD_BASELINE_DAYS = 7
+    target = unique_target(edge, "/ok")
+    now = timezone.now()
+    old_run = CheckRun.objects.create(created_at=now - timedelta(days=8))
+    fresh_run = CheckRun.objects.create(created_at=now - timedelta(days=6))
+    CrowdReport.objects.create(target=target, visitor_hash="a", created_at=now - timedelta(days=9))
+    kept = CrowdReport.objects.create(
+        target=target, visitor_hash="b", created_at=now - timedelta(days=7)
+    )
+
+    prune_history.apply()
+
+    assert list(CheckRun.objects.values_list("pk", flat=True)) == [fresh_run.pk]
+    assert not CheckRun.objects.filter(pk=old_run.pk).exists()
+    assert list(CrowdReport.objects.filter(target=target)) == [kept]

@@ -163,6 +163,20 @@ def test_the_report_shows_progress_then_the_verdict_and_ranked_fixes(
 
 
 @pytest.mark.django_db
+def test_each_ranked_fix_asks_whether_it_worked_for_this_verdict(
+    client: Client, rules: None, targets: dict[str, Target]
+) -> None:
+    run = complete(make_run(targets, **ALL_OK))
+    run.record_answer("block_1020", PASTED_1020)
+    html = client.get(f"/checks/{run.id}/").content.decode()
+    first = "/articles/chatgpt-access-denied-1020/fix/use-trusted-vpn-or-turn-vpn-off/vote/"
+    # The vote fragment (and its no-JS link) carries the verdict code, never the run.
+    assert f'hx-get="{first}?verdict=blocked-1020"' in html
+    assert f'href="{first}?verdict=blocked-1020"' in html
+    assert str(run.id) not in html.split(first)[1].split('"')[0]
+
+
+@pytest.mark.django_db
 def test_the_full_report_page_has_link_preview_and_noindex(
     client: Client, rules: None, targets: dict[str, Target]
 ) -> None:
