@@ -19,6 +19,11 @@ class HelpCenterConfig(AppConfig):
         from helpcenter import history
 
         history.register_models()
+
+        from helpcenter import pagecache
+
+        # Every save or delete that can change a public page retires the cached pages.
+        pagecache.connect_signals()
         # The Editor role exists after every migrate (and test database flush).
         post_migrate.connect(_seed_roles, sender=self, dispatch_uid="helpcenter.seed_roles")
 

@@ -30,7 +30,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import condition, require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from helpcenter import editing, feedback, seo
+from helpcenter import editing, feedback, pagecache, seo
 from helpcenter import search as site_search
 from helpcenter.clients import rate_limited, visitor_hash
 from helpcenter.models import Article, Category, Fix
@@ -66,6 +66,7 @@ _article_etag, _article_modified = _memo_state(lambda slug, **_: Article.page_st
 
 
 @require_safe
+@pagecache.cached_page
 @cache_control(**PUBLIC_CACHE)
 @condition(etag_func=_list_etag, last_modified_func=_list_modified)
 def home(request: HttpRequest) -> HttpResponse:
@@ -80,6 +81,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@pagecache.cached_page
 @cache_control(**PUBLIC_CACHE)
 @condition(etag_func=_category_etag, last_modified_func=_category_modified)
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -93,6 +95,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@pagecache.cached_page
 @cache_control(**PUBLIC_CACHE)
 @condition(etag_func=_article_etag, last_modified_func=_article_modified)
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -116,6 +119,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@pagecache.cached_page
 @cache_control(**PUBLIC_CACHE)
 @condition(etag_func=_article_etag, last_modified_func=_article_modified)
 def fix_detail(request: HttpRequest, slug: str, fix_slug: str) -> HttpResponse:

@@ -1,0 +1,324 @@
+"""Rendered public pages kept server-side until the content changes (issue 3).
+
+The article, fix, home and category pages are the same bytes for every reader,
+so the first request renders one and later ones replay it: body, status and the
+headers the view set (Cache-Control, ETag, Last-Modified, Content-Type). The
+middleware still runs on every replay, so the CSP with the browser-check
+connect-src, X-Frame-Options and the rest are added exactly as for a fresh
+render. Conditional GETs are answered 304 from the stored validators without
+calling the view.
+
+Two layers: a small per-process LRU in front of Django's cache (Redis in
+production, the database cache on the embedded default). Both are keyed by a
+*tag* read from the shared cache on every request, one round trip:
+
+- the content generation, a random token that every save or delete of an
+  article, fix, FAQ entry, category, slug redirect or related-articles link
+  replaces (signals, below), so an edit shows at once in every process;
+- the next scheduled publication time. A scheduled article must appear when its
+  time comes, with no save to announce it, so a page never outlives the
+  earliest future ``published_at``: once that moment passes, the first request
+  looks up the next one, the tag changes and every page renders afresh. The
+  lookup is repeated every RECHECK_SECONDS anyway, which catches schedules
+  changed by ``QuerySet.update()`` (no signals) within that time.
+
+Anything else written behind the ORM's back (other ``update()``s, raw SQL) is
+seen after LIFETIME_SECONDS at most. Pages rendered inside a transaction are
+neither served from nor stored in the cache: they may show data that is never
+committed (and tests, which run inside one, see the uncached path).
+
+A cache that fails (Redis down) means rendering every request, never an error.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Min
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.cache import get_conditional_response
+from django.utils.http import parse_http_date_safe
+
+log = logging.getLogger(__name__)
+
+GENERATION_KEY = "pagecache:generation"
+SCHEDULE_KEY = "pagecache:schedule"
+# Backstop for writes that send no signal; pages are otherwise kept until an edit.
+LIFETIME_SECONDS = 600
+# How often the next publication time is looked up even when it has not passed.
+RECHECK_SECONDS = 60
+# Per-process layer: a few MB keeps every page of a typical help center in each worker.
+LOCAL_BYTES = 4 * 1024 * 1024
+
+View = Callable[..., HttpResponseBase]
+
+
+class _Complaints:
+    """When this process last logged a cache failure: once a minute, not once a request."""
+
+    last = 0.0
+
+
+def _warn(message: str, *args: Any) -> None:
+    clock = time.monotonic()
+    if clock - _Complaints.last >= 60:
+        _Complaints.last = clock
+        log.warning(message, *args, exc_info=True)
+
+
+def now() -> float:
+    """The page cache's clock (epoch seconds); tests move it to simulate time passing."""
+    return time.time()
+
+
+# --- the tag: content generation + next publication -----------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    generation: str
+    next_publication: float | None  # epoch seconds; None: nothing is scheduled
+
+    @property
+    def tag(self) -> str:
+        return f"{self.generation}/{self.next_publication}"
+
+
+def _next_publication(at: float) -> float | None:
+    from helpcenter.models import Article
+
+    moment = datetime.fromtimestamp(at, UTC)
+    first = Article.objects.filter(
+        status=Article.Status.PUBLISHED, published_at__gt=moment
+    ).aggregate(first=Min("published_at"))["first"]
+    return first.timestamp() if first is not None else None
+
+
+def current_state() -> State:
+    """The tag's parts, from one cache round trip (plus a query when the schedule is due).
+
+    Raises whatever the cache backend raises; the caller falls back to rendering.
+    """
+    found = cache.get_many([GENERATION_KEY, SCHEDULE_KEY])
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        # A fresh or flushed cache. A random token, never a counter from 1, so a
+        # process still holding pages from before the flush cannot match it.
+        cache.add(GENERATION_KEY, secrets.token_hex(8), None)
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:  # evicted in between: do not cache this request
+            raise RuntimeError("page cache generation unavailable")
+    clock = now()
+    schedule = found.get(SCHEDULE_KEY)  # (next publication, when it was looked up)
+    if (
+        schedule is None
+        or clock - schedule[1] >= RECHECK_SECONDS
+        or (schedule[0] is not None and clock >= schedule[0])
+    ):
+        # Every process that sees it due computes the same answer, so they
+        # agree on the tag without coordinating. Only readers write this key
+        # besides bump() deleting it, so it never overwrites a new generation.
+        schedule = (_next_publication(clock), clock)
+        cache.set(SCHEDULE_KEY, schedule, None)
+    return State(str(generation), schedule[0])
+
+
+def bump() -> None:
+    """Retire every stored page: a new generation, and the schedule looked up again."""
+    try:
+        cache.set(GENERATION_KEY, secrets.token_hex(8), None)
+        cache.delete(SCHEDULE_KEY)
+    except Exception:  # a save must not fail because the cache is down
+        _warn("page cache: could not record an edit; pages may lag up to %s s", LIFETIME_SECONDS)
+    _Local.clear()
+
+
+def content_changed(**kwargs: Any) -> None:
+    """Signal receiver for every change that can alter a cached page."""
+    if kwargs.get("action", "post_").startswith("pre_"):  # m2m_changed sends pre and post
+        return
+    bump()
+    if connection.in_atomic_block:
+        # The bump above retires pages at once, but until the commit other
+        # processes still read the old rows and could store them under the new
+        # generation; a second bump after the commit retires those too.
+        transaction.on_commit(bump)
+
+
+def connect_signals() -> None:
+    from helpcenter.models import Article, Category, FaqEntry, Fix, SlugRedirect
+
+    for model in (Article, Fix, FaqEntry, Category, SlugRedirect):
+        uid = f"pagecache.{model.__name__}"
+        post_save.connect(content_changed, sender=model, dispatch_uid=f"{uid}.save")
+        post_delete.connect(content_changed, sender=model, dispatch_uid=f"{uid}.delete")
+    through = Article.related.through
+    m2m_changed.connect(content_changed, sender=through, dispatch_uid="pagecache.related")
+    # A database flush (test teardown, `manage.py flush`) sends no delete signals.
+    post_migrate.connect(content_changed, dispatch_uid="pagecache.migrate")
+
+
+# --- stored pages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    tag: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    content: bytes
+    etag: str | None
+    last_modified: int | None
+    expires: float
+
+    @classmethod
+    def of(cls, response: HttpResponse, tag: str) -> Page:
+        modified = response.get("Last-Modified")
+        return cls(
+            tag=tag,
+            status=response.status_code,
+            headers=tuple(response.items()),
+            content=response.content,
+            etag=response.get("ETag"),
+            last_modified=parse_http_date_safe(modified) if modified else None,
+            expires=now() + LIFETIME_SECONDS,
+        )
+
+    def respond(self, request: HttpRequest) -> HttpResponseBase:
+        response = HttpResponse(self.content, status=self.status)
+        for name, value in self.headers:
+            response[name] = value
+        # What @condition would answer, from the stored validators: 304 (with the
+        # same Cache-Control, ETag and Last-Modified), 412, or the page itself.
+        answer = get_conditional_response(
+            request, etag=self.etag, last_modified=self.last_modified, response=response
+        )
+        return answer or response
+
+
+def storable(response: HttpResponseBase) -> bool:
+    """Only complete, public, cookie-free 200s are the same for every reader."""
+    return (
+        isinstance(response, HttpResponse)
+        and response.status_code == 200
+        and not response.cookies
+        and "public" in response.get("Cache-Control", "")
+        and "cookie" not in response.get("Vary", "").lower()
+    )
+
+
+class _Local:
+    """This process's copy of recently served pages, least recently used dropped first."""
+
+    lock = threading.Lock()
+    pages: OrderedDict[str, Page] = OrderedDict()
+    size = 0
+
+    @classmethod
+    def get(cls, path: str, tag: str) -> Page | None:
+        with cls.lock:
+            page = cls.pages.get(path)
+            if page is None or page.tag != tag or page.expires <= now():
+                return None
+            cls.pages.move_to_end(path)
+            return page
+
+    @classmethod
+    def put(cls, path: str, page: Page) -> None:
+        if len(page.content) > LOCAL_BYTES // 4:
+            return
+        with cls.lock:
+            old = cls.pages.pop(path, None)
+            if old is not None:
+                cls.size -= len(old.content)
+            cls.pages[path] = page
+            cls.size += len(page.content)
+            while cls.size > LOCAL_BYTES:
+                _, dropped = cls.pages.popitem(last=False)
+                cls.size -= len(dropped.content)
+
+    @classmethod
+    def clear(cls) -> None:
+        with cls.lock:
+            cls.pages.clear()
+            cls.size = 0
+
+
+def _shared_key(path: str, tag: str) -> str:
+    digest = hashlib.blake2b(f"{path}\n{tag}".encode(), digest_size=16).hexdigest()
+    return f"pagecache:page:{digest}"
+
+
+def _shared_get(path: str, tag: str) -> Page | None:
+    try:
+        page = cache.get(_shared_key(path, tag))
+    except Exception:
+        _warn("page cache: read failed; rendering")
+        return None
+    if not isinstance(page, Page) or page.tag != tag or page.expires <= now():
+        return None
+    return page
+
+
+def _shared_put(path: str, page: Page) -> None:
+    try:
+        cache.set(_shared_key(path, page.tag), page, LIFETIME_SECONDS)
+    except Exception:
+        _warn("page cache: write failed")
+
+
+def clear() -> None:
+    """Forget every stored page, in every process (tests; after changes made behind the ORM)."""
+    bump()
+
+
+# --- the decorator ----------------------------------------------------------------
+
+
+def cached_page(view: View) -> View:
+    """Serve ``view``'s public 200s from the page cache, keyed by path.
+
+    Apply it outside @cache_control and @condition, so what is stored carries
+    their headers and a hit skips the validator query. The views it wraps must
+    not depend on the query string or on anything about the visitor.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method not in ("GET", "HEAD") or connection.in_atomic_block:
+            return view(request, *args, **kwargs)
+        try:
+            tag = current_state().tag
+        except Exception:
+            _warn("page cache unavailable; rendering")
+            return view(request, *args, **kwargs)
+        path = request.path
+        page = _Local.get(path, tag)
+        if page is None:
+            page = _shared_get(path, tag)
+            if page is not None:
+                _Local.put(path, page)
+        if page is not None:
+            return page.respond(request)
+        response = view(request, *args, **kwargs)
+        if request.method == "GET" and storable(response):
+            assert isinstance(response, HttpResponse)
+            page = Page.of(response, tag)
+            _Local.put(path, page)
+            _shared_put(path, page)
+        return response
+
+    return wrapper
