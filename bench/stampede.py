@@ -167,7 +167,9 @@ def stampede(edges: list[Any]) -> dict[str, Any]:
 
     finished = wait_until(done, timeout=180)
     durations = completion_seconds(run_ids)
+    at_once = sum(1 for seconds in durations if seconds == 0)
     return {
+        "at_once": at_once,
         "spread": spread,
         "finished": finished,
         "complete": len(durations),
@@ -217,7 +219,12 @@ def write_doc(text: str) -> None:
     DOC.write_text(body)
 
 
+def loadavg() -> str:
+    return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def main() -> None:
+    load_before = loadavg()
     database = configure()
     from django.conf import settings
 
@@ -232,8 +239,10 @@ def main() -> None:
         if not wait_until(lambda: health.last_seen(REGION) is not None, 60):
             raise SystemExit("workers did not start")
         result = stampede(edges[:4])
+        load_stampede = loadavg()
         rss = [rss_mb(worker.pid) for worker in workers]
         wide = wide_run(edges[4])
+        load_after = loadavg()
     finally:
         for worker in workers:
             worker.terminate()
@@ -250,7 +259,8 @@ def main() -> None:
     lines = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}; `bench/stampede.py`,",
         f"{database} + Redis, 2 Celery workers (threads pool, 8 threads each), one region,",
-        f"freshness window {settings.CHECKS_FRESHNESS_SECONDS:g} s.",
+        f"freshness window {settings.CHECKS_FRESHNESS_SECONDS:g} s. Load average (1 / 5 / 15 min):",
+        f"{load_before} before, {load_stampede} after the stampede, {load_after} at the end.",
         "",
         f"**Stampede**: {RUNS} runs started over {result['spread']:.1f} s against 4 targets that "
         "answer in 200 ms (one HTTP probe each).",
@@ -262,6 +272,7 @@ def main() -> None:
         f"| requests that reached each target | {result['hits']} "
         f"({'exactly 1 each' if exact else 'NOT 1 each'}) |",
         f"| `sent` counters per (target, probe) | {result['sent']} |",
+        f"| runs complete at once from fresh answers (no task queued) | {result['at_once']} |",
         f"| run completion p50 / p95 / max | {result['p50']:.2f} s / {result['p95']:.2f} s / "
         f"{result['max']:.2f} s |",
         f"| worker RSS after the stampede | {', '.join(f'{mb:.0f} MB' for mb in rss)} |",

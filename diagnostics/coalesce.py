@@ -15,16 +15,21 @@ admin's edit is probed afresh at once:
   redeliveries that reuse an answer do not add to it).
 - ``rest:<target>`` a rate-limit backoff: until it expires nobody probes the target.
 
-A task that finds the lock held does not wait for it: ``gather`` returns the
-jobs still waiting and the task re-queues itself with a short countdown (see
-tasks.run_checks). We chose that over the owner fanning its answer out to a
-list of waiters because the cache API has no atomic list append on the
-database backend, and a lost waiter would be a stuck run; a re-queued task is
-cheap, holds no worker while it waits, and survives the owner dying.
+A task that finds the lock held does not wait for it. On Redis it adds its run
+to ``waiters:<key>`` (a Redis set, outside Django's cache API), and the owner,
+once its answer is published, stores that answer into every waiting run and
+closes the runs that are then complete: nobody spins. The waiter looks for the
+answer again right after registering, so an owner that drained the set just
+before the waiter joined cannot leave it behind, and the waiter still re-queues
+itself with a long countdown as a safety net (an owner killed mid-probe). On
+the database cache there is no atomic set, so the waiter re-queues itself with
+a short countdown instead (see tasks.run_checks); a lost waiter would be a
+stuck run, and a re-queued task is cheap and survives the owner dying.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -33,12 +38,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 
 from diagnostics.models import Target
 from diagnostics.probes.result import ProbeResult as ProbeAnswer
-from diagnostics.probes.runner import ProbeSettings, ProbeSpec, run_probes
+from diagnostics.probes.runner import ProbeSettings, ProbeSpec, run_probes_batched
 
 log = logging.getLogger(__name__)
 
@@ -126,17 +132,23 @@ def sent_count(job: Job) -> int:
     return int(cache.get(f"checks:sent:{job.key}") or 0)
 
 
-def fresh_answer(job: Job) -> dict[str, Any] | None:
-    """Someone's answer from within the window, marked as reused and with its age."""
-    stored = cache.get(f"checks:answer:{job.key}")
-    if not stored:
-        return None
+def _answer_key(job: Job) -> str:
+    return f"checks:answer:{job.key}"
+
+
+def _reused(stored: dict[str, Any], now: float) -> dict[str, Any]:
     data = dict(stored["data"])
     evidence = dict(data.get("evidence") or {})
     evidence["coalesced"] = True
-    evidence["age_seconds"] = round(max(time.time() - stored["probed_at"], 0.0), 1)
+    evidence["age_seconds"] = round(max(now - stored["probed_at"], 0.0), 1)
     data["evidence"] = evidence
     return data
+
+
+def fresh_answer(job: Job) -> dict[str, Any] | None:
+    """Someone's answer from within the window, marked as reused and with its age."""
+    stored = cache.get(_answer_key(job))
+    return _reused(stored, time.time()) if stored else None
 
 
 # --- politeness ----------------------------------------------------------------------
@@ -153,10 +165,8 @@ def _note_rate_limit(target: Target, data: dict[str, Any]) -> None:
     log.info("leaving %s alone for %ss after a rate limit", target.slug, seconds)
 
 
-def resting_answer(job: Job) -> dict[str, Any] | None:
-    """A result that sends nothing while the target is resting after a rate limit."""
-    rest = cache.get(_rest_key(job.target))
-    if not rest or rest["until"] <= time.time():
+def _resting(job: Job, rest: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
+    if not rest or rest["until"] <= now:
         return None
     until = datetime.fromtimestamp(rest["until"], UTC)
     return {
@@ -175,28 +185,102 @@ def resting_answer(job: Job) -> dict[str, Any] | None:
     }
 
 
+def resting_answer(job: Job) -> dict[str, Any] | None:
+    """A result that sends nothing while the target is resting after a rate limit."""
+    return _resting(job, cache.get(_rest_key(job.target)), time.time())
+
+
 def ready_answer(job: Job) -> dict[str, Any] | None:
     """An answer that costs the target nothing: a fresh one, or a polite "resting"."""
     return fresh_answer(job) or resting_answer(job)
 
 
+def ready_answers(jobs: Sequence[Job]) -> dict[str, dict[str, Any]]:
+    """ready_answer for many jobs in one cache round trip, by job key.
+
+    In a stampede nearly every job is answered here, so a task (or start_run)
+    finds its answers with one look instead of two per job.
+    """
+    if not jobs:
+        return {}
+    names = {_answer_key(job) for job in jobs} | {_rest_key(job.target) for job in jobs}
+    found = cache.get_many(list(names))
+    now = time.time()
+    answers: dict[str, dict[str, Any]] = {}
+    for job in jobs:
+        stored = found.get(_answer_key(job))
+        answer = _reused(stored, now) if stored else None
+        answer = answer or _resting(job, found.get(_rest_key(job.target)), now)
+        if answer is not None:
+            answers[job.key] = answer
+    return answers
+
+
+# --- waiters (Redis only) ----------------------------------------------------------------
+
+
+def waiters_supported() -> bool:
+    """Owners serve waiters only on Redis: it has the atomic set the hand-over needs."""
+    return bool(settings.REDIS_URL)
+
+
+@functools.cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+
+
+def _waiters_key(job: Job) -> str:
+    return f"checks:waiters:{job.key}"
+
+
+def register_waiter(jobs: Sequence[Job], token: str) -> None:
+    """Ask each job's owner to hand its answer to ``token`` (a run id) when it lands."""
+    client = _redis(settings.REDIS_URL)
+    with client.pipeline(transaction=False) as pipe:
+        for job in jobs:
+            pipe.sadd(_waiters_key(job), token)
+            # Outlives the lock: an owner that died leaves nothing behind for long.
+            pipe.expire(_waiters_key(job), _lock_ttl(job) + 5)
+        pipe.execute()
+
+
+def take_waiters(job: Job) -> list[str]:
+    """Everyone waiting for this job's answer, removed from the set in one step."""
+    client = _redis(settings.REDIS_URL)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.smembers(_waiters_key(job))
+        pipe.delete(_waiters_key(job))
+        members, _ = pipe.execute()
+    return sorted(member.decode() for member in members)
+
+
 # --- the single flight -------------------------------------------------------------------
+
+Store = Callable[[list[tuple[Job, dict[str, Any]]]], None]
+Serve = Callable[[list[tuple[Job, dict[str, Any], list[str]]]], None]
 
 
 def gather(
     jobs: Sequence[Job],
     probe_settings: ProbeSettings,
-    store: Callable[[Job, dict[str, Any]], None],
+    store: Store,
+    waiter: str | None = None,
+    serve: Serve | None = None,
 ) -> list[Job]:
     """Answer every job that can be answered now; return the ones another worker is probing.
 
-    Reused and resting answers are stored at once; the jobs this call owns are
-    probed concurrently and each is published and stored as it lands.
+    Reused and resting answers are stored at once, in one call of ``store``;
+    the jobs this call owns are probed concurrently and stored as they land.
+    With ``waiter`` (a run id) on Redis, the jobs left waiting are registered so
+    their owners hand the answer over; with ``serve``, this call hands its own
+    answers to whoever registered for them (job, reused answer, their tokens).
     """
+    ready = ready_answers(jobs)
+    answered: list[tuple[Job, dict[str, Any]]] = []
     owned: list[Job] = []
     waiting: list[Job] = []
     for job in jobs:
-        answer = ready_answer(job)
+        answer = ready.get(job.key)
         if answer is None and claim(job):
             # The owner publishes before it releases: an answer that landed between
             # our look and our claim is here now, and must not be asked for again.
@@ -206,22 +290,43 @@ def gather(
                 continue
             release(job)
         if answer is not None:
-            store(job, answer)
+            answered.append((job, answer))
         else:
             waiting.append(job)
+    if waiting and waiter and waiters_supported():
+        register_waiter(waiting, waiter)
+        # Look again after registering: an owner that drained the set a moment
+        # before we joined it has published by then, so its answer is here.
+        late = ready_answers(waiting)
+        answered.extend((job, late[job.key]) for job in waiting if job.key in late)
+        waiting = [job for job in waiting if job.key not in late]
+    if answered:
+        store(answered)
     if not owned:
         return waiting
 
     published: set[str] = set()
 
-    def on_result(spec: ProbeSpec, result: ProbeAnswer) -> None:
-        job: Job = spec.key
-        fresh = publish(job, result.to_dict())
-        published.add(job.key)
-        store(job, fresh)
+    def on_results(batch: list[tuple[ProbeSpec, ProbeAnswer]]) -> None:
+        landed = []
+        for spec, result in batch:
+            job: Job = spec.key
+            landed.append((job, publish(job, result.to_dict())))
+            published.add(job.key)
+        store(landed)
+        if serve is not None and waiters_supported():
+            now = time.time()
+            handed = []
+            for job, fresh in landed:
+                tokens = take_waiters(job)
+                if tokens:
+                    reused = _reused({"data": fresh, "probed_at": now}, now)
+                    handed.append((job, reused, tokens))
+            if handed:
+                serve(handed)
 
     try:
-        run_probes([job.spec() for job in owned], probe_settings, on_result)
+        run_probes_batched([job.spec() for job in owned], probe_settings, on_results)
     finally:
         # Interrupted (soft time limit, crash): free what we hold so others need not
         # wait for the lock to expire.
@@ -229,14 +334,10 @@ def gather(
             if job.key not in published:
                 release(job)
     # Probing took a while: what we were waiting for has likely landed by now.
-    still_waiting = []
-    for job in waiting:
-        answer = ready_answer(job)
-        if answer is None:
-            still_waiting.append(job)
-        else:
-            store(job, answer)
-    return still_waiting
+    late = ready_answers(waiting)
+    if late:
+        store([(job, late[job.key]) for job in waiting if job.key in late])
+    return [job for job in waiting if job.key not in late]
 
 
 def _iso(timestamp: float) -> str:

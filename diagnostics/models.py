@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from diagnostics.coalesce import Job
 
 OUTCOME_LABELS = {
@@ -213,15 +216,37 @@ class CheckRun(models.Model):
         self.save(update_fields=["state", "note", "finished_at"])
 
     def close_if_complete(self) -> bool:
-        """Mark the run complete once every server-side probe has a result row."""
-        if self.results.count() < self.expected_results:
+        """Mark the run complete once every server-side probe has a result row.
+
+        True when this call closed it; False when rows are still missing or
+        another closer (a task of another region, a lock owner) got there first.
+        """
+        now = timezone.now()
+        if not CheckRun.close_complete([self.pk], now):
             return False
-        # The filter makes concurrent closers (one task per region) agree.
-        CheckRun.objects.filter(pk=self.pk, state=self.State.RUNNING).update(
-            state=self.State.COMPLETE, finished_at=timezone.now()
-        )
-        self.refresh_from_db(fields=["state", "finished_at"])
+        self.state, self.finished_at = self.State.COMPLETE, now
         return True
+
+    @classmethod
+    def close_complete(cls, run_ids: list[Any], now: datetime | None = None) -> int:
+        """Close every running run among ``run_ids`` that has all its rows, in one query.
+
+        Counting and closing in one UPDATE (the count is a subquery) saves a round
+        trip per run, and the state filter makes concurrent closers agree.
+        """
+        if not run_ids:
+            return 0
+        rows = (
+            ProbeResult.objects.filter(run=models.OuterRef("pk"))
+            .order_by()
+            .values("run")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        have = Coalesce(models.Subquery(rows), 0)
+        return cls.objects.filter(
+            pk__in=run_ids, state=cls.State.RUNNING, expected_results__lte=have
+        ).update(state=cls.State.COMPLETE, finished_at=now or timezone.now())
 
     @property
     def is_expired(self) -> bool:
@@ -335,17 +360,35 @@ class ProbeResult(models.Model):
 
     @classmethod
     def store(cls, run_id: Any, target_id: int, region: str, data: dict[str, Any]) -> None:
-        cls.objects.update_or_create(
-            run_id=run_id,
-            target_id=target_id,
-            region=region,
-            probe=data["probe"],
-            defaults={
-                "outcome": data["outcome"],
-                "summary": data["summary"][:300],
-                "latency_ms": data.get("latency_ms"),
-                "evidence": data.get("evidence") or {},
-            },
+        cls.store_rows([(run_id, target_id, region, data)])
+
+    @classmethod
+    def store_rows(cls, rows: Iterable[tuple[Any, int, str, dict[str, Any]]]) -> None:
+        """Write (run, target, region, answer) rows in one upsert query.
+
+        A redelivered task rewrites its rows instead of adding duplicates: the
+        conflict on the unique (run, target, region, probe) key updates in place.
+        """
+        unique: dict[tuple[str, int, str, str], ProbeResult] = {}
+        for run_id, target_id, region, data in rows:
+            # One statement may not touch a row twice (PostgreSQL refuses): last one wins.
+            unique[(str(run_id), target_id, region, data["probe"])] = cls(
+                run_id=run_id,
+                target_id=target_id,
+                region=region,
+                probe=data["probe"],
+                outcome=data["outcome"],
+                summary=data["summary"][:300],
+                latency_ms=data.get("latency_ms"),
+                evidence=data.get("evidence") or {},
+            )
+        if not unique:
+            return
+        ProbeResult.objects.bulk_create(
+            list(unique.values()),
+            update_conflicts=True,
+            unique_fields=["run", "target", "region", "probe"],
+            update_fields=["outcome", "summary", "latency_ms", "evidence"],
         )
 
 

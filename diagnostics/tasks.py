@@ -42,6 +42,9 @@ RETRY: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": 4,
 }
+# On Redis a waiting task's re-queue is only a safety net (the owner serves it), so it
+# comes back this many times later than on the database cache, where it is the way.
+WAITER_FALLBACK_FACTOR = 8
 
 
 def probe_settings() -> ProbeSettings:
@@ -71,18 +74,22 @@ def run_checks(run_id: str, region: str, attempt: int = 0) -> None:
         return  # expired, or already closed: a redelivery has nothing left to do
     jobs = runs.missing_jobs(run, region)
 
-    def store(job: coalesce.Job, data: dict[str, Any]) -> None:
-        ProbeResult.store(run.pk, job.target.pk, region, data)
+    def store(items: list[tuple[coalesce.Job, dict[str, Any]]]) -> None:
+        ProbeResult.store_rows((run.pk, job.target.pk, region, data) for job, data in items)
 
     try:
-        waiting = coalesce.gather(jobs, probe_settings(), store)
+        waiting = coalesce.gather(jobs, probe_settings(), store, str(run.pk), serve_waiters)
     except SoftTimeLimitExceeded:
         runs.fill_missing(run, region, runs.INTERRUPTED)
         waiting = []
     if waiting and not runs.waited_too_long(run):
-        # Another worker is probing these right now: come back shortly instead of
-        # holding this worker while it waits.
+        # Another worker is probing these right now: come back later instead of
+        # holding this worker while it waits. On Redis that owner hands us its
+        # answer when it lands, so this is only the safety net for an owner that
+        # died mid-probe, and it can wait longer.
         countdown = settings.CHECKS_WAIT_COUNTDOWN * min(1 + attempt // 4, 8)
+        if coalesce.waiters_supported():
+            countdown *= WAITER_FALLBACK_FACTOR
         run_checks.apply_async(
             (run_id, region, attempt + 1), countdown=countdown, queue=runs.queue_name(region)
         )
@@ -90,6 +97,31 @@ def run_checks(run_id: str, region: str, attempt: int = 0) -> None:
     if waiting:
         runs.fill_missing(run, region, runs.GAVE_UP)
     run.close_if_complete()
+
+
+def serve_waiters(handed: list[tuple[coalesce.Job, dict[str, Any], list[str]]]) -> None:
+    """As a lock owner: store our fresh answers into the runs that waited for them.
+
+    Then close those that are complete: a waiter's run finishes the moment the
+    answer lands instead of on its next re-queue. A failure here only costs the
+    waiters their safety-net re-queue, so it must not fail the owner's own run.
+    """
+    try:
+        wanted = {token for _, _, tokens in handed for token in tokens}
+        open_runs = set(
+            CheckRun.objects.filter(pk__in=wanted, state=CheckRun.State.RUNNING).values_list(
+                "pk", flat=True
+            )
+        )
+        ProbeResult.store_rows(
+            (run_id, job.target.pk, job.region, data)
+            for job, data, tokens in handed
+            for run_id in open_runs
+            if str(run_id) in tokens
+        )
+        CheckRun.close_complete(list(open_runs))
+    except Exception:
+        log.warning("could not hand answers to waiting runs; they will re-queue", exc_info=True)
 
 
 @shared_task(ignore_result=True, **RETRY)
@@ -109,8 +141,9 @@ def sample_region(region: str, attempt: int = 0) -> None:
     """Probe each due target into history, through the same coalescing as visitors."""
     jobs = ProbeSample.due_jobs(region)
 
-    def store(job: coalesce.Job, data: dict[str, Any]) -> None:
-        ProbeSample.record(job.target, region, data)
+    def store(items: list[tuple[coalesce.Job, dict[str, Any]]]) -> None:
+        for job, data in items:
+            ProbeSample.record(job.target, region, data)
 
     waiting = coalesce.gather(jobs, probe_settings(), store)
     if waiting and attempt < 20:

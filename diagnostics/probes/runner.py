@@ -141,6 +141,24 @@ def run_probes(
     on_result: Callable[[ProbeSpec, ProbeResult], None],
 ) -> None:
     """Probe every spec concurrently and call ``on_result`` for each as soon as it is in."""
+
+    def each(batch: list[tuple[ProbeSpec, ProbeResult]]) -> None:
+        for spec, result in batch:
+            on_result(spec, result)
+
+    run_probes_batched(specs, settings, each)
+
+
+def run_probes_batched(
+    specs: Sequence[ProbeSpec],
+    settings: ProbeSettings,
+    on_results: Callable[[list[tuple[ProbeSpec, ProbeResult]]], None],
+) -> None:
+    """Like run_probes, but hand over together every result that landed at once.
+
+    Targets that answer at about the same time are then stored in one query
+    instead of one each, while a slow target still does not hold the fast ones.
+    """
     if not specs:
         return
     loop = asyncio.new_event_loop()
@@ -155,10 +173,9 @@ def run_probes(
             done, pending = loop.run_until_complete(
                 asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             )
-            for task in done:
-                on_result(owner[task], task.result())
+            on_results([(owner[task], task.result()) for task in done])
     finally:
-        # Interrupted (a soft time limit raised inside on_result or the wait): cancel
+        # Interrupted (a soft time limit raised inside on_results or the wait): cancel
         # what is still in flight so its sockets close instead of leaking with the loop.
         leftover = [task for task in owner if not task.done()]
         for task in leftover:

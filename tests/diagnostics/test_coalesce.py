@@ -25,7 +25,9 @@ def unique_target(edge: Any, path: str, **fields: Any) -> Target:
 
 def collect(jobs: list[coalesce.Job]) -> tuple[list[coalesce.Job], list[dict[str, Any]]]:
     stored: list[dict[str, Any]] = []
-    waiting = coalesce.gather(jobs, probe_settings(), lambda job, data: stored.append(data))
+    waiting = coalesce.gather(
+        jobs, probe_settings(), lambda items: stored.extend(data for _, data in items)
+    )
     return waiting, stored
 
 

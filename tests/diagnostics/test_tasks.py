@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import OperationalError
 
 from diagnostics import coalesce, runs, tasks
 from diagnostics.models import CheckRun, ProbeResult, Target
+from tests.conftest import skip_or_fail
 from tests.diagnostics.test_coalesce import unique_target
 
 
@@ -158,3 +160,143 @@ def test_an_interrupted_batch_cancels_the_probes_still_in_flight(edge: Any) -> N
         run_probes(specs, tasks.probe_settings(), interrupt)
     # Reaching this line at all means the hanging probe was cancelled, not awaited.
     assert edge.hits("/ok") == 1
+
+
+# --- a stampede: fresh answers at request time, waiters served by the owner ----------------
+
+
+def probe_now(*targets: Target) -> None:
+    """Someone asks first: each target's answer is fresh in the cache for the window."""
+    jobs = coalesce.jobs_for(list(targets), "default")
+    assert coalesce.gather(jobs, tasks.probe_settings(), lambda items: None) == []
+
+
+@pytest.mark.django_db
+def test_a_run_whose_answers_are_all_fresh_completes_at_once_without_a_task(
+    edge: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    first, second = unique_target(edge, "/ok"), unique_target(edge, "/origin/521")
+    probe_now(first, second)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        run = runs.start_run()
+
+    assert callbacks == []  # nothing queued: no task, so nothing can probe
+    run.refresh_from_db()
+    assert run.state == CheckRun.State.COMPLETE and run.finished_at == run.created_at
+    rows = {row.target_id: row for row in run.results.all()}
+    assert rows[first.pk].outcome == "ok" and rows[second.pk].outcome == "down"
+    assert all(row.evidence["coalesced"] is True for row in rows.values())
+    assert edge.hits("/ok") == 1 and edge.hits("/origin/521") == 1
+
+
+@pytest.mark.django_db
+def test_a_run_with_some_fresh_answers_keeps_them_and_queues_the_rest(
+    edge: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    fresh = unique_target(edge, "/ok")
+    probe_now(fresh)
+    unique_target(edge, "/origin/521")  # nobody has asked about this one yet
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        run = runs.start_run()
+
+    assert len(callbacks) == 1  # the task that probes the rest
+    assert run.state == CheckRun.State.RUNNING
+    assert list(run.results.values_list("target_id", flat=True)) == [fresh.pk]
+    tasks.run_checks.apply((str(run.pk), "default"))
+    run.refresh_from_db()
+    assert run.state == CheckRun.State.COMPLETE
+    assert run.results.count() == 2
+    assert edge.hits("/ok") == 1 and edge.hits("/origin/521") == 1
+
+
+@pytest.mark.django_db
+def test_closing_counts_rows_and_only_one_closer_wins(edge: Any) -> None:
+    first, second = unique_target(edge, "/ok"), unique_target(edge, "/ok")
+    run = new_run()
+    data = {"probe": "http", "outcome": "ok", "summary": "Fine."}
+    ProbeResult.store(run.pk, first.pk, "default", data)
+    assert run.close_if_complete() is False
+    # A redelivery storing the same row again rewrites it: still one row, not two.
+    ProbeResult.store_rows([(run.pk, first.pk, "default", {**data, "outcome": "down"})] * 2)
+    assert run.close_if_complete() is False
+    ProbeResult.store(run.pk, second.pk, "default", data)
+
+    assert run.close_if_complete() is True
+    assert run.state == CheckRun.State.COMPLETE and run.finished_at is not None
+    assert CheckRun.objects.get(pk=run.pk).finished_at == run.finished_at
+    assert run.close_if_complete() is False  # already closed: a second closer changes nothing
+    assert sorted(run.results.values_list("outcome", flat=True)) == ["down", "ok"]
+
+
+def requires_redis() -> None:
+    if not settings.REDIS_URL:
+        skip_or_fail("owners hand answers to waiters on Redis only: set REDIS_URL")
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_the_lock_owner_completes_the_runs_waiting_for_it(
+    edge: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requires_redis()
+    target = unique_target(edge, "/ok")
+    job = coalesce.jobs_for([target], "default")[0]
+    queued: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        tasks.run_checks, "apply_async", lambda args, **kw: queued.append((args, kw))
+    )
+    assert coalesce.claim(job)  # an owner is probing: the next run has to wait
+    waiters = [new_run() for _ in range(3)]
+    for run in waiters:
+        tasks.run_checks.apply((str(run.pk), "default"))
+    assert all(run.results.count() == 0 for run in waiters)
+    # Each re-queued itself, but only as a safety net, well after the short countdown.
+    assert {kw["countdown"] for _, kw in queued} == {
+        settings.CHECKS_WAIT_COUNTDOWN * tasks.WAITER_FALLBACK_FACTOR
+    }
+    coalesce.release(job)  # hand the lock to a run of our own, which sends the request
+
+    owner = new_run()
+    tasks.run_checks.apply((str(owner.pk), "default"))
+
+    assert edge.hits("/ok") == 1
+    assert coalesce.take_waiters(job) == []  # the owner emptied the list
+    for run in [owner, *waiters]:
+        run.refresh_from_db()
+        assert run.state == CheckRun.State.COMPLETE  # without their re-queued tasks running
+    for run in waiters:
+        row = run.results.get()
+        assert row.outcome == "ok" and row.evidence["coalesced"] is True
+    assert "coalesced" not in owner.results.get().evidence
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_waiter_that_registers_just_after_the_owner_finished_serves_itself(
+    edge: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requires_redis()
+    target = unique_target(edge, "/ok")
+    job = coalesce.jobs_for([target], "default")[0]
+    queued: list[Any] = []
+    monkeypatch.setattr(tasks.run_checks, "apply_async", lambda args, **kw: queued.append(args))
+    assert coalesce.claim(job)
+    register = coalesce.register_waiter
+
+    def owner_finishes_first(jobs: Any, token: str) -> None:
+        # The owner publishes and drains the (still empty) list, then we join it:
+        # nobody will ever hand us the answer, so we must find it ourselves.
+        coalesce.publish(job, {"probe": "http", "outcome": "ok", "summary": "Fine."})
+        assert coalesce.take_waiters(job) == []
+        register(jobs, token)
+
+    monkeypatch.setattr(coalesce, "register_waiter", owner_finishes_first)
+    run = new_run()
+    tasks.run_checks.apply((str(run.pk), "default"))
+
+    run.refresh_from_db()
+    assert run.state == CheckRun.State.COMPLETE and queued == []
+    assert run.results.get().evidence["coalesced"] is True
+    assert edge.hits("/ok") == 0
