@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from diagnostics import coalesce, health, runs
 from diagnostics.models import CheckRun, CrowdReport, DailyRollup, ProbeResult, ProbeSample
+from diagnostics.probes import runner
 from diagnostics.probes.runner import ProbeSettings
 from diagnostics.probes.safety import AddressPolicy
 
@@ -210,6 +211,12 @@ _heartbeat: health.HeartbeatThread | None = None
 def _consume_region_queue(sender: str, instance: Any, **kwargs: Any) -> None:
     """A worker started with CHECKS_REGION=<name> also consumes checks.<name>."""
     instance.app.amqp.queues.select_add(runs.queue_name(settings.CHECKS_REGION))
+
+
+@signals.worker_init.connect
+def _warm_up_probes(**kwargs: Any) -> None:
+    """Pay the probes' import cost at start-up (before a prefork pool forks), not in a run."""
+    runner.warm_up(settings.PROBE_CA_FILE or None)
 
 
 @signals.worker_ready.connect

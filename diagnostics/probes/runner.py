@@ -77,6 +77,18 @@ def _ssl_context(cafile: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+def warm_up(cafile: str | None = None) -> None:
+    """Import every probe and build the TLS context now, in a worker about to start.
+
+    Left to the first probe, this (httpx, dnspython, the CA bundle: about half a
+    second of CPU, far more on a busy machine) lands on the first visitor's run
+    and delays every run waiting on that first answer in a stampede.
+    """
+    from diagnostics.probes import dns, http, statuspages, tcp, tls  # noqa: F401
+
+    _ssl_context(cafile)
+
+
 def _host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
