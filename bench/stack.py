@@ -123,6 +123,26 @@ def rss_mb(pid: int) -> float:
     return int(out.stdout.strip() or 0) / 1024
 
 
+def memory_mb(pid: int) -> dict[str, float]:
+    """RSS, PSS and USS (private clean + dirty) in MB, from /proc/<pid>/smaps_rollup.
+
+    RSS counts every page shared with the gunicorn master and the other workers
+    in full; PSS divides shared pages among their sharers; USS is what stopping
+    this worker would give back.
+    """
+    fields: dict[str, int] = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, _, rest = line.partition(":")
+            fields[name] = int(rest.split()[0])
+    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return {
+        "rss": fields.get("Rss", 0) / 1024,
+        "pss": fields.get("Pss", 0) / 1024,
+        "uss": uss / 1024,
+    }
+
+
 def children_of(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -427,9 +447,18 @@ def row(result: WrkResult, label: str) -> str:
     )
 
 
-def pages_text(when: str, where: str, pages: dict[str, WrkResult], slug: str, size: int) -> str:
+def pages_text(
+    when: str,
+    where: str,
+    pages: dict[str, WrkResult],
+    slug: str,
+    size: int,
+    memory: list[dict[str, float]] | None = None,
+    preload: bool = False,
+) -> str:
     lines = [
-        f"Run {when} on {where}; `bench/stack.py` (`make bench`). gunicorn with 2 sync workers,",
+        f"Run {when} on {where}; `bench/stack.py` (`make bench`). gunicorn with 2 sync workers"
+        f"{' (--preload)' if preload else ''},",
         "DEBUG=0, the production middleware, PostgreSQL + Redis. The page is the starter guide",
         f"`/articles/{slug}/` ({size / 1024:.1f} KB); the static file is the same bytes saved",
         "into STATIC_ROOT and served by whitenoise in the same gunicorn. wrk -t2, 10 s each,",
@@ -451,6 +480,13 @@ def pages_text(when: str, where: str, pages: dict[str, WrkResult], slug: str, si
             f"- {c} connections: throughput {ratio:.2f}x the static file (target >= 0.8x: "
             f"{verdict(ratio >= 0.8)}); p99 {p99:.2f}x the file's (target <= 2x: "
             f"{verdict(p99 <= 2)})."
+        )
+    if memory:
+        rss = [round(m["rss"]) for m in memory]
+        lines.append(
+            f"- gunicorn workers after the run: RSS {rss} MB (target <= 80 MB: "
+            f"{verdict(max(rss) <= 80)}), PSS {[round(m['pss']) for m in memory]} MB, "
+            f"USS {[round(m['uss']) for m in memory]} MB (/proc/<pid>/smaps_rollup)."
         )
     return "\n".join(lines)
 
@@ -550,6 +586,7 @@ def run(args: argparse.Namespace, procs: Processes) -> None:
         sys.executable, "-m", "gunicorn", "helpcenter.wsgi:application",
         "--bind", f"127.0.0.1:{web_port}", "--workers", "2", "--worker-class", "sync",
         "--backlog", "2048", "--log-level", "warning",
+        *(["--preload"] if args.preload else []),
     ]  # fmt: skip
     web_url = f"http://127.0.0.1:{web_port}"
     web = procs.start("gunicorn", gunicorn, env)
@@ -565,6 +602,10 @@ def run(args: argparse.Namespace, procs: Processes) -> None:
     wait_http(f"{web_url}/healthz/")
     assert fetch(f"{web_url}/static/bench/article.html") == html
     assert fetch(f"{web_url}/articles/{slug}/") == html, "the page is not the same for everyone"
+
+    if args.only == "pages":
+        run_pages_only(args, web, web_url, slug, html)
+        return
 
     proxy = NginxProcess(web_port, Path(settings.STATIC_ROOT), workers=2).start()
     procs.stoppers.append(proxy.stop)
@@ -628,7 +669,8 @@ def run(args: argparse.Namespace, procs: Processes) -> None:
     when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     where = machine()
     size = len(html)
-    pages_section = pages_text(when, where, pages, slug, size)
+    memory = [memory_mb(pid) for pid in children_of(web.pid)]
+    pages_section = pages_text(when, where, pages, slug, size, memory, args.preload)
     stack_section = stack_text(when, where, results, args.duration)
     print(pages_section, stack_section, sep="\n\n")
     if not args.no_write:
@@ -636,11 +678,37 @@ def run(args: argparse.Namespace, procs: Processes) -> None:
         write_section("## Full stack (issue 7)", "stack-bench", stack_section)
 
 
+def run_pages_only(
+    args: argparse.Namespace, web: subprocess.Popen[bytes], web_url: str, slug: str, html: bytes
+) -> None:
+    """(a) and (d) only: the page against the static file, then the workers' memory."""
+    print("(a) pages through gunicorn ...", flush=True)
+    pages = {}
+    for c in (50, 200):
+        pages[f"page{c}"] = wrk(f"{web_url}/articles/{slug}/", c, args.wrk_seconds)
+        pages[f"file{c}"] = wrk(f"{web_url}/static/bench/article.html", c, args.wrk_seconds)
+    print("(d) memory ...", flush=True)
+    memory = [memory_mb(pid) for pid in children_of(web.pid)]
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    text = pages_text(when, machine(), pages, slug, len(html), memory, args.preload)
+    print(text)
+    if not args.no_write:
+        write_section("## Pages (issue 3)", "pages-bench", text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60, help="stampede seconds (60)")
     parser.add_argument("--wrk-seconds", type=int, default=10, help="seconds per wrk run (10)")
     parser.add_argument("--no-write", action="store_true", help="print, do not touch the docs")
+    parser.add_argument(
+        "--only", choices=["all", "pages"], default="all",
+        help="pages: only (a) and the web workers' memory, no nginx, Celery or stampede",
+    )  # fmt: skip
+    parser.add_argument(
+        "--preload", action=argparse.BooleanOptionalAction, default=True,
+        help="gunicorn --preload, as compose runs it: workers share the loaded app (default)",
+    )  # fmt: skip
     args = parser.parse_args()
     if not Path(WRK).exists():
         raise SystemExit(f"wrk is needed at {WRK} (apt-get install wrk)")
