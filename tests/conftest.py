@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 
 # Loopback stand-ins for the outside world, shared by every test package.
-pytest_plugins = ["tests.servers.fixtures"]
+pytest_plugins = ["tests.servers.fixtures", "tests.browser.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,6 +102,30 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis_cache() -> None:
+    """Each test starts without the cache entries earlier tests left in Redis.
+
+    Rate-limit counters, login throttles and coalescing locks would otherwise
+    leak from test to test (the database cache is rolled back with each test's
+    transaction; Redis is not). Only Django's keys go: the broker's queues and
+    bindings share the database and must survive for the session's worker.
+    """
+    if not settings.REDIS_URL:
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
+    try:
+        keys = list(client.scan_iter(match=":1:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.exceptions.ConnectionError:
+        pass  # tests that need Redis say so themselves
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import Resolver404, resolve
 
-from tests.browser.conftest import screenshot
+from tests.browser.fixtures import screenshot
 from tests.conftest import ROOT, skip_or_fail
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, User
 
 from helpcenter import editing
 from helpcenter.models import Article
-from tests.browser.conftest import ARTIFACTS, screenshot
+from tests.browser.fixtures import ARTIFACTS, screenshot
 from tests.browser.test_accessibility import WATCH_CSP
 from tests.helpcenter.factories import make_article
 

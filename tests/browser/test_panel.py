@@ -16,7 +16,7 @@ from django.utils import timezone
 from diagnostics.management.commands.seed_rules import STARTER_RULES
 from diagnostics.models import Target
 from helpcenter.models import Article, Fix
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot
+from tests.browser.fixtures import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

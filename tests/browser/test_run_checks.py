@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from diagnostics.models import Target
 from helpcenter.models import Article
-from tests.browser.conftest import screenshot
+from tests.browser.fixtures import screenshot
 
 
 @pytest.mark.browser

@@ -1,3 +1,10 @@
+"""Playwright + Debian's Chromium, shared by every browser test (tests/browser, tests/hostile).
+
+Registered once as a plugin in tests/conftest.py: two session-scoped copies
+would start Playwright twice, and its sync API refuses to start inside the
+first one's running loop.
+"""
+
 from __future__ import annotations
 
 import os
