@@ -312,17 +312,25 @@ class CheckRun(models.Model):
         return decide(self.findings(), Rule.objects.as_data())
 
 
-class ProbeResult(models.Model):
-    """One probe's answer about one target from one region, for one run."""
+class ProbeAnswer(models.Model):
+    """What one probe said, as stored: shared by a run's results and the history samples."""
 
-    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="results")
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="results")
     region = models.CharField(max_length=40)
     probe = models.CharField(max_length=20)
     outcome = models.CharField(max_length=12)
     summary = models.CharField(max_length=300)
     latency_ms = models.FloatField(null=True, blank=True)
     evidence = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ProbeResult(ProbeAnswer):
+    """One probe's answer about one target from one region, for one run."""
+
+    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="results")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="results")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -392,16 +400,10 @@ class ProbeResult(models.Model):
         )
 
 
-class ProbeSample(models.Model):
+class ProbeSample(ProbeAnswer):
     """One periodic probe of one target from one region: the raw history, kept a few days."""
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="samples")
-    region = models.CharField(max_length=40)
-    probe = models.CharField(max_length=20)
-    outcome = models.CharField(max_length=12)
-    summary = models.CharField(max_length=300)
-    latency_ms = models.FloatField(null=True, blank=True)
-    evidence = models.JSONField(default=dict, blank=True)
     probed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

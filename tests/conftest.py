@@ -64,6 +64,17 @@ def subprocess_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    """Ask a process to stop, and make sure it has after 15 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class WorkerProcess:
     """A real Celery worker in its own process, started from the same settings."""
 
@@ -95,13 +106,7 @@ class WorkerProcess:
                 raise RuntimeError("Celery worker did not start:\n" + "\n".join(self.lines[-40:]))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 @pytest.fixture(autouse=True)
@@ -190,13 +195,7 @@ class WebProcess:
             return False
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 @pytest.fixture(scope="session")
