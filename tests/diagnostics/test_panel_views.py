@@ -318,6 +318,9 @@ def test_too_many_runs_get_429_and_start_nothing(
     # The no-JS checks page says the same.
     page = client.post("/checks/", {})
     assert page.status_code == 429 and "try again in about" in page.content.decode()
+    # htmx leaves 4xx answers unswapped unless the form opts in (static/js/app.js).
+    form = client.get("/checks/panel/").content.decode()
+    assert 'class="run-form" data-swap-errors' in form
 
 
 @pytest.mark.django_db
