@@ -15,6 +15,9 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from diagnostics.probes.result import without_control_chars_deep
+from helpcenter.text import without_control_chars
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -66,6 +69,11 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Names are shown on every report and status page; PostgreSQL refuses NUL.
+        self.name = without_control_chars(self.name)
+        super().save(*args, **kwargs)
 
     def get_browser_url(self) -> str:
         return self.browser_url or self.url
@@ -324,6 +332,12 @@ class ProbeAnswer(models.Model):
 
     class Meta:
         abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Probe answers arrive cleaned (ProbeResult.to_dict); this covers any other path.
+        self.summary = without_control_chars(self.summary)
+        self.evidence = without_control_chars_deep(self.evidence)
+        super().save(*args, **kwargs)
 
 
 class ProbeResult(ProbeAnswer):

@@ -4,6 +4,7 @@ visitors.py and the models do the work."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 from uuid import UUID
@@ -29,6 +30,7 @@ from diagnostics.verdict import (
 )
 
 MAX_BROWSER_REPORT = 16_384
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -40,7 +42,7 @@ class HtmxHttpRequest(HttpRequest):
 @ensure_csrf_cookie
 def panel(request: HtmxHttpRequest) -> HttpResponse:
     """The panel fragment an article page fetches: it, not the page, sets the CSRF cookie."""
-    article_slug = request.GET.get("article", "")[:120]
+    article_slug = _article_slug(request.GET.get("article", ""))
     return render(request, "diagnostics/panel.html", _form_context(article_slug))
 
 
@@ -48,7 +50,7 @@ def panel(request: HtmxHttpRequest) -> HttpResponse:
 @never_cache
 @ensure_csrf_cookie
 def checks_page(request: HtmxHttpRequest) -> HttpResponse:
-    article_slug = request.POST.get("article", request.GET.get("article", ""))[:120]
+    article_slug = _article_slug(request.POST.get("article", request.GET.get("article", "")))
     if request.method != "POST":
         response = render(request, "diagnostics/checks.html", _form_context(article_slug))
         return _allow_browser_checks(response)
@@ -106,6 +108,11 @@ def browser_findings(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
         return HttpResponse(status=400)
     run.record_browser_findings(cleaned)
     return HttpResponse(status=204)
+
+
+def _article_slug(value: str) -> str:
+    """The guide a run started from: a slug or nothing (it is stored and put in links)."""
+    return value if _SLUG.fullmatch(value) else ""
 
 
 def _form_context(article_slug: str, **extra: Any) -> dict[str, Any]:

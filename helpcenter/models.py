@@ -20,6 +20,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from helpcenter.markdown import render_inline, render_markdown
+from helpcenter.text import without_control_chars
+
+
+def _clean_text_fields(instance: models.Model, *names: str) -> None:
+    """Drop control characters (NUL above all) however text arrives: admin, importer, shell."""
+    for name in names:
+        setattr(instance, name, without_control_chars(getattr(instance, name)))
+
 
 SLUG_HELP = "Part of the public URL. Changing it keeps the old URL working (301)."
 
@@ -146,6 +154,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        _clean_text_fields(self, "title", "summary", "body")
         rendered = render_markdown(self.body)
         self.body_html = rendered.html
         self.headings = [{"level": h.level, "id": h.id, "text": h.text} for h in rendered.headings]
@@ -239,6 +248,7 @@ class Fix(models.Model):
         return f"{self.article.title}: {self.title}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        _clean_text_fields(self, "title", "summary", "body")
         self.body_html = render_markdown(self.body).html
         old_slug = _stored_slug(Fix, self.pk)
         super().save(*args, **kwargs)
@@ -278,6 +288,7 @@ class FaqEntry(models.Model):
         return self.question
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        _clean_text_fields(self, "question", "answer")
         self.answer_html = render_inline(self.answer)
         super().save(*args, **kwargs)
 

@@ -45,6 +45,7 @@ from helpcenter.models import (
     SearchMiss,
     SearchTerm,
 )
+from helpcenter.text import without_control_chars
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 8
@@ -109,7 +110,8 @@ class _Match:
 
 
 def normalise_query(query: str) -> str:
-    return _SPACE.sub(" ", query).strip().lower()[:MAX_QUERY_CHARS]
+    # Control characters (NUL above all: PostgreSQL refuses it) never reach a query.
+    return _SPACE.sub(" ", without_control_chars(query)).strip().lower()[:MAX_QUERY_CHARS]
 
 
 def search(query: str, limit: int = 20) -> list[SearchHit]:

@@ -6,9 +6,27 @@ tests alike, and none of them should need Django to describe what happened.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+# The same rule as helpcenter/text.py; probes import nothing from the project.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def without_control_chars_deep(value: Any) -> Any:
+    """Strings anywhere in a JSON-like value, without control characters."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    if isinstance(value, dict):
+        return {
+            without_control_chars_deep(key): without_control_chars_deep(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [without_control_chars_deep(item) for item in value]
+    return value
 
 
 class Outcome(StrEnum):
@@ -37,12 +55,17 @@ class ProbeResult:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as stored: JSON-safe, and without control characters.
+
+        Evidence quotes what servers sent (titles, headers); a hostile status
+        page may put NUL in them, which PostgreSQL refuses to store.
+        """
         return {
             "probe": self.probe,
             "outcome": self.outcome.value,
-            "summary": self.summary,
+            "summary": without_control_chars_deep(self.summary),
             "latency_ms": self.latency_ms,
-            "evidence": self.evidence,
+            "evidence": without_control_chars_deep(self.evidence),
         }
 
     @classmethod
