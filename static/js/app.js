@@ -13,9 +13,18 @@
 
   // Article pages carry no CSRF token (they are cached and shared); the
   // uncached panel fragment sets the cookie, and every htmx request sends it.
+  // Several fragments load at once on a first visit, each setting a fresh
+  // cookie; a form fragment's hidden token may then belong to an older one.
+  // Django checks a posted field before the header, so the field gets the
+  // cookie's current token too.
   document.addEventListener("htmx:configRequest", function (event) {
     const token = cookie("csrftoken");
-    if (token) event.detail.headers["X-CSRFToken"] = token;
+    if (!token) return;
+    event.detail.headers["X-CSRFToken"] = token;
+    // (htmx 2 hands over a FormData proxy: read and write by name, no "in".)
+    if (event.detail.parameters && event.detail.parameters["csrfmiddlewaretoken"]) {
+      event.detail.parameters["csrfmiddlewaretoken"] = token;
+    }
   });
 
   // htmx leaves 4xx answers unswapped; fragments that explain them in words

@@ -39,3 +39,34 @@ def test_a_visitor_runs_checks_from_the_article(
     assert "ChatGPT (stand-in)" in page.locator(".results").inner_text()
     screenshot(page, "run-checks-result")
     assert page.console_errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_form_whose_token_is_older_than_the_cookie_still_posts(
+    start_web: Any, celery_worker: Any, edge: Any, page: Any
+) -> None:
+    # On a first visit several fragments load at once and each sets a fresh
+    # CSRF cookie, so the panel's hidden token can be older than the cookie.
+    Article.objects.create(
+        title="Access denied (error 1020)",
+        slug="access-denied-1020",
+        body="## What it means {#what-it-means}\n\nA firewall rule matched your request.",
+        status="published",
+        published_at=timezone.now(),
+    )
+    Target.objects.create(name="Service", slug="svc", url=edge.url("/ok"), probes=["http"])
+    web = start_web()
+
+    page.goto(f"{web.url}/articles/access-denied-1020/")
+    button = page.get_by_role("button", name="Run checks")
+    button.wait_for()
+    old = page.context.cookies()
+    page.context.clear_cookies()
+    page.evaluate("fetch('/checks/panel/', {credentials: 'same-origin'})")
+    page.wait_for_function("document.cookie.includes('csrftoken=')")
+    assert page.context.cookies() != old  # a new secret: the form's token is stale now
+    button.click()
+    page.get_by_text("All 1 check done").wait_for(timeout=30_000)
+    assert page.locator(".result.outcome-ok").count() == 1
