@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from helpcenter import clients
@@ -41,20 +40,11 @@ class RateDecision:
 ALLOWED = RateDecision(True)
 
 
-def _count(key: str, window: int) -> int:
-    # add() is a no-op when the key exists, so only the window's first run sets the expiry.
-    cache.add(key, 0, timeout=window + 5)
-    return int(cache.incr(key))
-
-
 def _limit(scope: str, who: str, limit: int, window: int, now: float) -> RateDecision:
     if limit <= 0:
         return ALLOWED
-    start = int(now // window) * window
-    count = _count(f"checks:rate:{scope}:{who}:{start}", window)
-    if count <= limit:
-        return ALLOWED
-    return RateDecision(False, max(1, int(start + window - now)), scope)
+    wait = clients.wait_if_over(f"checks:rate:{scope}:{who}", limit, window, now)
+    return ALLOWED if wait is None else RateDecision(False, wait, scope)
 
 
 def allow_run(visitor: str, now: float | None = None) -> RateDecision:

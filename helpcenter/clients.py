@@ -82,25 +82,35 @@ def visitor_hash(request: HttpRequest) -> str:
     return hash_address(_bucket(client_ip(request)))
 
 
+def wait_if_over(key: str, limit: int, window: int, now: float | None = None) -> int | None:
+    """Count one hit in the fixed window holding ``now``; seconds to wait once past ``limit``.
+
+    The one counter behind every rate limit (runs, votes, search). Cache
+    errors propagate: each caller decides how to fail open.
+    """
+    now = time.time() if now is None else now
+    start = int(now // window) * window
+    slot_key = f"{key}:{start}"
+    # add() is a no-op when the key exists, so only the window's first hit sets the expiry.
+    cache.add(slot_key, 0, timeout=window + 5)
+    try:
+        count = int(cache.incr(slot_key))
+    except ValueError:  # expired between add and incr: this is the first hit again
+        return None
+    if count <= limit:
+        return None
+    return max(1, int(start + window - now))
+
+
 def rate_limited(request: HttpRequest, scope: str, limit: int, window: int = 60) -> int | None:
     """Count this request; return seconds to wait when the client is over the limit.
 
-    A fixed window in the cache. When the cache is down (Redis restarting),
-    we let the request through and log: a missing limit is better than a
-    missing page.
+    When the cache is down (Redis restarting), we let the request through and
+    log: a missing limit is better than a missing page.
     """
-    now = int(time.time())
-    slot = now // window
     # Keyed on the visitor hash: a cache is storage too, and keeps no address.
-    key = f"ratelimit:{scope}:{visitor_hash(request)}:{slot}"
     try:
-        cache.add(key, 0, timeout=window + 1)
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this is the first hit again
-        return None
+        return wait_if_over(f"ratelimit:{scope}:{visitor_hash(request)}", limit, window)
     except Exception:
         logger.warning("rate limit for %s skipped: cache unavailable", scope, exc_info=True)
         return None
-    if count > limit:
-        return (slot + 1) * window - now or 1
-    return None
