@@ -10,11 +10,16 @@ calling the view.
 
 Two layers: a small per-process LRU in front of Django's cache (Redis in
 production, the database cache on the embedded default). Both are keyed by a
-*tag* read from the shared cache on every request, one round trip:
+*tag* read from the shared cache (one round trip) and then trusted by the
+process for PAGE_CACHE_TAG_SECONDS (default 1 s): that round trip was the
+largest part of a hit, and a second of delay before another process sees an
+edit is far less than the shared caches in front of the site already allow
+(nginx keeps pages 10 s). The process that saves sees its edit at once. The tag is:
 
 - the content generation, a random token that every save or delete of an
   article, fix, FAQ entry, category, slug redirect or related-articles link
-  replaces (signals, below), so an edit shows at once in every process;
+  replaces (signals, below), so an edit shows in every process within the
+  tag's lifetime;
 - the next scheduled publication time. A scheduled article must appear when its
   time comes, with no save to announce it, so a page never outlives the
   earliest future ``published_at``: once that moment passes, the first request
@@ -44,11 +49,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
@@ -107,11 +114,33 @@ def _next_publication(at: float) -> float | None:
     return first.timestamp() if first is not None else None
 
 
+class _Trusted:
+    """The tag this process last read, and until when it may use it without asking."""
+
+    state: State | None = None
+    until = 0.0
+
+
 def current_state() -> State:
-    """The tag's parts, from one cache round trip (plus a query when the schedule is due).
+    """The tag's parts: this process's recent copy, or one cache round trip.
 
     Raises whatever the cache backend raises; the caller falls back to rendering.
     """
+    clock = now()
+    state = _Trusted.state
+    if (
+        state is not None
+        and clock < _Trusted.until
+        and (state.next_publication is None or clock < state.next_publication)
+    ):
+        return state
+    state = _read_state(clock)
+    _Trusted.state, _Trusted.until = state, clock + settings.PAGE_CACHE_TAG_SECONDS
+    return state
+
+
+def _read_state(clock: float) -> State:
+    """The tag's parts, from one cache round trip (plus a query when the schedule is due)."""
     found = cache.get_many([GENERATION_KEY, SCHEDULE_KEY])
     generation = found.get(GENERATION_KEY)
     if generation is None:
@@ -121,7 +150,6 @@ def current_state() -> State:
         generation = cache.get(GENERATION_KEY)
         if generation is None:  # evicted in between: do not cache this request
             raise RuntimeError("page cache generation unavailable")
-    clock = now()
     schedule = found.get(SCHEDULE_KEY)  # (next publication, when it was looked up)
     if (
         schedule is None
@@ -143,6 +171,7 @@ def bump() -> None:
         cache.delete(SCHEDULE_KEY)
     except Exception:  # a save must not fail because the cache is down
         _warn("page cache: could not record an edit; pages may lag up to %s s", LIFETIME_SECONDS)
+    _Trusted.state = None
     _Local.clear()
 
 
@@ -285,26 +314,55 @@ def clear() -> None:
     bump()
 
 
-# --- the decorator ----------------------------------------------------------------
+# --- the decorator and the middleware ------------------------------------------------
 
 
 def cached_page(view: View) -> View:
-    """Serve ``view``'s public 200s from the page cache, keyed by path.
+    """Let PageCacheMiddleware store and replay ``view``'s public 200s, keyed by path.
 
-    Apply it outside @cache_control and @condition, so what is stored carries
-    their headers and a hit skips the validator query. The views it wraps must
-    not depend on the query string or on anything about the visitor.
+    The views it marks must not depend on the query string or on anything about
+    the visitor. Decorators applied outside this one copy the mark (functools.wraps).
+    """
+    view.page_cache = True  # type: ignore[attr-defined]
+    return view
+
+
+@functools.lru_cache(maxsize=2048)
+def _marked(path: str, urlconf: str | None) -> ResolverMatch | None:
+    """The URL match of a page the cache may serve; None for every other path."""
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return None
+    return match if getattr(match.func, "page_cache", False) else None
+
+
+class PageCacheMiddleware:
+    """Answer marked pages from the cache before the rest of the middleware runs.
+
+    It sits after the security, CSP and whitenoise middleware (their headers are
+    added to every replay, so a changed connect-src applies at once) and before
+    sessions, CSRF, auth and messages: a hit needs none of them, and skipping
+    them is most of what a hit would otherwise cost. What those inner layers add
+    to a response is stored with it, and ``storable`` refuses anything they made
+    visitor-specific (a cookie, ``Vary: Cookie``).
     """
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method not in ("GET", "HEAD") or connection.in_atomic_block:
-            return view(request, *args, **kwargs)
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        match = None
+        if request.method in ("GET", "HEAD") and not connection.in_atomic_block:
+            # (Inside a transaction a page may show rows that are never committed.)
+            match = _marked(request.path_info, getattr(request, "urlconf", None))
+        if match is None:
+            return self.get_response(request)
         try:
             tag = current_state().tag
         except Exception:
             _warn("page cache unavailable; rendering")
-            return view(request, *args, **kwargs)
+            return self.get_response(request)
         path = request.path
         page = _Local.get(path, tag)
         if page is None:
@@ -312,13 +370,13 @@ def cached_page(view: View) -> View:
             if page is not None:
                 _Local.put(path, page)
         if page is not None:
+            # What the URL resolver would have set; the outer middleware reads it.
+            request.resolver_match = match
             return page.respond(request)
-        response = view(request, *args, **kwargs)
+        response = self.get_response(request)
         if request.method == "GET" and storable(response):
             assert isinstance(response, HttpResponse)
             page = Page.of(response, tag)
             _Local.put(path, page)
             _shared_put(path, page)
         return response
-
-    return wrapper

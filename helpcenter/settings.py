@@ -130,12 +130,15 @@ MIDDLEWARE = [
     # Status/privacy/demo block (issue 6): after the CSP middleware, so its response
     # pass runs first and adds the browser-check origins to article pages' connect-src.
     "diagnostics.csp.BrowserChecksCSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Replays stored public pages; everything above also runs for a replay, nothing
+    # below does: sessions, CSRF, auth and messages are per visitor (pagecache.py).
+    "helpcenter.pagecache.PageCacheMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -184,12 +187,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery --------------------------------------------------
 
+# How long a process trusts the page cache's tag before asking the shared cache
+# again, i.e. how late another process may see an edit (pagecache.py). 0: ask
+# on every request (the tests, which edit in one process and read in another).
+PAGE_CACHE_TAG_SECONDS = env_float("PAGE_CACHE_TAG_SECONDS", 1.0)
+
 REDIS_URL = env_url("REDIS_URL", None, ("redis", "rediss", "unix"))
 
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, reusing its client object (see redis_cache.py).
+            "BACKEND": "helpcenter.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }

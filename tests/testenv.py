@@ -27,6 +27,8 @@ TEST_DEFAULTS = {
     "CHECKS_POLL_SECONDS": "0.3",
     "CELERY_POLLING_INTERVAL": "0.05",
     "LOG_LEVEL": "WARNING",
+    # Tests edit in one process and read pages from another at once.
+    "PAGE_CACHE_TAG_SECONDS": "0",
 }
 
 for _name, _value in TEST_DEFAULTS.items():

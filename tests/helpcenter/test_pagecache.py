@@ -10,12 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache, caches
 from django.utils import timezone
 
 from diagnostics import csp
 from diagnostics.models import Target
 from helpcenter import pagecache
 from helpcenter.models import Article, Category, FaqEntry, Fix
+from helpcenter.redis_cache import RedisCache
 from tests.helpcenter.factories import make_article
 
 # Outside a transaction: pages rendered inside one are never cached (see pagecache).
@@ -274,6 +276,67 @@ def test_pages_outlive_no_backstop_for_writes_without_signals(
     started = time.time()
     monkeypatch.setattr(pagecache, "now", lambda: started + pagecache.LIFETIME_SECONDS + 1)
     assert "Changed behind the ORM" in client.get("/articles/access-denied/").content.decode()
+
+
+def _edit_in_another_process() -> None:
+    """What another worker's save leaves in the shared cache: a new generation.
+
+    (bump() would also forget this process's copy of the tag, as a local save does.)
+    """
+    cache.set(pagecache.GENERATION_KEY, "another-process-edited", None)
+    Article.objects.filter(slug="access-denied").update(title="Edited elsewhere")
+
+
+def test_a_process_trusts_the_tag_for_the_setting_then_asks_again(
+    client: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.PAGE_CACHE_TAG_SECONDS = 5
+    started = time.time()
+    monkeypatch.setattr(pagecache, "now", lambda: started)
+    make_article()
+    client.get("/articles/access-denied/")
+    _edit_in_another_process()
+    html = client.get("/articles/access-denied/").content.decode()
+    assert "Edited elsewhere" not in html  # within the tag's lifetime: the documented lag
+    monkeypatch.setattr(pagecache, "now", lambda: started + 5.1)
+    assert "Edited elsewhere" in client.get("/articles/access-denied/").content.decode()
+
+
+def test_a_local_edit_or_a_due_publication_does_not_wait_for_the_tag(
+    client: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.PAGE_CACHE_TAG_SECONDS = 3600
+    _far_backstops(monkeypatch)
+    started = time.time()
+    monkeypatch.setattr(pagecache, "now", lambda: started)
+    make_article()
+    due = timezone.now() + timedelta(seconds=30)
+    scheduled = make_article("coming-soon", fixes=0, faq=0, published_at=due)
+    client.get("/")
+    client.get("/articles/access-denied/")
+
+    article = Article.objects.get(slug="access-denied")
+    article.summary = "Saved in this process."
+    article.save()
+    assert "Saved in this process." in client.get("/articles/access-denied/").content.decode()
+
+    assert "Guide coming-soon" not in client.get("/").content.decode()
+    _publish_behind_the_orm(scheduled)
+    monkeypatch.setattr(pagecache, "now", lambda: due.timestamp() + 1)
+    assert "Guide coming-soon" in client.get("/").content.decode()
+
+
+@pytest.mark.redis
+def test_the_redis_cache_reuses_one_client_object(settings: Any) -> None:
+    """Building a redis.Redis per call cost more than the round trip (redis_cache.py)."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        pytest.skip("the cache is not Redis here")
+    first = backend._cache.get_client()
+    backend.set("reuse-check", 1)
+    assert backend.get("reuse-check") == 1
+    assert backend._cache.get_client() is first
+    assert backend._cache.get_client(write=True) is first  # one server: one pool, one client
 
 
 class _BrokenCache:
