@@ -96,13 +96,17 @@ def _rest_key(target: Target) -> str:
     return f"checks:rest:{target.pk}:{target.config_version}"
 
 
+def _lock_key(job: Job) -> str:
+    return f"checks:lock:{job.key}"
+
+
 def claim(job: Job) -> bool:
     """Take the right to send this window's request; False when someone else holds it."""
-    return bool(cache.add(f"checks:lock:{job.key}", uuid.uuid4().hex, timeout=_lock_ttl(job)))
+    return bool(cache.add(_lock_key(job), uuid.uuid4().hex, timeout=_lock_ttl(job)))
 
 
 def release(job: Job) -> None:
-    cache.delete(f"checks:lock:{job.key}")
+    cache.delete(_lock_key(job))
 
 
 def publish(job: Job, data: dict[str, Any]) -> dict[str, Any]:
@@ -204,7 +208,24 @@ def ready_answers(jobs: Sequence[Job]) -> dict[str, dict[str, Any]]:
     if not jobs:
         return {}
     names = {_answer_key(job) for job in jobs} | {_rest_key(job.target) for job in jobs}
+    return _answers_in(jobs, cache.get_many(list(names)))
+
+
+def look(jobs: Sequence[Job]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """ready_answers, plus the keys of the jobs that some owner is probing right now.
+
+    One cache round trip for both.
+    """
+    if not jobs:
+        return {}, set()
+    names = {_answer_key(job) for job in jobs} | {_rest_key(job.target) for job in jobs}
+    names |= {_lock_key(job) for job in jobs}
     found = cache.get_many(list(names))
+    claimed = {job.key for job in jobs if _lock_key(job) in found}
+    return _answers_in(jobs, found), claimed
+
+
+def _answers_in(jobs: Sequence[Job], found: dict[str, Any]) -> dict[str, dict[str, Any]]:
     now = time.time()
     answers: dict[str, dict[str, Any]] = {}
     for job in jobs:
@@ -318,7 +339,9 @@ def gather(
             now = time.time()
             handed = []
             for job, fresh in landed:
-                tokens = take_waiters(job)
+                # A run registered when it started and then became the owner keeps
+                # its own answer, not a copy marked as reused.
+                tokens = [token for token in take_waiters(job) if token != waiter]
                 if tokens:
                     reused = _reused({"data": fresh, "probed_at": now}, now)
                     handed.append((job, reused, tokens))

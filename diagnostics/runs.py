@@ -29,6 +29,12 @@ def live_regions() -> list[str]:
     return health.live_regions()
 
 
+# On Redis a waiting run is served by the probe's owner the moment its answer lands;
+# its own task then only guards against an owner that died, and comes this many
+# times CHECKS_WAIT_COUNTDOWN later (tasks.run_checks uses the same factor).
+WAITER_FALLBACK_FACTOR = 8
+
+
 def start_run(article_slug: str = "") -> CheckRun:
     """Create a run and enqueue one task per region once the row is committed.
 
@@ -37,11 +43,16 @@ def start_run(article_slug: str = "") -> CheckRun:
     stays within "Celery is the only path that probes". When every probe is
     answered that way, as in a stampede, the run is complete at once and no
     task is queued at all; otherwise the task probes (or waits for) the rest.
+
+    On Redis the run also asks now, not when its task reaches a worker, to be
+    handed the answers still missing (coalesce.register_waiter). Early in a
+    stampede, when one probe is in flight and hundreds of runs wait for it,
+    each run then finishes when that answer lands, however long the queue.
     """
     regions = live_regions()
     targets = list(Target.objects.filter(enabled=True))
     jobs = [job for region in regions for job in jobs_for(targets, region)]
-    ready = _ready_answers(jobs)
+    ready, claimed = _look(jobs)
     now = timezone.now()
     complete = len(ready) == len(jobs)
     run = CheckRun.objects.create(
@@ -56,27 +67,59 @@ def start_run(article_slug: str = "") -> CheckRun:
         (run.pk, job.target.pk, job.region, ready[job.key]) for job in jobs if job.key in ready
     )
     if not complete:
-        transaction.on_commit(lambda: _dispatch(run))
+        missing = [job for job in jobs if job.key not in ready]
+        # After the commit: an owner can store answers only into a run it can see.
+        transaction.on_commit(lambda: _dispatch(run, missing, claimed))
     return run
 
 
-def _ready_answers(jobs: list[Job]) -> dict[str, dict[str, Any]]:
+def _look(jobs: list[Job]) -> tuple[dict[str, dict[str, Any]], set[str]]:
     try:
-        return coalesce.ready_answers(jobs)
+        return coalesce.look(jobs)
     except Exception:
         # The cache (Redis) is down: nothing is fresh, and the task path decides
         # what the visitor sees (the broker is most likely down too: "unavailable").
         log.warning("could not read fresh answers for a new run", exc_info=True)
-        return {}
+        return {}, set()
 
 
-def _dispatch(run: CheckRun) -> None:
+def _wait_for_owners(run: CheckRun, missing: list[Job]) -> list[Job]:
+    """Register the run for the missing answers; store any that landed; return the rest."""
+    if not coalesce.waiters_supported():
+        return missing
+    try:
+        coalesce.register_waiter(missing, str(run.pk))
+        # Look again: an owner that handed out its answer a moment before we
+        # registered has published it by now.
+        late = coalesce.ready_answers(missing)
+    except Exception:
+        log.warning("could not wait for answers of run %s; its task will", run.pk, exc_info=True)
+        return missing
+    if late:
+        ProbeResult.store_rows(
+            (run.pk, job.target.pk, job.region, late[job.key]) for job in missing if job.key in late
+        )
+        run.close_if_complete()
+    return [job for job in missing if job.key not in late]
+
+
+def _dispatch(run: CheckRun, missing: list[Job], claimed: set[str]) -> None:
     from diagnostics.tasks import run_checks
 
+    missing = _wait_for_owners(run, missing)
+    if not missing or run.is_finished:
+        return
+    countdown = None
+    if coalesce.waiters_supported() and all(job.key in claimed for job in missing):
+        # Every missing answer has an owner probing it, who will hand it over: the
+        # task is only the safety net for an owner that dies, and not needed soon.
+        countdown = settings.CHECKS_WAIT_COUNTDOWN * WAITER_FALLBACK_FACTOR
     try:
         for region in run.regions:
             # retry=False: with the broker down, say so now instead of hanging the request.
-            run_checks.apply_async((str(run.pk), region), queue=queue_name(region), retry=False)
+            run_checks.apply_async(
+                (str(run.pk), region), queue=queue_name(region), retry=False, countdown=countdown
+            )
     except Exception:
         log.exception("could not enqueue check run %s", run.pk)
         run.mark_unavailable(UNAVAILABLE_NOTE)

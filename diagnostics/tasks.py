@@ -43,9 +43,6 @@ RETRY: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": 4,
 }
-# On Redis a waiting task's re-queue is only a safety net (the owner serves it), so it
-# comes back this many times later than on the database cache, where it is the way.
-WAITER_FALLBACK_FACTOR = 8
 
 
 def probe_settings() -> ProbeSettings:
@@ -90,7 +87,7 @@ def run_checks(run_id: str, region: str, attempt: int = 0) -> None:
         # died mid-probe, and it can wait longer.
         countdown = settings.CHECKS_WAIT_COUNTDOWN * min(1 + attempt // 4, 8)
         if coalesce.waiters_supported():
-            countdown *= WAITER_FALLBACK_FACTOR
+            countdown *= runs.WAITER_FALLBACK_FACTOR
         run_checks.apply_async(
             (run_id, region, attempt + 1), countdown=countdown, queue=runs.queue_name(region)
         )

@@ -254,7 +254,7 @@ def test_the_lock_owner_completes_the_runs_waiting_for_it(
     assert all(run.results.count() == 0 for run in waiters)
     # Each re-queued itself, but only as a safety net, well after the short countdown.
     assert {kw["countdown"] for _, kw in queued} == {
-        settings.CHECKS_WAIT_COUNTDOWN * tasks.WAITER_FALLBACK_FACTOR
+        settings.CHECKS_WAIT_COUNTDOWN * runs.WAITER_FALLBACK_FACTOR
     }
     coalesce.release(job)  # hand the lock to a run of our own, which sends the request
 
@@ -300,3 +300,87 @@ def test_a_waiter_that_registers_just_after_the_owner_finished_serves_itself(
     assert run.state == CheckRun.State.COMPLETE and queued == []
     assert run.results.get().evidence["coalesced"] is True
     assert edge.hits("/ok") == 0
+
+
+# --- runs started while the answer is in flight (Redis) ---------------------------------
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
+    """The tasks start_run queues, with their options, instead of sending them."""
+    sent: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(tasks.run_checks, "apply_async", lambda args, **kw: sent.append((args, kw)))
+    return sent
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_run_started_while_an_owner_probes_is_served_by_it_not_by_its_task(
+    edge: Any, queued: list[tuple[Any, dict[str, Any]]], django_capture_on_commit_callbacks: Any
+) -> None:
+    requires_redis()
+    target = unique_target(edge, "/ok")
+    job = coalesce.jobs_for([target], "default")[0]
+    assert coalesce.claim(job)  # another run's probe is in flight
+    with django_capture_on_commit_callbacks(execute=True):
+        waiter = runs.start_run()
+    # Its own task is only the safety net for an owner that dies: not soon.
+    assert [kw["countdown"] for _, kw in queued] == [
+        settings.CHECKS_WAIT_COUNTDOWN * runs.WAITER_FALLBACK_FACTOR
+    ]
+    coalesce.release(job)  # the lock passes to a run of our own, which sends the request
+    owner = new_run()
+    tasks.run_checks.apply((str(owner.pk), "default"))
+
+    waiter.refresh_from_db()
+    assert waiter.state == CheckRun.State.COMPLETE  # without its own task running
+    row = waiter.results.get()
+    assert row.outcome == "ok" and row.evidence["coalesced"] is True
+    assert edge.hits("/ok") == 1
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_run_that_nobody_is_probing_for_queues_its_task_at_once_and_still_waits(
+    edge: Any, queued: list[tuple[Any, dict[str, Any]]], django_capture_on_commit_callbacks: Any
+) -> None:
+    requires_redis()
+    target = unique_target(edge, "/ok")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = runs.start_run()
+    assert [kw["countdown"] for _, kw in queued] == [None]
+    # Whichever task claims the probe first hands the answer to every registered run.
+    other = new_run()
+    tasks.run_checks.apply((str(other.pk), "default"))
+    first.refresh_from_db()
+    assert first.state == CheckRun.State.COMPLETE
+    assert first.results.get(target=target).evidence["coalesced"] is True
+    assert edge.hits("/ok") == 1
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_run_whose_owner_finished_while_it_registered_completes_without_a_task(
+    edge: Any,
+    queued: list[tuple[Any, dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    requires_redis()
+    target = unique_target(edge, "/ok")
+    job = coalesce.jobs_for([target], "default")[0]
+    assert coalesce.claim(job)
+    register = coalesce.register_waiter
+
+    def owner_finishes_first(jobs: Any, token: str) -> None:
+        # The owner publishes and drains the (still empty) set just before we join it.
+        coalesce.publish(job, {"probe": "http", "outcome": "ok", "summary": "Fine."})
+        assert coalesce.take_waiters(job) == []
+        register(jobs, token)
+
+    monkeypatch.setattr(coalesce, "register_waiter", owner_finishes_first)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.start_run()
+    run.refresh_from_db()
+    assert run.state == CheckRun.State.COMPLETE and queued == []
+    assert run.results.get().outcome == "ok"
