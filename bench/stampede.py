@@ -1,7 +1,8 @@
 """Stampede benchmark: many visitors press "Run checks" at once.
 
 Standalone: ``.venv/bin/python bench/stampede.py``. It starts four loopback
-targets that answer in 200 ms (the test edge's /slow route), two Celery worker
+targets that answer in 200 ms (the test edge's /slow route, in a child process of
+their own), two Celery worker
 processes on Redis (REDIS_URL, default redis://127.0.0.1:6379/14, flushed
 first), PostgreSQL when reachable (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/helpcenter_bench, recreated) or else a
@@ -18,8 +19,10 @@ Results are printed and written into docs/benchmarks.md under "## Diagnostics".
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import sys
@@ -67,7 +70,10 @@ def configure() -> str:
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "helpcenter.settings",
-            "DEBUG": "1",
+            # Production settings: DEBUG off (no query log in the workers' memory).
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
             "DATA_DIR": data_dir,
             "DATABASE_URL": database_url,
             "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
@@ -89,6 +95,53 @@ def configure() -> str:
     settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}
     call_command("migrate", run_syncdb=True, verbosity=0)
     return database
+
+
+class RemoteEdge:
+    """A tests.servers.edge server living in a child process.
+
+    The stand-in targets must not share a process (and its GIL) with the
+    threads that press "Run checks": busy pressing, they made a target that
+    answers in 200 ms take over a second to answer, which measured the bench,
+    not the site.
+    """
+
+    def __init__(self, conn: Any, index: int, port: int) -> None:
+        self._conn, self._index, self.port = conn, index, port
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def hits(self, path: str) -> int:
+        self._conn.send((self._index, path))
+        return int(self._conn.recv())
+
+
+def _serve_edges(count: int, conn: Any) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tests.servers.edge import EdgeServer
+
+    edges = [EdgeServer().start() for _ in range(count)]
+    conn.send([edge.port for edge in edges])
+    while (message := conn.recv()) != "stop":
+        index, path = message
+        conn.send(edges[index].hits(path))
+    for edge in edges:
+        edge.stop()
+
+
+def start_edges(count: int) -> tuple[list[RemoteEdge], Any]:
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve_edges, args=(count, theirs), daemon=True)
+    process.start()
+    ports = ours.recv()
+
+    def stop() -> None:
+        ours.send("stop")
+        process.join(timeout=10)
+
+    return [RemoteEdge(ours, index, port) for index, port in enumerate(ports)], stop
 
 
 def start_workers(count: int) -> list[subprocess.Popen[str]]:
@@ -228,9 +281,7 @@ def main() -> None:
     database = configure()
     from django.conf import settings
 
-    from tests.servers.edge import EdgeServer
-
-    edges = [EdgeServer().start() for _ in range(5)]
+    edges, stop_edges = start_edges(5)
     workers = start_workers(2)
     try:
         from diagnostics import health
@@ -248,8 +299,7 @@ def main() -> None:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=30)
-        for edge in edges:
-            edge.stop()
+        stop_edges()
 
     machine = (
         f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}, "
