@@ -23,7 +23,7 @@ import httpx
 
 from .cloudflare import CloudflareFinding, classify, parse_retry_after
 from .result import Outcome, ProbeResult
-from .safety import AddressPolicy, BlockedAddressError, resolve_checked
+from .safety import AddressPolicy, BlockedAddressError, Nameservers, resolve_checked
 
 PROBE_NAME = "http"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -43,6 +43,7 @@ class HttpConfig:
     local_address: str | None = None  # source IP; tests stand in for regions with 127.0.0.x
     policy: AddressPolicy = field(default_factory=AddressPolicy)
     verify: ssl.SSLContext | bool = True
+    nameservers: Nameservers = ()  # (host, port) DNS servers; empty = system resolver
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     certificate checks use the name while the socket goes to the checked IP.
     """
 
-    def __init__(self, policy: AddressPolicy) -> None:
+    def __init__(self, policy: AddressPolicy, nameservers: Nameservers = ()) -> None:
         self._policy = policy
+        self._nameservers = nameservers
         self._inner = httpcore.AnyIOBackend()
         self.addresses: list[str] = []
 
@@ -117,7 +119,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         try:
             async with asyncio.timeout(timeout):
-                addresses = await resolve_checked(host, port, self._policy)
+                addresses = await resolve_checked(host, port, self._policy, self._nameservers)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"resolving {host} took too long") from exc
         last_error: Exception | None = None
@@ -167,7 +169,7 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 async def fetch(url: str, config: HttpConfig) -> FetchedResponse:
     """GET ``url`` safely within ``config``'s bounds; raise a ProbeFailure when no answer."""
     started = time.perf_counter()
-    backend = GuardedBackend(config.policy)
+    backend = GuardedBackend(config.policy, config.nameservers)
     try:
         async with asyncio.timeout(config.deadline):
             return await _fetch(url, config, backend, started)

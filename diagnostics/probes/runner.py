@@ -33,7 +33,7 @@ class ProbeSettings:
     policy: AddressPolicy = field(default_factory=AddressPolicy)
     local_address: str | None = None
     cafile: str | None = None
-    nameservers: tuple[tuple[str, int], ...] = ()
+    nameservers: tuple[tuple[str, int], ...] = ()  # DNS probe and http/status fetches; () = system
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ def _http_config(spec: ProbeSpec, settings: ProbeSettings) -> Any:
         local_address=settings.local_address,
         policy=settings.policy,
         verify=verify,
+        nameservers=settings.nameservers,
     )
 
 

@@ -72,18 +72,71 @@ def check_address(address: str | IPAddress, policy: AddressPolicy) -> None:
         raise BlockedAddressError(f"{address} is {reason}; probes do not contact it")
 
 
-async def resolve_checked(host: str, port: int, policy: AddressPolicy) -> list[str]:
-    """Resolve ``host`` and return only the addresses the policy allows.
+Nameservers = tuple[tuple[str, int], ...]
 
-    Raises ``socket.gaierror`` when the name does not resolve and
-    ``BlockedAddressError`` when every address it resolves to is refused.
-    """
+
+async def _addresses(host: str, port: int, nameservers: Nameservers) -> list[str]:
+    """Every address ``host`` resolves to, from the system resolver or ``nameservers``."""
     loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if nameservers:
+        # Literal addresses, in every spelling inet_aton accepts ("2130706433", "0x7f.1"),
+        # are read without a lookup, exactly as the system resolver would read them.
+        try:
+            infos = await loop.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+            )
+        except socket.gaierror:
+            return await _ask_nameservers(host, nameservers)
+    else:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(sockaddr[0]) for _family, _type, _proto, _canon, sockaddr in infos]
+
+
+async def _ask_nameservers(host: str, nameservers: Nameservers) -> list[str]:
+    """A and AAAA for ``host`` from the given DNS servers, failures as ``socket.gaierror``.
+
+    The same servers the DNS probe asks when it is configured with them; without
+    this, the address guard could only ever be exercised against the system
+    resolver's answers, which tests cannot choose.
+    """
+    import dns.asyncresolver
+    import dns.exception
+    import dns.nameserver
+    import dns.resolver
+
+    resolver = dns.asyncresolver.Resolver(configure=False)
+    resolver.nameservers = [dns.nameserver.Do53Nameserver(a, p) for a, p in nameservers]
+
+    async def lookup(rdtype: str) -> list[str]:
+        answer = await resolver.resolve(host, rdtype, raise_on_no_answer=False, search=False)
+        return [rdata.to_text() for rdata in answer.rrset] if answer.rrset is not None else []
+
+    try:
+        a, aaaa = await asyncio.gather(lookup("A"), lookup("AAAA"))
+    except dns.resolver.NXDOMAIN as exc:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from exc
+    except dns.exception.Timeout as exc:
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution") from exc
+    except (dns.exception.DNSException, ValueError) as exc:
+        raise socket.gaierror(socket.EAI_FAIL, f"Non-recoverable failure ({exc})") from exc
+    if not a and not aaaa:
+        raise socket.gaierror(socket.EAI_NONAME, "No address associated with hostname")
+    return a + aaaa
+
+
+async def resolve_checked(
+    host: str, port: int, policy: AddressPolicy, nameservers: Nameservers = ()
+) -> list[str]:
+    """Resolve ``host`` once and return only the addresses the policy allows.
+
+    Callers connect to these addresses, never to the name again. ``nameservers``
+    (host, port pairs) replaces the system resolver when given. Raises
+    ``socket.gaierror`` when the name does not resolve and ``BlockedAddressError``
+    when every address it resolves to is refused.
+    """
     allowed: list[str] = []
     refused: list[str] = []
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        address = str(sockaddr[0])
+    for address in await _addresses(host, port, nameservers):
         if address in allowed or address in refused:
             continue
         (refused if refusal_reason(address, policy) else allowed).append(address)

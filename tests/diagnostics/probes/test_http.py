@@ -7,6 +7,7 @@ import ssl
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import trustme
@@ -210,8 +211,8 @@ def test_it_refuses_a_redirect_to_the_decimal_spelling_of_loopback(edge: EdgeSer
     # Let only the edge itself through, so the loopback hop meets the default policy.
     real_resolve = http_probe.resolve_checked
 
-    async def edge_only(host: str, port: int, policy: AddressPolicy) -> list[str]:
-        return await real_resolve(host, port, LOOPBACK if port == edge.port else policy)
+    async def edge_only(host: str, port: int, policy: AddressPolicy, *rest: Any) -> list[str]:
+        return await real_resolve(host, port, LOOPBACK if port == edge.port else policy, *rest)
 
     monkeypatch.setattr(http_probe, "resolve_checked", edge_only)
     config = replace(CONFIG, policy=AddressPolicy())
