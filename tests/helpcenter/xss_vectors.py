@@ -138,3 +138,28 @@ XSS_VECTORS: list[str] = [
     '<div hx-get="/admin/" hx-trigger="load">x</div>',
     '<a href="https://ok.example" target="_blank" rel="opener">x</a>',
 ]
+
+# Links a server's answer may carry (status-page incident links, redirects) and that a page
+# might put in an href: only plain http(s) addresses may ever become a link.
+HOSTILE_LINKS: list[str] = [
+    "javascript:alert(1)",
+    "JavaScript:alert(1)",
+    " javascript:alert(1)",
+    "\tjavascript:alert(1)",
+    "java\nscript:alert(1)",
+    "javascript://https://ok.example/%0aalert(1)",
+    "javascript:alert(1)//https://ok.example/",
+    "&#106;avascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "vbscript:msgbox(1)",
+    "//evil.example/",
+    "/\\evil.example/",
+    "HTTPS://ok.example/upper",
+    "https:alert(1)",
+    "http:/evil.example",
+    'https://ok.example/" onmouseover="alert(1)',
+    "https://ok.example/'><script>alert(1)</script>",
+    "http://ok.example/?q=<img src=x onerror=alert(1)>",
+    'https://ok.example/" autofocus onfocus="alert(1)',
+]

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
-from diagnostics.models import CheckRun, ProbeResult, Target
+from diagnostics.models import CheckRun, CrowdReport, ProbeResult, ProbeSample, Target
+from diagnostics.probes.statuspages import parse_statuspage_v2
 from helpcenter.models import Article, Category
-from tests.helpcenter.xss_vectors import XSS_VECTORS
+from helpcenter.text import without_control_chars
+from tests.helpcenter.xss_vectors import HOSTILE_LINKS, XSS_VECTORS
 
 MARKER = "XSS-MARKER"
 # The same vectors, logging a marker instead of opening a dialog: a console.log that
@@ -186,3 +190,260 @@ def test_no_vector_runs_from_the_search_box(start_web: Any, watched: tuple[Any, 
         expected = query.replace("\r", "").replace("\n", "").replace("\x00", "\ufffd")
         assert shown == expected.strip()
     watch.assert_clean(f"search box ({len(queries)} queries holding every vector)")
+
+
+# --- Status pages, live status and crowd reports -----------------------------------------------
+# Text there comes from target rows (an admin's, or a stolen admin login's), from probe
+# summaries and from status-page answers (anyone running the status page, or sitting between
+# us and it). Crowd reports carry no visitor text: a report is a click on a target, so what
+# they render is the target's name, in the heading, the surge banner and the chart's SVG.
+
+INCIDENTS_PER_PAGE = 20  # what the status probe keeps from one answer (statuspages._MAX_ITEMS)
+
+# Run after each page: every link is plain http(s), and no element carries an event handler.
+# Escaped text cannot create either, so anything found here means markup got through.
+DOM_AUDIT = """() => {
+  const links = Array.from(document.querySelectorAll('a[href], area[href]'),
+                           (a) => [a.protocol, a.getAttribute('href')]);
+  const handlers = [];
+  for (const el of document.querySelectorAll('*')) {
+    for (const attr of el.attributes) {
+      if (attr.name.startsWith('on')) handlers.push(el.tagName + ' ' + attr.name);
+    }
+  }
+  const hrefs = Array.from(document.querySelectorAll('[src], [action], [formaction], [srcdoc]'),
+                           (el) => el.outerHTML.slice(0, 120));
+  return {links, handlers, hrefs};
+}"""
+
+
+def _audit_dom(page: Any, place: str) -> int:
+    """Assert no handler attributes and no non-http(s) link; return how many links there are."""
+    found = page.evaluate(DOM_AUDIT)
+    assert found["handlers"] == [], f"{place}: event handler attributes: {found['handlers'][:5]}"
+    odd = [href for protocol, href in found["links"] if protocol not in ("http:", "https:")]
+    assert odd == [], f"{place}: links that are not http(s): {odd[:5]}"
+    # Only the site's own scripts and forms carry src/action: nothing from the data.
+    foreign = [
+        h
+        for h in found["hrefs"]
+        if "ok.example" in h or "evil.example" in h or "alert" in h or "javascript" in h.lower()
+    ]
+    assert foreign == [], f"{place}: data ended up in src/action attributes: {foreign[:5]}"
+    return len(found["links"])
+
+
+def _statuspage_answer(names: list[str], links: list[str]) -> dict[str, Any]:
+    """What the status probe stores for a hostile Statuspage summary: parsed by the real parser."""
+    document = {
+        "page": {"name": "x"},
+        "status": {"indicator": "major", "description": names[0]},
+        "components": [{"name": name, "status": "major_outage"} for name in names],
+        "incidents": [
+            {"name": name, "status": "investigating", "impact": name, "shortlink": link}
+            for name, link in zip(names, links, strict=True)
+        ],
+    }
+    report = parse_statuspage_v2(document)
+    return {
+        "provider": "statuspage",
+        "state": report.state,
+        "description": report.description,
+        "components": report.components[:INCIDENTS_PER_PAGE],
+        "incidents": report.incidents,
+    }
+
+
+def _raw_answer(names: list[str], links: list[str]) -> dict[str, Any]:
+    """Evidence as a future or buggy parser might store it: nothing filtered on the way in."""
+    return {
+        "state": names[0],  # shown as "The status page itself says: …"
+        "incidents": [
+            {"name": name, "status": name[:40], "impact": name[:40], "url": link}
+            for name, link in zip(names, links, strict=True)
+        ],
+    }
+
+
+@pytest.fixture
+def hostile_status(db: None) -> dict[str, Any]:
+    """Status targets whose answers carry every vector, and web apps named after them."""
+    now = timezone.now()
+    chunks = [
+        VECTORS[i : i + INCIDENTS_PER_PAGE] for i in range(0, len(VECTORS), INCIDENTS_PER_PAGE)
+    ]
+    status_slugs = []
+    safe_links = 0
+    samples = []
+    for c, names in enumerate(chunks):
+        links = [HOSTILE_LINKS[(c + i) % len(HOSTILE_LINKS)] for i in range(len(names))]
+        safe_links += sum(link.startswith(("http://", "https://")) for link in links)
+        target = Target.objects.create(
+            name=names[0][:120],
+            slug=f"s-{c}",
+            # The admin's URL field refuses control characters; the rest of the vector stays.
+            url=f"https://status.ok.example/?{without_control_chars(names[-1])}",
+            kind=Target.Kind.STATUS_PAGE,
+            probes=["status", "http"],
+            provider="statuspage",
+            order=c,
+        )
+        status_slugs.append(target.slug)
+        # Every other page through the real parser (what the probe stores today), the rest
+        # raw (what the templates must survive anyway).
+        evidence = (_statuspage_answer if c % 2 == 0 else _raw_answer)(names, links)
+        for minutes, probe in enumerate(("status", "http")):
+            samples.append(
+                ProbeSample(
+                    target=target,
+                    region="default",
+                    probe=probe,
+                    outcome="down",
+                    summary=names[minutes % len(names)][:300],
+                    latency_ms=120.0 + minutes,
+                    evidence=evidence if probe == "status" else {},
+                    probed_at=now - timedelta(minutes=minutes + 1),
+                )
+            )
+    web = []
+    for i, vector in enumerate(VECTORS):
+        web.append(
+            Target(
+                name=vector[:120],
+                slug=f"w-{i}",
+                url="https://ok.example/",
+                kind=Target.Kind.WEB_APP,
+                probes=["http"],
+                order=100 + i,
+            )
+        )
+    # Row by row through save(): it drops control characters (PostgreSQL refuses NUL), as
+    # every write the app itself makes does.
+    for target in web:
+        target.save()
+    web = list(Target.objects.filter(kind=Target.Kind.WEB_APP).order_by("order"))
+    for i, target in enumerate(web):
+        samples.append(
+            ProbeSample(
+                target=target,
+                region="default",
+                probe="http",
+                outcome="error",
+                summary=VECTORS[(i + 1) % len(VECTORS)][:300],
+                latency_ms=80.0,
+                probed_at=now - timedelta(minutes=2),
+            )
+        )
+    for sample in samples:
+        sample.save()
+    # Enough recent reports on every web app for its surge banner (which names it) to show.
+    reports = settings.CROWD_MIN_REPORTS + 1
+    CrowdReport.objects.bulk_create(
+        CrowdReport(target=target, visitor_hash=f"v{n}", created_at=now - timedelta(minutes=n + 1))
+        for target in web
+        for n in range(reports)
+    )
+    # A visitor's report on a status target: its result rows carry the incidents and links too.
+    run = CheckRun.objects.create(
+        regions=["default"],
+        expected_results=len(chunks),
+        state=CheckRun.State.COMPLETE,
+        finished_at=now,
+    )
+    for sample in samples[: 2 * len(chunks) : 2]:
+        ProbeResult.objects.create(
+            run=run,
+            target=sample.target,
+            region="default",
+            probe="status",
+            outcome="down",
+            summary=sample.summary,
+            evidence=sample.evidence,
+        )
+    # A fix whose page carries the live-status slot (settings.LIVE_STATUS_FIX_SLUGS).
+    article = _published(title="Status", slug="status-guide", body="status")
+    article.fixes.create(
+        title="Check the status",
+        slug=settings.LIVE_STATUS_FIX_SLUGS[0],
+        body="Check the status.",
+        order=0,
+    )
+    return {
+        "status_slugs": status_slugs,
+        "safe_links": safe_links,
+        "web": len(web),
+        "report": run.get_absolute_url(),
+        "fix": f"/articles/status-guide/fix/{settings.LIVE_STATUS_FIX_SLUGS[0]}/",
+    }
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_no_vector_runs_on_the_status_pages_live_status_or_crowd_reports(
+    start_web: Any, watched: tuple[Any, Watch], hostile_status: dict[str, Any]
+) -> None:
+    page, watch = watched
+    web = start_web()
+    vectors_seen: dict[str, int] = {}
+
+    def check(place: str) -> int:
+        watch.assert_clean(place)
+        return _audit_dom(page, place)
+
+    # Every status target, its incidents, links and the state its status page claims.
+    _visit(page, web.url + "/status/")
+    check("status overview")
+    assert (
+        page.locator(".status-target").count()
+        == len(hostile_status["status_slugs"]) + hostile_status["web"]
+    )
+    incident_links = page.locator(".status-incidents a")
+    # Only the http(s) incident links became links; the rest are plain text.
+    assert incident_links.count() == hostile_status["safe_links"]
+    vectors_seen["status overview"] = page.locator(".status-incidents li").count()
+
+    # Each status target's own page: its 20 incidents, its answers and its charts.
+    detail_incidents = 0
+    for slug in hostile_status["status_slugs"]:
+        _visit(page, f"{web.url}/status/{slug}/", settle_ms=100)
+        check(f"status page of {slug}")
+        assert page.locator(".status-chart svg").count() == 2  # uptime and latency
+        detail_incidents += page.locator(".status-incidents li").count()
+    vectors_seen["status target pages (incidents)"] = detail_incidents
+
+    # The live status: the full page, then the fragment htmx swaps into a fix page.
+    _visit(page, f"{web.url}/checks/live/")
+    check("live status page")
+    vectors_seen["live status"] = page.locator(".live-row").count()
+    _visit(page, web.url + hostile_status["fix"])
+    page.locator(".live-status .live-list").wait_for(state="attached", timeout=15_000)
+    page.wait_for_timeout(300)
+    check("live status fragment on a fix page")
+
+    # Crowd reports: the full page, then the fragment htmx loads into the checks page,
+    # then one "I have this problem too" swapped in place.
+    _visit(page, f"{web.url}/checks/crowd/")
+    check("crowd reports page")
+    vectors_seen["crowd reports"] = page.locator(".crowd-target h3").count()
+    assert page.locator(".crowd-banner").count() == hostile_status["web"]
+    _visit(page, f"{web.url}/checks/")
+    page.locator("#crowd").scroll_into_view_if_needed()
+    page.locator(".crowd-target").first.wait_for(state="attached", timeout=15_000)
+    before = CrowdReport.objects.count()
+    page.locator(".crowd-form button").first.click()
+    page.get_by_text("your report is counted").wait_for(timeout=15_000)
+    page.wait_for_timeout(300)
+    assert CrowdReport.objects.count() == before + 1
+    check("crowd fragment and a report swapped in")
+
+    # A visitor's report whose status answers carry the incidents and their links.
+    _visit(page, web.url + hostile_status["report"])
+    page.locator("details.evidence").evaluate_all("(all) => all.forEach((d) => { d.open = true; })")
+    page.wait_for_timeout(100)
+    check("report: status answers with incidents")
+
+    assert all(count > 0 for count in vectors_seen.values()), vectors_seen
+    print(
+        f"{len(VECTORS)} vectors, {len(HOSTILE_LINKS)} links; per place: {vectors_seen}; "
+        f"outside requests blocked: {len(watch.outside)}"
+    )
