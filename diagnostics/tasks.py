@@ -56,6 +56,7 @@ def probe_settings() -> ProbeSettings:
         ),
         local_address=settings.PROBE_SOURCE_ADDRESS or None,
         cafile=settings.PROBE_CA_FILE or None,
+        nameservers=settings.PROBE_NAMESERVERS,
     )
 
 

@@ -7,6 +7,7 @@ deploy fails at start instead of at the first request that needs the value.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -297,6 +298,20 @@ HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10.0)
 HEALTH_HEARTBEAT_READER = "diagnostics.health.last_seen"
 # The local address probes leave from (a per-region egress IP); empty: the OS chooses.
 PROBE_SOURCE_ADDRESS = env_str("PROBE_SOURCE_ADDRESS", "")
+
+
+def _nameserver(entry: str) -> tuple[str, int]:
+    host, _, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "53")
+    try:
+        ipaddress.ip_address(host)
+        return host, int(port)
+    except ValueError:
+        raise _fail("PROBE_NAMESERVERS", f"{entry!r} is not an address[:port]") from None
+
+
+# DNS servers the probes ask (comma-separated addresses, IPv4 ones may add :port);
+# empty: the system resolver. Every address they answer is still checked before use.
+PROBE_NAMESERVERS = tuple(_nameserver(entry) for entry in env_list("PROBE_NAMESERVERS", []))
 # Celery beat: history samples and the daily prune (task names as strings: helpcenter
 # never imports diagnostics).
 CELERY_BEAT_SCHEDULE = {

@@ -49,6 +49,8 @@ def test_it_passes_the_deploy_check_with_production_values() -> None:
         ({"DATABASE_URL": "nonsense://x"}, "DATABASE_URL"),
         ({"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"),
         ({"PROBE_TIMEOUT": "soon"}, "PROBE_TIMEOUT"),
+        ({"PROBE_NAMESERVERS": "dns.example.org"}, "PROBE_NAMESERVERS"),
+        ({"PROBE_NAMESERVERS": "127.0.0.1:domain"}, "PROBE_NAMESERVERS"),
         ({"CSRF_TRUSTED_ORIGINS": "help.example.org"}, "CSRF_TRUSTED_ORIGINS"),
         ({"SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO"}, "SECURE_PROXY_SSL_HEADER"),
     ],

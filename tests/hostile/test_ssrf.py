@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 
-from diagnostics import tasks
 from diagnostics.models import CheckRun, ProbeResult, Target
 from diagnostics.probes.http import HttpConfig, probe_http
 from diagnostics.probes.safety import AddressPolicy, BlockedAddressError, resolve_checked
@@ -174,7 +172,7 @@ def evil_dns() -> Iterator[DnsServer]:
 
 
 @pytest.fixture
-def probes_ask(evil_dns: DnsServer, settings: Any, monkeypatch: pytest.MonkeyPatch) -> DnsServer:
+def probes_ask(evil_dns: DnsServer, settings: Any) -> DnsServer:
     """The task's probes resolve through ``evil_dns`` and send only from 127.0.0.1.
 
     The source address is belt and braces: Linux refuses to route a packet from
@@ -182,10 +180,7 @@ def probes_ask(evil_dns: DnsServer, settings: Any, monkeypatch: pytest.MonkeyPat
     10.x or 169.254.169.254 from these tests.
     """
     settings.PROBE_SOURCE_ADDRESS = "127.0.0.1"
-    real = tasks.probe_settings
-    monkeypatch.setattr(
-        tasks, "probe_settings", lambda: replace(real(), nameservers=evil_dns.nameservers)
-    )
+    settings.PROBE_NAMESERVERS = evil_dns.nameservers
     evil_dns.queries.clear()
     return evil_dns
 
