@@ -291,11 +291,15 @@ class CheckRun(models.Model):
         self.browser_findings = findings
         self.save(update_fields=["browser_findings"])
 
-    def findings(self) -> Any:
-        """Everything this run knows, as the plain shape diagnostics.verdict reads."""
+    def findings(self, results: list[ProbeResult] | None = None) -> Any:
+        """Everything this run knows, as the plain shape diagnostics.verdict reads.
+
+        ``results``: this run's rows with their targets, when the caller has them already.
+        """
         from diagnostics.verdict import BROWSER, Findings, Observation, visitor_observations
 
-        observations = [row.observation() for row in self.results.select_related("target")]
+        rows = self.results.select_related("target") if results is None else results
+        observations = [row.observation() for row in rows]
         browser = self.browser_findings or {}
         targets = {t.slug: t for t in Target.objects.filter(slug__in=browser.get("fetches", {}))}
         for slug, fetched in (browser.get("fetches") or {}).items():
@@ -314,10 +318,10 @@ class CheckRun(models.Model):
             browser_online=browser.get("online"),
         )
 
-    def verdict(self) -> Any:
+    def verdict(self, results: list[ProbeResult] | None = None) -> Any:
         from diagnostics.verdict import decide
 
-        return decide(self.findings(), Rule.objects.as_data())
+        return decide(self.findings(results), Rule.objects.as_data())
 
 
 class ProbeAnswer(models.Model):
@@ -554,11 +558,26 @@ def _parse_time(value: Any) -> datetime | None:
 
 class RuleQuerySet(models.QuerySet["Rule"]):
     def as_data(self) -> list[Any]:
-        """Enabled rules in order, as the plain shapes the pure verdict code reads."""
-        fixes = RuleFix.objects.select_related("fix__article").order_by("position", "id")
-        rules = self.filter(enabled=True).select_related("target")
-        rules = rules.prefetch_related(models.Prefetch("rule_fixes", queryset=fixes))
-        return [rule.as_data() for rule in rules]
+        """Enabled rules in order, as the plain shapes the pure verdict code reads.
+
+        The fix links come as plain values, not model instances: a prefetch
+        loaded every linked fix with its article (bodies and rendered HTML,
+        ~100 KB each) into reference cycles that only the garbage collector's
+        rare full passes free, and a web worker polling reports grew by ~20 MB.
+        """
+        from diagnostics.verdict import FixLink
+
+        rules = list(self.filter(enabled=True).select_related("target"))
+        links: dict[int, list[FixLink]] = {rule.pk: [] for rule in rules}
+        rows = (
+            RuleFix.objects.filter(rule__in=rules)
+            .order_by("position", "id")
+            .values_list("rule_id", "fix__slug", "fix__title", "fix__article__slug")
+        )
+        for rule_id, slug, title, article_slug in rows:
+            url = reverse("fix", kwargs={"slug": article_slug, "fix_slug": slug})
+            links[rule_id].append(FixLink(slug, title, url))
+        return [rule.as_data(tuple(links[rule.pk])) for rule in rules]
 
 
 class Rule(models.Model):
@@ -638,13 +657,10 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return f"{self.order}. {self.name}"
 
-    def as_data(self) -> Any:
-        from diagnostics.verdict import FixLink, RuleData, split_tokens
+    def as_data(self, fixes: tuple[Any, ...]) -> Any:
+        """This rule as the verdict code reads it, with its ordered fix links."""
+        from diagnostics.verdict import RuleData, split_tokens
 
-        fixes = tuple(
-            FixLink(rf.fix.slug, rf.fix.title, rf.fix.get_absolute_url())
-            for rf in self.rule_fixes.all()
-        )
         return RuleData(
             code=self.code,
             headline=self.headline,

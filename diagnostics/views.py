@@ -144,7 +144,7 @@ def _allow_browser_checks(response: HttpResponse) -> HttpResponse:
 def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) -> HttpResponse:
     run.refresh_from_db()
     results = list(run.results.select_related("target"))
-    verdict = run.verdict() if run.has_verdict else None
+    verdict = run.verdict(results) if run.has_verdict else None
     support = ""
     if verdict is not None and verdict.is_cloudflare_block:
         support = support_message(verdict, timezone.now())

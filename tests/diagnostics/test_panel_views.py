@@ -3,6 +3,7 @@ directly, as the task would store them."""
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from diagnostics.management.commands.seed_rules import STARTER_RULES
-from diagnostics.models import CheckRun, ProbeResult, Target
+from diagnostics.models import CheckRun, ProbeResult, Rule, Target
 from helpcenter.models import Article, Fix
 
 HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
@@ -344,3 +345,29 @@ def test_a_broken_cache_does_not_break_the_panel(
     monkeypatch.setattr(cache, "incr", broken)
     assert client.post("/checks/", {}).status_code == 302
     assert CheckRun.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_rule_data_costs_two_queries_and_leaves_no_models_for_the_collector(
+    rules: None, django_assert_num_queries: Any
+) -> None:
+    """A prefetch once left every linked fix and its article (bodies and rendered HTML)
+    in reference cycles: a web worker polling reports grew by ~20 MB between the
+    garbage collector's rare full passes. Plain values leave nothing to collect."""
+    with django_assert_num_queries(2):  # the rules, then every rule's fix links
+        data = Rule.objects.as_data()
+    assert any(rule.fixes for rule in data)
+    link = next(rule.fixes[0] for rule in data if rule.fixes)
+    fix = Fix.objects.select_related("article").get(slug=link.slug)
+    assert link.url == fix.get_absolute_url() and link.title == fix.title
+
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        Rule.objects.as_data()
+        gc.collect()
+        left = {type(thing).__name__ for thing in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert not left & {"Rule", "RuleFix", "Fix", "Article", "QuerySet"}, left
