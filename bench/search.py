@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -46,6 +47,8 @@ POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/helpcenter_bench"
 )
 SQLITE_PATH = Path("/tmp/helpcenter_bench.sqlite3")
+START = "<!-- search-bench:start -->"
+END = "<!-- search-bench:end -->"
 
 QUERIES = [
     "cookies",
@@ -270,7 +273,9 @@ def in_subprocess(database_url: str, articles: int) -> dict[str, Any]:
         DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="helpcenter.settings",
         DATA_DIR="/tmp/helpcenter_bench_data",
-        DEBUG="1",
+        # Production settings: DEBUG off (Django then keeps no log of every query).
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
@@ -297,8 +302,7 @@ def write_section(results: list[dict[str, Any]]) -> str:
         f"load average {os.getloadavg()[0]:.1f} when written"
     )
     lines = [
-        "## Search",
-        "",
+        START,
         f"Measured {date} with `bench/search.py` on {machine}.",
         "",
         f"{len(QUERIES)} queries (common and rare words, phrases, four typos, one nonsense "
@@ -328,17 +332,17 @@ def write_section(results: list[dict[str, Any]]) -> str:
         ]
         met = ", ".join(f"{what} {'met' if ok else 'NOT met'}" for what, ok in verdicts)
         lines.append(f"- {r['vendor']}: {met}. Slowest queries (p95): {slow}.")
-    lines.append("")
+    lines.append(END)
     section = "\n".join(lines)
 
+    # Only the text between the markers is ours: notes written by hand around it stay.
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    start = text.find("## Search")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    return text
+    if START in text and END in text:
+        head, _, rest = text.partition(START)
+        return head + section + rest.partition(END)[2]
+    if "## Search\n" in text:
+        return text.replace("## Search\n", f"## Search\n\n{section}\n", 1)
+    return text.rstrip("\n") + f"\n\n## Search\n\n{section}\n"
 
 
 def main() -> None:
