@@ -445,19 +445,7 @@ class _PostgresBackend(_Backend):
         # they do not fill the page, body-only matches, in id order (their
         # head rank was 0 anyway). Ranking every match of a common word
         # (thousands of rows) was most of the old cost.
-        ranked = list(
-            published.filter(head=query)
-            .select_related("article", "fix")
-            .annotate(
-                rank=SearchRank(F("head"), query),
-                # The A-weighted part (titles) only: > 0 means a title hit.
-                title_rank=SearchRank(F("head"), query, weights=[0.0, 0.0, 0.0, 1.0]),
-            )
-            .order_by(GreaterThan(F("title_rank"), Value(0.0)).desc(), "-rank", "id")[:limit]
-        )
-        scored: list[tuple[SearchDocument, float]] = [
-            (d, (1.0 if d.title_rank > 0 else 0.0) + d.rank) for d in ranked
-        ]
+        scored = self._ranked_heads(query, limit, published)
         if len(scored) < limit:
             body_only = (
                 published.filter(vector=query)
@@ -479,6 +467,43 @@ class _PostgresBackend(_Backend):
             )
             for d, score in scored
         ]
+
+    @staticmethod
+    def _ranked_heads(
+        query: SearchQuery, limit: int, published: Any
+    ) -> list[tuple[SearchDocument, float]]:
+        """The best ``limit`` published head matches, with their scores.
+
+        Ranked on the document table alone, ids and ranks only, a window at a
+        time; the rows (bodies for snippets, articles, fixes) and the
+        publication check come after, for the window's ids only. Sorting the
+        whole joined rows of every match (2,000 for a common word) cost 10-30 ms;
+        this costs about 3.
+        """
+        heads = (
+            SearchDocument.objects.filter(head=query)
+            .annotate(
+                rank=SearchRank(F("head"), query),
+                # The A-weighted part (titles) only: > 0 means a title hit.
+                title_rank=SearchRank(F("head"), query, weights=[0.0, 0.0, 0.0, 1.0]),
+            )
+            .order_by(GreaterThan(F("title_rank"), Value(0.0)).desc(), "-rank", "id")
+            .values_list("id", "rank", "title_rank")
+        )
+        window = 2 * limit  # drafts and scheduled articles are few: one window is the rule
+        scored: list[tuple[SearchDocument, float]] = []
+        start = 0
+        while len(scored) < limit:
+            page = list(heads[start : start + window])
+            ids = [pk for pk, _, _ in page]
+            rows = published.select_related("article", "fix").in_bulk(ids)
+            for pk, rank, title_rank in page:
+                if pk in rows:
+                    scored.append((rows[pk], (1.0 if title_rank > 0 else 0.0) + rank))
+            if len(page) < window:
+                break
+            start += window
+        return scored[:limit]
 
 
 def _fts_rowid(article_id: int, fix_id: int | None) -> int:
