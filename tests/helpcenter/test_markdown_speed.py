@@ -116,3 +116,38 @@ def test_cached_highlighting_returns_what_pygments_returned() -> None:
     assert '<span class="nb">print</span>' in fresh
     assert '<span class="nb">' not in other_language
     assert len(md_module._HIGHLIGHT_CACHE) == 2
+
+
+# Each inline pattern's trigger, in a text that also has plain neighbours.
+INLINE_SAMPLES = [
+    "Plain words only, nothing to match.",
+    "Run `curl -I` first.",
+    "A \\*literal\\* star.",
+    "See [the guide](https://example.com/) and ![logo](https://example.com/a.png).",
+    "A [reference][ref] and a [short] one.\n\n[ref]: https://example.com/r\n[short]: /s",
+    "Mail <help@example.com> or open <https://example.com/>.",
+    "Line one  \nline two.",
+    "Press <kbd>Ctrl</kbd> &amp; wait &hellip;",
+    "Some *emphasis*, __strong__ and ***both***; snake_case_word stays.",
+]
+
+
+def test_texts_without_inline_markup_skip_the_pattern_loop_with_identical_output() -> None:
+    md, _ = md_module._article_renderer()
+    fast = md.treeprocessors["inline"]
+    assert isinstance(fast, md_module._PlainTextFastInline) and fast.skip_plain
+    for sample in [*INLINE_SAMPLES, ARTICLE, "\n\n".join(INLINE_SAMPLES)]:
+        quick = render_markdown(sample).html
+        fast.skip_plain = False  # the stock loop over every pattern
+        try:
+            assert render_markdown(sample).html == quick, sample
+        finally:
+            fast.skip_plain = True
+
+
+def test_an_extension_with_other_inline_patterns_turns_the_shortcut_off() -> None:
+    import markdown
+
+    md = markdown.Markdown(extensions=["pymdownx.mark", md_module._PlainTextFastInlineExtension()])
+    assert md.treeprocessors["inline"].skip_plain is False
+    assert md.convert("A ==marked== word.") == "<p>A <mark>marked</mark> word.</p>"
