@@ -272,6 +272,23 @@ def test_the_lock_owner_completes_the_runs_waiting_for_it(
     assert "coalesced" not in owner.results.get().evidence
 
 
+def owner_finishes_just_before_we_register(
+    job: coalesce.Job, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An owner holds the lock; it publishes and drains the (still empty) waiter set
+    just before the run under test joins it: nobody will ever hand that run the
+    answer, so it must find the answer itself."""
+    assert coalesce.claim(job)
+    register = coalesce.register_waiter
+
+    def owner_finishes_first(jobs: Any, token: str) -> None:
+        coalesce.publish(job, {"probe": "http", "outcome": "ok", "summary": "Fine."})
+        assert coalesce.take_waiters(job) == []
+        register(jobs, token)
+
+    monkeypatch.setattr(coalesce, "register_waiter", owner_finishes_first)
+
+
 @pytest.mark.redis
 @pytest.mark.django_db
 def test_a_waiter_that_registers_just_after_the_owner_finished_serves_itself(
@@ -282,17 +299,7 @@ def test_a_waiter_that_registers_just_after_the_owner_finished_serves_itself(
     job = coalesce.jobs_for([target], "default")[0]
     queued: list[Any] = []
     monkeypatch.setattr(tasks.run_checks, "apply_async", lambda args, **kw: queued.append(args))
-    assert coalesce.claim(job)
-    register = coalesce.register_waiter
-
-    def owner_finishes_first(jobs: Any, token: str) -> None:
-        # The owner publishes and drains the (still empty) list, then we join it:
-        # nobody will ever hand us the answer, so we must find it ourselves.
-        coalesce.publish(job, {"probe": "http", "outcome": "ok", "summary": "Fine."})
-        assert coalesce.take_waiters(job) == []
-        register(jobs, token)
-
-    monkeypatch.setattr(coalesce, "register_waiter", owner_finishes_first)
+    owner_finishes_just_before_we_register(job, monkeypatch)
     run = new_run()
     tasks.run_checks.apply((str(run.pk), "default"))
 
@@ -369,16 +376,7 @@ def test_a_run_whose_owner_finished_while_it_registered_completes_without_a_task
     requires_redis()
     target = unique_target(edge, "/ok")
     job = coalesce.jobs_for([target], "default")[0]
-    assert coalesce.claim(job)
-    register = coalesce.register_waiter
-
-    def owner_finishes_first(jobs: Any, token: str) -> None:
-        # The owner publishes and drains the (still empty) set just before we join it.
-        coalesce.publish(job, {"probe": "http", "outcome": "ok", "summary": "Fine."})
-        assert coalesce.take_waiters(job) == []
-        register(jobs, token)
-
-    monkeypatch.setattr(coalesce, "register_waiter", owner_finishes_first)
+    owner_finishes_just_before_we_register(job, monkeypatch)
     with django_capture_on_commit_callbacks(execute=True):
         run = runs.start_run()
     run.refresh_from_db()

@@ -185,6 +185,13 @@ def probes_ask(evil_dns: DnsServer, settings: Any) -> DnsServer:
     return evil_dns
 
 
+def assert_refused(name: str, row: ProbeResult) -> None:
+    """The probe said no before sending anything, because of where the name led."""
+    assert row.outcome == "error", (name, row.outcome, row.summary)
+    assert "not allowed" in row.summary, (name, row.summary)
+    assert row.evidence["failure"] == "ProbeBlockedAddress", (name, row.evidence)
+
+
 def _internal_names() -> list[str]:
     return [name for name in HOSTILE_ZONE if not name.startswith(("mixed", "nodata"))]
 
@@ -201,9 +208,7 @@ def test_names_resolving_to_internal_addresses_are_refused(
     rows = _run_all({name: f"http://{name}:{edge.port}/ok" for name in names})
     assert set(rows) == set(names)
     for name, row in rows.items():
-        assert row.outcome == "error", (name, row.outcome, row.summary)
-        assert "not allowed" in row.summary, (name, row.summary)
-        assert row.evidence["failure"] == "ProbeBlockedAddress", (name, row.evidence)
+        assert_refused(name, row)
         assert name in row.evidence["detail"], (name, row.evidence)
     # The refusals were decided on real answers: the server was asked about every name.
     asked = {name for name, _rdtype in probes_ask.queries}
@@ -225,9 +230,7 @@ def test_redirect_hops_to_names_resolving_inside_are_refused(
     targets = {name: edge.url(f"/redirect-to?to=http://{name}:{edge.port}/ok") for name in hops}
     rows = _run_all(targets)
     for name, row in rows.items():
-        assert row.outcome == "error", (name, row.outcome, row.summary)
-        assert "not allowed" in row.summary, (name, row.summary)
-        assert row.evidence["failure"] == "ProbeBlockedAddress", (name, row.evidence)
+        assert_refused(name, row)
     assert {name for name, _rdtype in probes_ask.queries} == set(hops)
     assert edge.hits("/redirect-to") == len(hops)
     assert edge.hits("/ok") == 0
