@@ -83,10 +83,14 @@ def _look(jobs: list[Job]) -> tuple[dict[str, dict[str, Any]], set[str]]:
         return {}, set()
 
 
-def _wait_for_owners(run: CheckRun, missing: list[Job]) -> list[Job]:
-    """Register the run for the missing answers; store any that landed; return the rest."""
+def _wait_for_owners(run: CheckRun, missing: list[Job]) -> list[Job] | None:
+    """Register the run for the missing answers; store any that landed; return the rest.
+
+    None when the run could not be registered (no Redis, or it failed): then
+    only its task can bring the answers.
+    """
     if not coalesce.waiters_supported():
-        return missing
+        return None
     try:
         coalesce.register_waiter(missing, str(run.pk))
         # Look again: an owner that handed out its answer a moment before we
@@ -94,7 +98,7 @@ def _wait_for_owners(run: CheckRun, missing: list[Job]) -> list[Job]:
         late = coalesce.ready_answers(missing)
     except Exception:
         log.warning("could not wait for answers of run %s; its task will", run.pk, exc_info=True)
-        return missing
+        return None
     if late:
         ProbeResult.store_rows(
             (run.pk, job.target.pk, job.region, late[job.key]) for job in missing if job.key in late
@@ -106,11 +110,11 @@ def _wait_for_owners(run: CheckRun, missing: list[Job]) -> list[Job]:
 def _dispatch(run: CheckRun, missing: list[Job], claimed: set[str]) -> None:
     from diagnostics.tasks import run_checks
 
-    missing = _wait_for_owners(run, missing)
-    if not missing or run.is_finished:
+    waiting = _wait_for_owners(run, missing)
+    if waiting == [] or run.is_finished:
         return
     countdown = None
-    if coalesce.waiters_supported() and all(job.key in claimed for job in missing):
+    if waiting is not None and all(job.key in claimed for job in waiting):
         # Every missing answer has an owner probing it, who will hand it over: the
         # task is only the safety net for an owner that dies, and not needed soon.
         countdown = settings.CHECKS_WAIT_COUNTDOWN * WAITER_FALLBACK_FACTOR

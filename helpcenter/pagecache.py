@@ -51,6 +51,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
@@ -198,6 +199,13 @@ def connect_signals() -> None:
     m2m_changed.connect(content_changed, sender=through, dispatch_uid="pagecache.related")
     # A database flush (test teardown, `manage.py flush`) sends no delete signals.
     post_migrate.connect(content_changed, dispatch_uid="pagecache.migrate")
+    setting_changed.connect(_urls_changed, dispatch_uid="pagecache.urls")
+
+
+def _urls_changed(setting: str, **kwargs: Any) -> None:
+    """Tests that swap ROOT_URLCONF: which paths are pages is remembered per path."""
+    if setting == "ROOT_URLCONF":
+        _marked.cache_clear()
 
 
 # --- stored pages -----------------------------------------------------------------
@@ -340,10 +348,11 @@ def _marked(path: str, urlconf: str | None) -> ResolverMatch | None:
 class PageCacheMiddleware:
     """Answer marked pages from the cache before the rest of the middleware runs.
 
-    It sits after the security, CSP and whitenoise middleware (their headers are
-    added to every replay, so a changed connect-src applies at once) and before
-    sessions, CSRF, auth and messages: a hit needs none of them, and skipping
-    them is most of what a hit would otherwise cost. What those inner layers add
+    It sits after the security, whitenoise, CSP, common and X-Frame-Options
+    middleware (their headers are added to every replay, so a changed
+    connect-src applies at once) and before sessions, CSRF, auth, messages and
+    htmx: a hit needs none of them, and skipping them is most of what a hit
+    would otherwise cost. What those inner layers add
     to a response is stored with it, and ``storable`` refuses anything they made
     visitor-specific (a cookie, ``Vary: Cookie``).
     """

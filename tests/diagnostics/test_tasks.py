@@ -382,3 +382,26 @@ def test_a_run_whose_owner_finished_while_it_registered_completes_without_a_task
     run.refresh_from_db()
     assert run.state == CheckRun.State.COMPLETE and queued == []
     assert run.results.get().outcome == "ok"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_a_run_that_could_not_register_as_a_waiter_queues_its_task_at_once(
+    edge: Any,
+    queued: list[tuple[Any, dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    requires_redis()
+    target = unique_target(edge, "/ok")
+    assert coalesce.claim(coalesce.jobs_for([target], "default")[0])  # an owner is probing
+
+    def unreachable(jobs: Any, token: str) -> None:
+        raise ConnectionError("Redis went away between two calls")
+
+    monkeypatch.setattr(coalesce, "register_waiter", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = runs.start_run()
+    # Nobody will hand it the answer, so its task must not wait for the safety net.
+    assert [kw["countdown"] for _, kw in queued] == [None]
+    assert run.state == CheckRun.State.RUNNING
