@@ -207,8 +207,7 @@ def ready_answers(jobs: Sequence[Job]) -> dict[str, dict[str, Any]]:
     """
     if not jobs:
         return {}
-    names = {_answer_key(job) for job in jobs} | {_rest_key(job.target) for job in jobs}
-    return _answers_in(jobs, cache.get_many(list(names)))
+    return _answers_in(jobs, cache.get_many(list(_answer_names(jobs))))
 
 
 def look(jobs: Sequence[Job]) -> tuple[dict[str, dict[str, Any]], set[str]]:
@@ -218,11 +217,14 @@ def look(jobs: Sequence[Job]) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """
     if not jobs:
         return {}, set()
-    names = {_answer_key(job) for job in jobs} | {_rest_key(job.target) for job in jobs}
-    names |= {_lock_key(job) for job in jobs}
-    found = cache.get_many(list(names))
+    found = cache.get_many(list(_answer_names(jobs) | {_lock_key(job) for job in jobs}))
     claimed = {job.key for job in jobs if _lock_key(job) in found}
     return _answers_in(jobs, found), claimed
+
+
+def _answer_names(jobs: Sequence[Job]) -> set[str]:
+    """The cache keys that can answer these jobs without a request: answers and rests."""
+    return {_answer_key(job) for job in jobs} | {_rest_key(job.target) for job in jobs}
 
 
 def _answers_in(jobs: Sequence[Job], found: dict[str, Any]) -> dict[str, dict[str, Any]]:
