@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -105,6 +106,7 @@ class NginxProcess:
         self.conf = self.prefix / "nginx.conf"
         self.conf.write_text(wrapper_conf(self.prefix, workers))
         self.access_log = self.prefix / "access.log"
+        self.workers = workers
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self, *extra: str) -> list[str]:
@@ -130,9 +132,31 @@ class NginxProcess:
                 time.sleep(0.05)
 
     def log_lines(self) -> list[str]:
-        if not self.access_log.exists():
-            return []
-        return self.access_log.read_text().splitlines()
+        """Every request nginx has finished, the last answer sent included.
+
+        nginx writes a request's log line just after the last byte of its answer,
+        so a client can hold the answer before the line exists. A mark request on
+        a fresh connection settles that: the single worker finishes (and logs) the
+        request in hand before it accepts the next, so once the mark's line is
+        written every earlier one is too.
+        """
+        if self.workers != 1:
+            raise RuntimeError("log_lines() can only settle the log of a single nginx worker")
+        # Static files are not logged, so the mark goes upstream (gunicorn answers 404).
+        mark = f"/.log-mark-{uuid.uuid4().hex}"
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+            sock.sendall(f"GET {mark} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+            while sock.recv(65536):
+                pass
+        deadline = time.monotonic() + 30
+        while True:
+            lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
+            for n, line in enumerate(lines):
+                if f" {mark} " in line:
+                    return lines[:n]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nginx never logged {mark}")
+            time.sleep(0.02)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -17,8 +17,10 @@ class Command(BaseCommand):
     help = "Migrate, load the starter content and targets, and make sure an admin exists."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("migrate", interactive=False, verbosity=0)
+        # The cache table first: migrating retires cached pages (pagecache), and
+        # with the database cache that needs the table to exist.
         call_command("createcachetable", verbosity=0)
+        call_command("migrate", interactive=False, verbosity=0)
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         if "import_content" in get_commands():
