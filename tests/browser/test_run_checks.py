@@ -11,20 +11,28 @@ from diagnostics.models import Target
 from helpcenter.models import Article
 from tests.browser.fixtures import screenshot
 
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("guide"),
+]
 
-@pytest.mark.browser
-@pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
-def test_a_visitor_runs_checks_from_the_article(
-    start_web: Any, celery_worker: Any, edge: Any, page: Any
-) -> None:
-    Article.objects.create(
+
+@pytest.fixture
+def guide() -> Article:
+    return Article.objects.create(
         title="Access denied (error 1020)",
         slug="access-denied-1020",
         body="## What it means {#what-it-means}\n\nA firewall rule matched your request.",
         status="published",
         published_at=timezone.now(),
     )
+
+
+def test_a_visitor_runs_checks_from_the_article(
+    start_web: Any, celery_worker: Any, edge: Any, page: Any
+) -> None:
     Target.objects.create(
         name="ChatGPT (stand-in)", slug="svc", url=edge.url("/ok"), probes=["http"]
     )
@@ -41,21 +49,11 @@ def test_a_visitor_runs_checks_from_the_article(
     assert page.console_errors == []
 
 
-@pytest.mark.browser
-@pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
 def test_a_form_whose_token_is_older_than_the_cookie_still_posts(
     start_web: Any, celery_worker: Any, edge: Any, page: Any
 ) -> None:
     # On a first visit several fragments load at once and each sets a fresh
     # CSRF cookie, so the panel's hidden token can be older than the cookie.
-    Article.objects.create(
-        title="Access denied (error 1020)",
-        slug="access-denied-1020",
-        body="## What it means {#what-it-means}\n\nA firewall rule matched your request.",
-        status="published",
-        published_at=timezone.now(),
-    )
     Target.objects.create(name="Service", slug="svc", url=edge.url("/ok"), probes=["http"])
     web = start_web()
 

@@ -84,17 +84,21 @@ def test_a_database_hiccup_is_retried_but_a_probe_failure_is_a_result(
     assert edge.hits("/origin/521") == 1
 
 
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
+    """Tasks queued by start_run or a waiting task, with their options, not sent."""
+    sent: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(tasks.run_checks, "apply_async", lambda args, **kw: sent.append((args, kw)))
+    return sent
+
+
 @pytest.mark.django_db
 def test_a_task_waiting_on_another_worker_requeues_itself_instead_of_sleeping(
-    edge: Any, monkeypatch: pytest.MonkeyPatch
+    edge: Any, queued: list[tuple[Any, dict[str, Any]]]
 ) -> None:
     target = unique_target(edge, "/ok")
     job = coalesce.jobs_for([target], "default")[0]
     assert coalesce.claim(job)  # another worker is probing it
-    queued: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(
-        tasks.run_checks, "apply_async", lambda args, **kw: queued.append((args, kw))
-    )
     run = new_run()
 
     tasks.run_checks.apply((str(run.pk), "default"))
@@ -238,15 +242,11 @@ def requires_redis() -> None:
 @pytest.mark.redis
 @pytest.mark.django_db
 def test_the_lock_owner_completes_the_runs_waiting_for_it(
-    edge: Any, monkeypatch: pytest.MonkeyPatch
+    edge: Any, queued: list[tuple[Any, dict[str, Any]]]
 ) -> None:
     requires_redis()
     target = unique_target(edge, "/ok")
     job = coalesce.jobs_for([target], "default")[0]
-    queued: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(
-        tasks.run_checks, "apply_async", lambda args, **kw: queued.append((args, kw))
-    )
     assert coalesce.claim(job)  # an owner is probing: the next run has to wait
     waiters = [new_run() for _ in range(3)]
     for run in waiters:
@@ -292,13 +292,11 @@ def owner_finishes_just_before_we_register(
 @pytest.mark.redis
 @pytest.mark.django_db
 def test_a_waiter_that_registers_just_after_the_owner_finished_serves_itself(
-    edge: Any, monkeypatch: pytest.MonkeyPatch
+    edge: Any, monkeypatch: pytest.MonkeyPatch, queued: list[tuple[Any, dict[str, Any]]]
 ) -> None:
     requires_redis()
     target = unique_target(edge, "/ok")
     job = coalesce.jobs_for([target], "default")[0]
-    queued: list[Any] = []
-    monkeypatch.setattr(tasks.run_checks, "apply_async", lambda args, **kw: queued.append(args))
     owner_finishes_just_before_we_register(job, monkeypatch)
     run = new_run()
     tasks.run_checks.apply((str(run.pk), "default"))
@@ -310,14 +308,6 @@ def test_a_waiter_that_registers_just_after_the_owner_finished_serves_itself(
 
 
 # --- runs started while the answer is in flight (Redis) ---------------------------------
-
-
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
-    """The tasks start_run queues, with their options, instead of sending them."""
-    sent: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(tasks.run_checks, "apply_async", lambda args, **kw: sent.append((args, kw)))
-    return sent
 
 
 @pytest.mark.redis
