@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.servers.nginx import NginxProcess, free_port  # noqa: E402
+from tests.servers.processes import stop_process  # noqa: E402
 
 WRK = "/usr/bin/wrk"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -77,13 +78,7 @@ class Processes:
         return process
 
     def stop(self, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, timeout=20)
 
     def stop_all(self) -> None:
         for _name, process in reversed(self.children):

@@ -13,6 +13,8 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
+from tests.servers.processes import stop_process
+
 # Loopback stand-ins for the outside world, shared by every test package.
 pytest_plugins = ["tests.servers.fixtures", "tests.browser.fixtures"]
 
@@ -62,17 +64,6 @@ def subprocess_env(**overrides: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT)
     env.update(overrides)
     return env
-
-
-def stop_process(process: subprocess.Popen[Any]) -> None:
-    """Ask a process to stop, and make sure it has after 15 s."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class WorkerProcess:

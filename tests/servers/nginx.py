@@ -20,6 +20,8 @@ import time
 import uuid
 from pathlib import Path
 
+from tests.servers.processes import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 CONF = ROOT / "deploy" / "nginx" / "helpcenter.conf"
 NGINX = "/usr/sbin/nginx"
@@ -159,11 +161,6 @@ class NginxProcess:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # SIGTERM: fast shutdown, workers included
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)  # SIGTERM: nginx's fast shutdown, workers included
         shutil.rmtree(self.prefix, ignore_errors=True)
