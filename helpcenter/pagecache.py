@@ -16,6 +16,8 @@ largest part of a hit, and a second of delay before another process sees an
 edit is far less than the shared caches in front of the site already allow
 (nginx keeps pages 10 s). The process that saves sees its edit at once. The tag is:
 
+- the release: a digest of the templates and the static manifest, read once
+  per process, so pages stored before a deploy are not replayed after it;
 - the content generation, a random token that every save or delete of an
   article, fix, FAQ entry, category, slug redirect or related-articles link
   replaces (signals, below), so an edit shows in every process within the
@@ -47,6 +49,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -102,7 +105,32 @@ class State:
 
     @property
     def tag(self) -> str:
-        return f"{self.generation}/{self.next_publication}"
+        return f"{release()}/{self.generation}/{self.next_publication}"
+
+
+@functools.cache
+def release() -> str:
+    """What this process renders with: a digest of its templates and static manifest.
+
+    Stored pages outlive a deploy (Redis keeps them up to LIFETIME_SECONDS), but
+    a page rendered by the old release may have the old markup and link to
+    hashed static files the new release no longer ships. Processes of a new
+    release get a new tag, so they render afresh instead of replaying those.
+    Read once per process: the files only change with a deploy and a restart.
+    """
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.template import engines
+
+    digest = hashlib.blake2b(digest_size=8)
+    for engine in engines.all():
+        for folder in map(Path, engine.template_dirs):
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                digest.update(str(path.relative_to(folder)).encode() + b"\0")
+                digest.update(path.read_bytes())
+    read_manifest = getattr(staticfiles_storage, "read_manifest", None)  # DEBUG has none
+    if read_manifest is not None:
+        digest.update((read_manifest() or "").encode())
+    return digest.hexdigest()
 
 
 def _next_publication(at: float) -> float | None:
@@ -212,13 +240,15 @@ def connect_signals() -> None:
     m2m_changed.connect(content_changed, sender=through, dispatch_uid="pagecache.related")
     # A database flush (test teardown, `manage.py flush`) sends no delete signals.
     post_migrate.connect(database_reset, dispatch_uid="pagecache.migrate")
-    setting_changed.connect(_urls_changed, dispatch_uid="pagecache.urls")
+    setting_changed.connect(_settings_changed, dispatch_uid="pagecache.settings")
 
 
-def _urls_changed(setting: str, **kwargs: Any) -> None:
-    """Tests that swap ROOT_URLCONF: which paths are pages is remembered per path."""
+def _settings_changed(setting: str, **kwargs: Any) -> None:
+    """Tests that swap settings: forget what was worked out once per process from them."""
     if setting == "ROOT_URLCONF":
-        _marked.cache_clear()
+        _marked.cache_clear()  # which paths are pages
+    if setting in {"TEMPLATES", "STATIC_ROOT", "STORAGES"}:
+        release.cache_clear()
 
 
 # --- stored pages -----------------------------------------------------------------

@@ -384,3 +384,35 @@ def test_gunicorn_with_a_dead_redis_still_serves_pages(start_web: Any) -> None:
         except urllib.error.HTTPError as exc:
             status, body = exc.code, exc.read()
         assert status == 200, (url, body[:500])
+
+
+def test_a_new_release_never_replays_the_pages_an_older_one_stored(
+    client: Any, monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Any
+) -> None:
+    # A deploy that changes a template or a static file: pages stored by the old
+    # release have its markup and hashed static links, so new processes render afresh.
+    extra = tmp_path / "templates"
+    extra.mkdir()
+    (extra / "release-note.html").write_text("first release")
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], extra]}
+    ]
+    make_article()
+    calls = _view_calls(monkeypatch)
+    client.get("/articles/access-denied/")
+
+    (extra / "release-note.html").write_text("second release")
+    client.get("/articles/access-denied/")
+    assert calls == ["access-denied"]  # a running process keeps the release it started with
+    pagecache.release.cache_clear()  # a process started after the deploy
+    client.get("/articles/access-denied/")
+    assert calls == ["access-denied", "access-denied"]
+
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    manifest = staticfiles_storage.read_manifest()
+    assert manifest  # the tests serve hashed static files, as production does
+    monkeypatch.setattr(staticfiles_storage, "read_manifest", lambda: manifest + " ")
+    pagecache.release.cache_clear()  # a release that changed only a static file
+    client.get("/articles/access-denied/")
+    assert calls == ["access-denied"] * 3
