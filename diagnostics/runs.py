@@ -63,11 +63,8 @@ def start_run(article_slug: str = "") -> CheckRun:
         state=CheckRun.State.COMPLETE if complete else CheckRun.State.RUNNING,
         finished_at=now if complete else None,
     )
-    ProbeResult.store_rows(
-        (run.pk, job.target.pk, job.region, ready[job.key]) for job in jobs if job.key in ready
-    )
+    missing = _store_answers(run, jobs, ready)
     if not complete:
-        missing = [job for job in jobs if job.key not in ready]
         # After the commit: an owner can store answers only into a run it can see.
         transaction.on_commit(lambda: _dispatch(run, missing, claimed))
     return run
@@ -99,12 +96,19 @@ def _wait_for_owners(run: CheckRun, missing: list[Job]) -> list[Job] | None:
     except Exception:
         log.warning("could not wait for answers of run %s; its task will", run.pk, exc_info=True)
         return None
-    if late:
-        ProbeResult.store_rows(
-            (run.pk, job.target.pk, job.region, late[job.key]) for job in missing if job.key in late
-        )
-        run.close_if_complete()
-    return [job for job in missing if job.key not in late]
+    if not late:
+        return missing
+    rest = _store_answers(run, missing, late)
+    run.close_if_complete()
+    return rest
+
+
+def _store_answers(run: CheckRun, jobs: list[Job], answers: dict[str, Any]) -> list[Job]:
+    """Store the answers some of the run's jobs already have; return the jobs still without."""
+    ProbeResult.store_rows(
+        (run.pk, job.target.pk, job.region, answers[job.key]) for job in jobs if job.key in answers
+    )
+    return [job for job in jobs if job.key not in answers]
 
 
 def _dispatch(run: CheckRun, missing: list[Job], claimed: set[str]) -> None:
