@@ -7,7 +7,7 @@ It starts, natively and on 127.0.0.1 only: nginx with deploy/nginx/helpcenter.co
 DEBUG=0), a Celery worker and beat as compose runs them, the machine's Redis
 (database BENCH_REDIS_DB, default 15, flushed) and PostgreSQL (database
 helpcenter_bench, created and dropped), and loopback stand-ins for the check
-targets (tests.servers.edge and tests.servers.statuspage). The starter content
+targets (diagnostics.standins.edge and diagnostics.standins.statuspage). The starter content
 is loaded by ``manage.py setup``; the starter targets, which point at the real
 services, are disabled before any worker starts, so no probe leaves the machine.
 
@@ -564,8 +564,8 @@ def run(args: argparse.Namespace, procs: Processes) -> None:
     from django.conf import settings
     from django.db import connection
 
-    from tests.servers.edge import EdgeServer
-    from tests.servers.statuspage import StatusPageServer
+    from diagnostics.standins.edge import EdgeServer
+    from diagnostics.standins.statuspage import StatusPageServer
 
     print("manage.py setup (DEBUG=0) ...", flush=True)
     load_content(env)

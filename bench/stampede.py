@@ -98,7 +98,7 @@ def configure() -> str:
 
 
 class RemoteEdge:
-    """A tests.servers.edge server living in a child process.
+    """A diagnostics.standins.edge server living in a child process.
 
     The stand-in targets must not share a process (and its GIL) with the
     threads that press "Run checks": busy pressing, they made a target that
@@ -119,7 +119,7 @@ class RemoteEdge:
 
 def _serve_edges(count: int, conn: Any) -> None:
     sys.path.insert(0, str(ROOT))
-    from tests.servers.edge import EdgeServer
+    from diagnostics.standins.edge import EdgeServer
 
     edges = [EdgeServer().start() for _ in range(count)]
     conn.send([edge.port for edge in edges])

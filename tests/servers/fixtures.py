@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers.edge import EdgeServer
+from diagnostics.standins.edge import EdgeServer
 
-# --- Cloudflare-like edge (tests/servers/edge.py) ---------------------------------------------
+# --- Cloudflare-like edge (diagnostics/standins/edge.py) ----------------------------------
 # One server for the whole session (starting it per test is slow); the function-scoped `edge`
 # fixture clears its counters and client blocks so tests cannot see each other's hits.
 
@@ -35,8 +35,8 @@ def edge(edge_server: EdgeServer) -> Iterator[EdgeServer]:
 # path of its own, so tests cannot see each other's documents. The imports live here rather
 # than at the top so each block of this shared file can be edited on its own.
 
+from diagnostics.standins.statuspage import StatusPageServer  # noqa: E402
 from tests.servers.dns_server import DnsServer  # noqa: E402
-from tests.servers.statuspage import StatusPageServer  # noqa: E402
 from tests.servers.tls_server import TlsServers  # noqa: E402
 
 

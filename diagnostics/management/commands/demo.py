@@ -5,7 +5,7 @@ folder (``data/demo``, or ``DEMO_DATA_DIR``), its own SQLite file and embedded
 broker, and ``PROBES_ALLOW_LOOPBACK=1``: the only mode besides the tests that lets
 probes reach 127.0.0.1. The real database, even a PostgreSQL one named in
 ``DATABASE_URL``, is never touched. Then it starts the stand-ins (a Cloudflare-like
-edge and a status page server, from tests/servers), points the targets at them,
+edge and a status page server, from diagnostics/standins), points the targets at them,
 and runs the site, a worker and beat through ``manage.py serve``. Ctrl-C stops
 all of it.
 """
@@ -80,8 +80,8 @@ class Command(BaseCommand):
             self._restart_in_demo_environment(options)
         self._check_environment()
         # Imported here: the stand-ins live with the tests and only the demo needs them.
-        from tests.servers.edge import EdgeServer
-        from tests.servers.statuspage import StatusPageServer
+        from diagnostics.standins.edge import EdgeServer
+        from diagnostics.standins.statuspage import StatusPageServer
 
         call_command("setup")
         edge = EdgeServer(host="127.0.0.1").start()

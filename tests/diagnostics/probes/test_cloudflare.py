@@ -7,7 +7,7 @@ import pytest
 from diagnostics.probes.cloudflare import classify, parse_retry_after, read_pasted_error
 from diagnostics.probes.http import HttpConfig, fetch
 from diagnostics.probes.safety import AddressPolicy
-from tests.servers.edge import EdgeServer
+from diagnostics.standins.edge import EdgeServer
 
 CF = {"server": "cloudflare", "cf-ray": "7aec7cc46bd6c082-ICN"}
 

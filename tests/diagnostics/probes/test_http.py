@@ -25,7 +25,7 @@ from diagnostics.probes.http import (
 )
 from diagnostics.probes.result import Outcome, ProbeResult
 from diagnostics.probes.safety import AddressPolicy
-from tests.servers.edge import KEYWORD, EdgeServer
+from diagnostics.standins.edge import KEYWORD, EdgeServer
 
 LOOPBACK = AddressPolicy(allow_loopback=True)
 # Short step timeouts and a short deadline keep failing cases quick; nothing asserts on time.

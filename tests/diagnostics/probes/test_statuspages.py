@@ -24,7 +24,7 @@ from diagnostics.probes.statuspages import (
     parse_statuspage_v2,
     probe_status_page,
 )
-from tests.servers.statuspage import (
+from diagnostics.standins.statuspage import (
     FEED_PATHS,
     MALFORMED,
     PROVIDER_PATHS,

@@ -8,7 +8,7 @@ also has ``partial`` (the reference sample) and two "blend" pages where the
 headline indicator disagrees with the components.
 
 A test can replace or add a document at runtime with ``server.set(path, body)``.
-Run standalone for the demo mode: ``python -m tests.servers.statuspage --port 8025``.
+Run standalone for the demo mode: ``python -m diagnostics.standins.statuspage --port 8025``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Each route answers like one of the samples in shared/reference/probe-formats.md
 requests were open at once, and can answer /ok as a 1020 block for chosen client
 addresses, which is how tests stand in for "this region is blocked".
 
-Run alone for a demo: ``python -m tests.servers.edge --port 8020``.
+Run alone for a demo: ``python -m diagnostics.standins.edge --port 8020``.
 """
 
 from __future__ import annotations
