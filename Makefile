@@ -30,6 +30,7 @@ lint:
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
 	@$(PY) -m mypy .
+	@$(VENV)/bin/lint-imports
 
 ## The production stack on loopback, measured (docs/benchmarks.md); DURATION=60 by default.
 bench:

@@ -24,6 +24,7 @@ from diagnostics.models import CheckRun, CrowdReport, ProbeResult, ProbeSample, 
 from diagnostics.probes.statuspages import parse_statuspage_v2
 from helpcenter.models import Article, Category
 from helpcenter.text import without_control_chars
+from tests.conftest import wait_for
 from tests.helpcenter.xss_vectors import HOSTILE_LINKS, XSS_VECTORS
 
 MARKER = "XSS-MARKER"
@@ -165,9 +166,8 @@ def test_no_vector_runs_anywhere_text_is_rendered(
     before = CheckRun.objects.count()
     page.locator("form.run-form button[type=submit]").first.click()
     # htmx posts and swaps the report into the panel; then open the report page itself.
-    page.locator("[hx-get^='/checks/']").first.wait_for(state="attached", timeout=30_000)
-    page.wait_for_timeout(300)
-    assert CheckRun.objects.count() == before + 1
+    # Wait for the stored run itself: the panel's markup can be on the page before the post lands.
+    wait_for(lambda: CheckRun.objects.count() == before + 1)
     _visit(page, web.url + CheckRun.objects.order_by("-created_at")[0].get_absolute_url())
     watch.assert_clean("pasted error text and its report")
     print(f"{len(VECTORS)} vectors; outside requests blocked: {len(watch.outside)}; "
@@ -432,8 +432,7 @@ def test_no_vector_runs_on_the_status_pages_live_status_or_crowd_reports(
     before = CrowdReport.objects.count()
     page.locator(".crowd-form button").first.click()
     page.get_by_text("your report is counted").wait_for(timeout=15_000)
-    page.wait_for_timeout(300)
-    assert CrowdReport.objects.count() == before + 1
+    wait_for(lambda: CrowdReport.objects.count() == before + 1)
     check("crowd fragment and a report swapped in")
 
     # A visitor's report whose status answers carry the incidents and their links.
