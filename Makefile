@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test demo setup lint check-deploy bench clean
+.PHONY: run test demo setup lint lock check-deploy bench clean
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -36,6 +36,11 @@ lint:
 bench:
 	@bash scripts/bootstrap.sh
 	@$(PY) bench/stack.py --duration $${DURATION:-60}
+
+## Upgrade every locked dependency to the newest allowed by pyproject.toml (commit uv.lock).
+lock:
+	@bash scripts/bootstrap.sh
+	@$(VENV)/bin/uv lock --upgrade --no-python-downloads --python $(PY)
 
 clean:
 	rm -rf $(VENV) data/test

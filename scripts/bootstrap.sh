@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Find a Python 3.12+ interpreter, make the virtual environment and install the
-# project into it. Quick when nothing changed: it compares a stamp file with
-# pyproject.toml and returns at once.
+# project into it from uv.lock (exact versions, hashes checked). Quick when
+# nothing changed: the stamp file holds a digest of uv.lock and pyproject.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
 STAMP="$VENV/.installed"
+# uv installs from the lock; this exact version is the one the lock was made with.
+UV_VERSION=0.13.9
+WANT=$(cat uv.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 
-if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$STAMP" -nt pyproject.toml ]; then
+if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
   exit 0
 fi
 
@@ -49,6 +52,9 @@ if [ ! -x "$VENV/bin/python" ] || ! good_enough "$VENV/bin/python"; then
   "$PY" -m venv "$VENV"
 fi
 
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e ".[dev]"
-touch "$STAMP"
+echo "Installing the locked dependencies into $VENV (uv.lock)..."
+"$VENV/bin/python" -m pip install --quiet "uv==$UV_VERSION"
+# --locked: fail if pyproject.toml changed without `make lock` rather than resolve anew.
+UV_PROJECT_ENVIRONMENT="$VENV" "$VENV/bin/uv" sync --quiet --locked --extra dev \
+  --no-python-downloads --python "$VENV/bin/python"
+echo "$WANT" >"$STAMP"
