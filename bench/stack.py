@@ -3,7 +3,7 @@
 ``make bench`` or ``.venv/bin/python bench/stack.py [--duration 60]``.
 
 It starts, natively and on 127.0.0.1 only: nginx with deploy/nginx/helpcenter.conf
-(tests/servers/nginx.py swaps in loopback addresses), gunicorn (2 sync workers,
+(diagnostics/standins/nginx.py swaps in loopback addresses), gunicorn (2 sync workers,
 DEBUG=0), a Celery worker and beat as compose runs them, the machine's Redis
 (database BENCH_REDIS_DB, default 15, flushed) and PostgreSQL (database
 helpcenter_bench, created and dropped), and loopback stand-ins for the check
@@ -49,8 +49,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.servers.nginx import NginxProcess, free_port  # noqa: E402
-from tests.servers.processes import stop_process  # noqa: E402
+from diagnostics.standins.nginx import NginxProcess, free_port  # noqa: E402
+from diagnostics.standins.processes import stop_process  # noqa: E402
 
 WRK = "/usr/bin/wrk"
 DOC = ROOT / "docs" / "benchmarks.md"

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
-from tests.servers.processes import stop_process
+from diagnostics.standins.processes import stop_process
 
 # Loopback stand-ins for the outside world, shared by every test package.
 pytest_plugins = ["tests.servers.fixtures", "tests.browser.fixtures"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from diagnostics.standins import nginx
 from tests.conftest import ROOT, skip_or_fail
-from tests.servers import nginx
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SETTINGS_SOURCE = (ROOT / "helpcenter" / "settings.py").read_text()

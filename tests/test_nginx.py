@@ -2,7 +2,7 @@
 
 gunicorn runs the site as in production; nginx runs deploy/nginx/helpcenter.conf
 with only its upstream, static folder and cache folder pointed at loopback
-(tests/servers/nginx.py). What a reader gets is read from nginx's own answers:
+(diagnostics/standins/nginx.py). What a reader gets is read from nginx's own answers:
 X-Cache-Status, the static location's X-Served-By, and its access log, whose
 upstream field says whether gunicorn saw the request at all.
 """
@@ -18,9 +18,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from diagnostics.standins import nginx
 from helpcenter.models import Article
 from tests.conftest import WebProcess, skip_or_fail, wait_for
-from tests.servers import nginx
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

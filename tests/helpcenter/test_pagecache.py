@@ -374,7 +374,7 @@ def test_a_failing_cache_means_rendering_never_an_error(
 def test_gunicorn_with_a_dead_redis_still_serves_pages(start_web: Any) -> None:
     """The production path: RedisCache against a port nobody listens on."""
     make_article()
-    from tests.servers.nginx import free_port
+    from diagnostics.standins.nginx import free_port
 
     web = start_web(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     for url in [*PAGES, *PAGES]:
