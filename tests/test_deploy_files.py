@@ -110,3 +110,28 @@ def test_nginx_accepts_the_config_file(tmp_path: Path) -> None:
         proxy.stop()
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
+
+
+def test_worker_and_beat_wait_for_the_migrations_and_beat_reports_its_health() -> None:
+    services = COMPOSE["services"]
+    for name in ("worker", "beat"):
+        # web migrates before it reports healthy.
+        assert services[name]["depends_on"]["web"]["condition"] == "service_healthy", name
+    assert "celerybeat-schedule" in " ".join(services["beat"]["healthcheck"]["test"])
+
+
+def test_the_web_health_check_asks_for_a_configured_host() -> None:
+    # 127.0.0.1 is not in .env.example's ALLOWED_HOSTS: Django would answer 400.
+    check = " ".join(COMPOSE["services"]["web"]["healthcheck"]["test"])
+    assert "ALLOWED_HOSTS" in check and "'Host'" in check
+
+
+def test_nginx_passes_the_proxys_scheme_through() -> None:
+    conf = nginx.CONF.read_text()
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" not in conf
+    assert "proxy_set_header X-Forwarded-Proto $helpcenter_forwarded_proto;" in conf
+
+
+def test_the_image_never_bakes_in_secrets_or_local_data() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", ".venv/", "data/", "node_modules/", "test-artifacts/"} <= ignored

@@ -189,3 +189,24 @@ def test_the_client_address_reaches_django_and_a_forged_one_does_not(stack: Stac
 
     assert forged.status_code == 429
     assert other.status_code == 200
+
+
+def test_behind_a_tls_proxy_the_page_comes_without_a_redirect_loop(
+    start_web: Callable[..., WebProcess],
+) -> None:
+    # .env.example's HTTPS settings: trust the proxy's scheme header, redirect plain HTTP.
+    if not nginx.available():
+        skip_or_fail(f"nginx is not installed at {nginx.NGINX}")
+    web = start_web(
+        SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https", SECURE_SSL_REDIRECT="1", **PROXY_ENV
+    )
+    proxy = nginx.NginxProcess(web.port, Path(settings.STATIC_ROOT)).start()
+    try:
+        with httpx.Client(base_url=proxy.url, timeout=60) as client:
+            direct = client.get("/")
+            proxied = client.get("/", headers={"X-Forwarded-Proto": "https"})
+    finally:
+        proxy.stop()
+    assert direct.status_code == 301
+    assert direct.headers["location"].startswith("https://")
+    assert proxied.status_code == 200
