@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db import models
@@ -16,6 +18,16 @@ from django.db import models
 from helpcenter.models import SeededRow
 
 Outcome = Literal["created", "updated", "unchanged", "kept"]
+OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "unchanged", "kept")
+
+
+@dataclass
+class Links:
+    """Rows hanging off a seeded row (a rule's fixes): part of its content and its digest."""
+
+    wanted: Any
+    read: Callable[[Any], Any]
+    write: Callable[[Any, Any], None]
 
 
 def digest(values: dict[str, Any]) -> str:
@@ -30,16 +42,20 @@ def seed_row(
     lookup: dict[str, Any],
     values: dict[str, Any],
     *,
+    links: Links | None = None,
     overwrite: bool = False,
 ) -> Outcome:
     """Bring one row to its starter ``values`` unless someone changed it since last seeded."""
-    wanted = digest(values)
+    wanted = _digest(values, links.wanted if links else None)
     row = model._default_manager.filter(**lookup).first()
     if row is None:
-        model._default_manager.create(**lookup, **values)
+        row = model._default_manager.create(**lookup, **values)
+        if links:
+            links.write(row, links.wanted)
         _remember(kind, key, wanted)
         return "created"
-    current = digest({name: getattr(row, name) for name in values})
+    now = {name: getattr(row, name) for name in values}
+    current = _digest(now, links.read(row) if links else None)
     if current == wanted:
         # Also covers an edit reverted to the starter text: it counts as unedited.
         _remember(kind, key, wanted)
@@ -50,8 +66,14 @@ def seed_row(
     for name, value in values.items():
         setattr(row, name, value)
     row.save()
+    if links:
+        links.write(row, links.wanted)
     _remember(kind, key, wanted)
     return "updated"
+
+
+def _digest(values: dict[str, Any], linked: Any) -> str:
+    return digest(values if linked is None else {"values": values, "links": linked})
 
 
 def _remember(kind: str, key: str, value: str) -> None:

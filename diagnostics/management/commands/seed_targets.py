@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from diagnostics.models import Target
-from helpcenter.starter import seed_row
+from helpcenter.starter import OUTCOMES, seed_row
 
 STARTER_TARGETS: list[dict[str, Any]] = [
     {
@@ -81,5 +81,5 @@ class Command(BaseCommand):
             if outcome == "kept":
                 self.stdout.write(f"Kept your edit of check target {slug}.")
             counts[outcome] += 1
-        summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+        summary = ", ".join(f"{counts[what]} {what}" for what in OUTCOMES)
         self.stdout.write(f"Check targets: {summary}.")
