@@ -10,6 +10,14 @@ from django.http import QueryDict
 
 from helpcenter import editing, login_throttle
 from helpcenter.models import Article, FaqEntry, Fix
+from helpcenter.text import normalise_text
+
+
+class TextField(forms.CharField):
+    """A textarea's value in one spelling, so comparing it with the stored text is fair."""
+
+    def to_python(self, value: Any) -> str:
+        return normalise_text(super().to_python(value) or "")
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -20,6 +28,7 @@ class ArticleAdminForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = "__all__"  # noqa: DJ007 -- the admin's fieldsets choose what is shown
+        field_classes = {"body": TextField, "summary": TextField}
         error_messages = {
             "slug": {"unique": "Another article already uses this slug: choose a different one."}
         }
@@ -65,6 +74,7 @@ class FixAdminForm(forms.ModelForm):
     class Meta:
         model = Fix
         fields = "__all__"  # noqa: DJ007 -- the inline's fields choose what is shown
+        field_classes = {"body": TextField, "summary": TextField}
 
     def clean_body(self) -> str:
         body: str = self.cleaned_data.get("body", "")
@@ -78,6 +88,7 @@ class FaqAdminForm(forms.ModelForm):
     class Meta:
         model = FaqEntry
         fields = "__all__"  # noqa: DJ007 -- the inline's fields choose what is shown
+        field_classes = {"answer": TextField}
 
     def clean_answer(self) -> str:
         answer: str = self.cleaned_data.get("answer", "")

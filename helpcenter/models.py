@@ -536,3 +536,21 @@ class FixVotes(Fix):
         proxy = True
         verbose_name = "votes per fix"
         verbose_name_plural = "votes per fix"
+
+
+class SeededRow(models.Model):
+    """What setup last wrote to a row of starter data, as a digest.
+
+    A row whose content still has this digest was not edited since, so a new
+    starter version may replace it; any other content is someone's edit and stays.
+    """
+
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=200)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="seeded_row_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

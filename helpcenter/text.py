@@ -14,3 +14,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def without_control_chars(value: str) -> str:
     return _CONTROL.sub("", value)
+
+
+def normalise_text(value: str) -> str:
+    """One spelling of a text: LF line endings and no trailing whitespace at the end.
+
+    Browsers post textareas with CRLF; without this every save of a form would
+    look like a change to every text in it (and record phantom revisions).
+    """
+    return value.replace("\r\n", "\n").replace("\r", "\n").rstrip()

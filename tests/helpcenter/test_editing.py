@@ -6,13 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
 from helpcenter import editing
 from helpcenter.markdown import MAX_SOURCE_CHARS, render_inline, render_markdown
-from helpcenter.models import Article, SlugRedirect
+from helpcenter.models import Article, Fix, SlugRedirect
 from tests.helpcenter.admin_forms import change_url, form_data, make_editor
 from tests.helpcenter.factories import make_article
 
@@ -275,3 +276,21 @@ def test_it_builds_a_diff_that_escapes_nothing_itself() -> None:
         ("add", "<i>"),
         ("context", "c"),
     ]
+
+
+def test_a_crlf_post_of_the_body_records_no_change_on_the_fixes(editor_client: Any) -> None:
+    article = make_article()
+    fix = article.fixes.first()
+    assert fix is not None
+    Fix.objects.filter(pk=fix.pk).update(body="A\nB")
+    data = form_data(article, body=article.body + "\n\nNew paragraph.")
+    crlf = {k: v.replace("\n", "\r\n") if isinstance(v, str) else v for k, v in data.items()}
+    crlf["loaded_state"] = data["loaded_state"]
+    response = editor_client.post(change_url(article), crlf)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    article.refresh_from_db()
+    assert "\r" not in article.body and article.body.endswith("New paragraph.")
+    # Only the article's body changed: the admin's change message names nothing else.
+    entry = LogEntry.objects.filter(object_id=str(article.pk)).latest("action_time")
+    assert entry.get_change_message() == "Changed Body."
+    assert Fix.objects.get(pk=fix.pk).body == "A\nB"

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from helpcenter.models import Article, FaqEntry, Fix
-from helpcenter.text import without_control_chars
+from helpcenter.text import normalise_text, without_control_chars
 from tests.helpcenter.factories import make_article
 
 
@@ -50,3 +50,8 @@ def test_a_run_started_with_a_junk_article_slug_stores_none(client: Client, sett
     response = client.post("/checks/", {"article": "x\x00<script>"})
     assert response.status_code == 302
     assert CheckRun.objects.get().article_slug == ""
+
+
+def test_it_spells_line_endings_and_the_end_of_a_text_one_way() -> None:
+    assert normalise_text("a\r\nb\rc  \r\n\r\n") == "a\nb\nc"
+    assert normalise_text("a\n\n  b") == "a\n\n  b"  # indentation inside is kept

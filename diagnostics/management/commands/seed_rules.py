@@ -1,4 +1,4 @@
-"""Create the starter verdict rules that are missing. Never overwrites an editor's changes.
+"""Starter verdict rules: missing ones are created, unedited ones updated, edits kept.
 
 The rules are plain data (``STARTER_RULES``) so the verdict unit tests can run
 them without a database: ``starter_rule_data()`` turns them into the shapes
@@ -7,6 +7,7 @@ them without a database: ``starter_rule_data()`` turns them into the shapes
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand
 from diagnostics.models import Rule, RuleFix
 from diagnostics.verdict import FixLink, RuleData, split_tokens
 from helpcenter.models import Fix
+from helpcenter.starter import OUTCOMES, Links, seed_row
 
 A1020 = "chatgpt-access-denied-1020"
 DOWN = "is-chatgpt-down"
@@ -285,25 +287,39 @@ def starter_rule_data() -> list[RuleData]:
 
 
 class Command(BaseCommand):
-    help = "Create the starter verdict rules that do not exist yet (matched by name)."
+    help = "Create missing starter verdict rules; update those nobody edited (by name)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        created = 0
+        counts: Counter[str] = Counter()
         missing_fixes: set[str] = set()
         for spec in STARTER_RULES:
-            if Rule.objects.filter(name=spec["name"]).exists():
-                continue
             fields = {k: v for k, v in spec.items() if k not in ("name", "fixes")}
-            rule = Rule.objects.create(name=spec["name"], **fields)
-            for position, (article_slug, fix_slug) in enumerate(spec["fixes"]):
-                fix = Fix.objects.filter(article__slug=article_slug, slug=fix_slug).first()
-                if fix is None:
+            fixes = []
+            for article_slug, fix_slug in spec["fixes"]:
+                if Fix.objects.filter(article__slug=article_slug, slug=fix_slug).exists():
+                    fixes.append([article_slug, fix_slug])
+                else:
                     missing_fixes.add(f"{article_slug}/{fix_slug}")
-                    continue
-                RuleFix.objects.create(rule=rule, fix=fix, position=position)
-            created += 1
-        kept = len(STARTER_RULES) - created
-        self.stdout.write(f"Verdict rules: {created} created, {kept} kept.")
+            links = Links(wanted=fixes, read=_linked_fixes, write=_link_fixes)
+            name = spec["name"]
+            outcome = seed_row(Rule, "rule", name, {"name": name}, fields, links=links)
+            if outcome == "kept":
+                self.stdout.write(f"Kept your edit of verdict rule {name!r}.")
+            counts[outcome] += 1
+        summary = ", ".join(f"{counts[what]} {what}" for what in OUTCOMES)
+        self.stdout.write(f"Verdict rules: {summary}.")
         if missing_fixes:
             # Rules still work without them; import the content first to link them.
             self.stdout.write(f"Fixes not found (import the content first): {len(missing_fixes)}")
+
+
+def _linked_fixes(rule: Rule) -> list[list[str]]:
+    links = rule.rule_fixes.select_related("fix__article")
+    return [[link.fix.article.slug, link.fix.slug] for link in links]
+
+
+def _link_fixes(rule: Rule, fixes: list[list[str]]) -> None:
+    rule.rule_fixes.all().delete()
+    for position, (article_slug, fix_slug) in enumerate(fixes):
+        fix = Fix.objects.get(article__slug=article_slug, slug=fix_slug)
+        RuleFix.objects.create(rule=rule, fix=fix, position=position)

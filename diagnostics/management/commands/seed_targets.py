@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
 from diagnostics.models import Target
+from helpcenter.starter import OUTCOMES, seed_row
 
 STARTER_TARGETS: list[dict[str, Any]] = [
     {
@@ -68,14 +70,16 @@ STARTER_TARGETS: list[dict[str, Any]] = [
 
 
 class Command(BaseCommand):
-    help = "Create the starter check targets that do not exist yet."
+    help = "Create missing starter check targets; update those nobody edited."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        created = 0
+        counts: Counter[str] = Counter()
         for spec in STARTER_TARGETS:
             fields = {key: value for key, value in spec.items() if key != "slug"}
-            _, was_created = Target.objects.get_or_create(slug=spec["slug"], defaults=fields)
-            created += was_created
-        self.stdout.write(
-            f"Check targets: {created} created, {len(STARTER_TARGETS) - created} kept."
-        )
+            slug = spec["slug"]
+            outcome = seed_row(Target, "target", slug, {"slug": slug}, fields)
+            if outcome == "kept":
+                self.stdout.write(f"Kept your edit of check target {slug}.")
+            counts[outcome] += 1
+        summary = ", ".join(f"{counts[what]} {what}" for what in OUTCOMES)
+        self.stdout.write(f"Check targets: {summary}.")
