@@ -659,6 +659,8 @@ class Rule(models.Model):
 
     def as_data(self, fixes: tuple[Any, ...]) -> Any:
         """This rule as the verdict code reads it, with its ordered fix links."""
+        # Starter rules carry their claims by name until rules store claims themselves.
+        from diagnostics.management.commands.seed_rules import STARTER_CLAIMS
         from diagnostics.verdict import RuleData, split_tokens
 
         return RuleData(
@@ -677,6 +679,7 @@ class Rule(models.Model):
             visitor_answer=self.visitor_answer,
             controls_failed=self.controls_failed,
             rule_id=self.pk,
+            claims=STARTER_CLAIMS.get(self.name, ()),
         )
 
 

@@ -160,7 +160,7 @@ def test_the_report_shows_progress_then_the_verdict_and_ranked_fixes(
     # The support message: code, Ray ID and time, as plain text in a readonly field.
     assert "<textarea" in html and "readonly" in html
     assert "Error code: 1020" in html and "Ray ID: 8f0c1a2b3c4d5e6f" in html
-    assert "Time (UTC):" in html
+    assert "Time you ran the check (UTC):" in html
 
 
 @pytest.mark.django_db
