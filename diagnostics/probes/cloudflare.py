@@ -76,6 +76,10 @@ def classify(status: int, headers: Mapping[str, str], body: str) -> CloudflareFi
     def finding(kind: str, code: str | None, title: str) -> CloudflareFinding:
         return CloudflareFinding(kind, code, ray_id, colo, retry_after, title)
 
+    if 200 <= status < 300:
+        # A page that arrived is never a block or a challenge, whatever it quotes:
+        # a guide about error 1020 served through Cloudflare says "error code: 1020".
+        return None
     if lower.get("cf-mitigated", "").strip().lower() == "challenge":
         return finding("challenge", None, CHALLENGE_TITLE)
     from_cloudflare = _has_cloudflare_headers(lower)

@@ -74,6 +74,17 @@ def test_it_reads_cloudflare_origin_failures_as_origin_errors(status):
     assert (finding.kind, finding.code) == ("origin_error", str(status))
 
 
+@pytest.mark.parametrize("status", [200, 203, 204])
+def test_a_2xx_answer_is_never_a_block_or_a_challenge(status):
+    headers = {
+        "Server": "cloudflare",
+        "CF-Ray": "8f0c1a2b3c4d5e6f-ICN",
+        "cf-mitigated": "challenge",
+    }
+    body = "<title>Just a moment...</title> error code: 1020 Ray ID: 8f0c1a2b3c4d5e6f"
+    assert classify(status, headers, body) is None
+
+
 def test_it_ignores_a_csp_header_that_names_a_cloudflare_host():
     headers = {
         "server": "nginx",
@@ -178,6 +189,7 @@ EDGE_ROUTES = [
     ("/plain-500", None, None),
     ("/csp-cloudflare", None, None),
     ("/teapot", None, None),
+    ("/guide-1020", None, None),
 ]
 
 
