@@ -4,7 +4,12 @@ import asyncio
 
 import pytest
 
-from diagnostics.probes.cloudflare import classify, parse_retry_after, read_pasted_error
+from diagnostics.probes.cloudflare import (
+    classify,
+    parse_retry_after,
+    read_pasted_error,
+    read_pasted_time,
+)
 from diagnostics.probes.http import HttpConfig, fetch
 from diagnostics.probes.safety import AddressPolicy
 from diagnostics.standins.edge import EdgeServer
@@ -206,3 +211,10 @@ def test_it_classifies_each_edge_route(edge: EdgeServer, path, kind, code):
     assert finding.colo == "ICN"
     assert finding.ray_id is not None
     assert fetched.headers["cf-ray"].startswith(finding.ray_id)
+
+
+def test_it_reads_the_time_printed_on_a_pasted_page():
+    assert read_pasted_time("Ray ID: 8f0c1a2b3c4d5e6f\nTimestamp: 2026-11-30 10:12:03 UTC\n") == (
+        "2026-11-30 10:12:03 UTC"
+    )
+    assert read_pasted_time("error code: 1020") is None
