@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from diagnostics.verdict import Findings, Observation
+    from diagnostics.verdict import Findings, Observation, RuleData
 
 # Repeated from ``verdict`` so that module can import this one.
 SERVER = "server"
@@ -131,3 +131,47 @@ def sentences(claims: Iterable[str], findings: Findings) -> list[str]:
         if text:
             out.append(text)
     return out
+
+
+# --- What a rule's own conditions guarantee, for checking its text when saved ----
+
+ORIGIN_CODES = frozenset(
+    {"origin_error", "500", "502", "503", "504", "520", "521", "522", "523", "524", "525", "526"}
+)
+
+
+def _on_web(rule: RuleData, vantage: str, outcomes: frozenset[str]) -> bool:
+    return (
+        rule.vantage == vantage
+        and rule.target_kind == WEB
+        and bool(rule.outcomes)
+        and rule.outcomes <= outcomes
+    )
+
+
+def guaranteed(claim: str, rule: RuleData) -> bool:
+    """Whether every run this rule matches supports the claim (judged conservatively)."""
+    if claim == "service_up":
+        return _on_web(rule, SERVER, frozenset({"ok"}))
+    if claim == "reachable_from_browser":
+        return _on_web(rule, BROWSER, frozenset({"ok"}))
+    if claim == "blocked_for_server":
+        return _on_web(rule, SERVER, TURNED_AWAY)
+    if claim == "down_for_everyone":
+        outage_page = (
+            rule.target_kind == STATUS
+            and bool(rule.status_states)
+            and (rule.status_states <= OUTAGE_STATES)
+        )
+        origin = (
+            rule.vantage == SERVER and bool(rule.cloudflare) and rule.cloudflare <= ORIGIN_CODES
+        )
+        silent = _on_web(rule, SERVER, NOT_REACHED) and rule.controls_failed is False
+        return outage_page or origin or silent
+    return False
+
+
+def unguaranteed(rule: RuleData) -> list[str]:
+    """Claims the rule's headline or explanation asserts that its conditions do not ensure."""
+    text = f"{rule.headline} {rule.explanation}"
+    return sorted(c for c in asserted(text) if not guaranteed(c, rule))

@@ -661,6 +661,22 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return f"{self.order}. {self.name}"
 
+    def clean(self) -> None:
+        """Refuse text that claims what the rule's conditions do not ensure."""
+        from django.core.exceptions import ValidationError
+
+        from diagnostics.claims import SENTENCES, unguaranteed
+
+        wrong = unguaranteed(self.as_data(()))
+        if wrong:
+            names = ", ".join(c.replace("_", " ") for c in wrong)
+            known = ", ".join(sorted(SENTENCES))
+            raise ValidationError(
+                f"The headline or explanation says something these conditions do not ensure "
+                f"({names}). Leave it out: for the starter rules the verdict adds those "
+                f"sentences itself ({known}) only when a run supports them."
+            )
+
     def as_data(self, fixes: tuple[Any, ...]) -> Any:
         """This rule as the verdict code reads it, with its ordered fix links."""
         # Starter rules carry their claims by name until rules store claims themselves.

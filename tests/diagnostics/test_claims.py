@@ -194,3 +194,70 @@ def test_the_support_message_keeps_the_visitors_own_ray_id_and_page_time() -> No
     assert "Ray ID: 8f0c1a2b3c4d5e6f-FRA" in text
     assert "Time on your error page: 2026-11-30 10:12:03 UTC" in text
     assert "ran the check" not in text
+
+
+def test_no_starter_rule_text_claims_what_its_conditions_do_not_ensure() -> None:
+    assert {
+        rule.code: claims.unguaranteed(rule) for rule in RULES if claims.unguaranteed(rule)
+    } == {}
+
+
+@pytest.mark.parametrize(
+    ("rule", "refused"),
+    [
+        (RuleData(code="x", headline="The service is up", vantage="visitor"), ["service_up"]),
+        (
+            RuleData(
+                code="x",
+                headline="It's down for everyone",
+                target_kind="web",
+                outcomes=frozenset({"timeout"}),
+                vantage="server",
+            ),
+            ["down_for_everyone"],
+        ),
+        (
+            RuleData(
+                code="x",
+                headline="It's down for everyone",
+                target_kind="web",
+                outcomes=frozenset({"timeout"}),
+                vantage="server",
+                controls_failed=False,
+            ),
+            [],
+        ),
+        (
+            RuleData(
+                code="x",
+                headline="Our server is blocked",
+                vantage="server",
+                target_kind="web",
+                outcomes=frozenset({"blocked"}),
+            ),
+            [],
+        ),
+    ],
+)
+def test_a_rule_asserting_an_unsupported_claim_is_refused(
+    rule: RuleData, refused: list[str]
+) -> None:
+    assert claims.unguaranteed(rule) == refused
+
+
+def test_saving_such_a_rule_in_the_admin_is_refused() -> None:
+    from django.core.exceptions import ValidationError
+
+    from diagnostics.models import Rule
+
+    with pytest.raises(ValidationError, match="service up"):
+        Rule(
+            name="x",
+            code="x",
+            vantage="visitor",
+            headline="x",
+            explanation="The service is up, but you are blocked.",
+        ).clean()
+    Rule(
+        name="x", code="x", vantage="visitor", headline="x", explanation="You are blocked."
+    ).clean()

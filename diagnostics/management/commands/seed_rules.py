@@ -203,7 +203,7 @@ STARTER_RULES: list[dict[str, Any]] = [
         "controls_failed": False,
         "code": "your-connection",
         "tone": "warn",
-        "headline": "The service answers our server but not your browser: likely your "
+        "headline": "Your browser reaches other sites but not the service: likely your "
         "connection, VPN or an extension",
         "explanation": "Your browser reaches other sites, so something between your browser "
         "and the service stops it.",
