@@ -69,7 +69,7 @@ CHECKS: dict[str, Callable[[Findings], bool]] = {
 SENTENCES: dict[str, tuple[str, str]] = {
     "service_up": (
         "Our server reached the service just now, so it is up.",
-        "Our server has no answer from the service just now, so we can't tell whether it is up.",
+        "Our server did not get the service's page just now, so we can't tell whether it is up.",
     ),
     "reachable_from_server": (
         "Our server reaches the service.",

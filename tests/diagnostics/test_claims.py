@@ -179,7 +179,7 @@ def test_the_checker_refuses_what_was_not_seen() -> None:
     ]
     # An editor's rule that leans on a claim shows the honest sentence instead.
     rule = RuleData(code="x", headline="x", explanation="Try later.", claims=("service_up",))
-    assert decide(found, [rule]).explanation.startswith("Our server has no answer")
+    assert decide(found, [rule]).explanation.startswith("Our server did not get the service's page")
 
 
 def test_the_support_message_keeps_the_visitors_own_ray_id_and_page_time() -> None:
