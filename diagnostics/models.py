@@ -178,6 +178,8 @@ class CheckRun(models.Model):
     pasted_code = models.CharField(max_length=8, blank=True)
     pasted_ray_id = models.CharField(max_length=16, blank=True)
     pasted_colo = models.CharField(max_length=3, blank=True)
+    # The time printed on the pasted page: the service's support looks it up by that.
+    pasted_time = models.CharField(max_length=23, blank=True)
     # The browser's own checks: expected when the page ran our script, then filled in.
     browser_expected = models.BooleanField(default=False)
     browser_findings = models.JSONField(null=True, blank=True)
@@ -275,7 +277,7 @@ class CheckRun(models.Model):
 
     def record_answer(self, answer: str, pasted_text: str) -> None:
         """Keep the visitor's answer and the code, Ray ID and colo of pasted text: nothing else."""
-        from diagnostics.probes.cloudflare import read_pasted_error
+        from diagnostics.probes.cloudflare import read_pasted_error, read_pasted_time
         from diagnostics.verdict import VISITOR_ANSWERS
 
         if answer in VISITOR_ANSWERS:
@@ -285,7 +287,9 @@ class CheckRun(models.Model):
             self.pasted_code = (finding.code or "")[:8]
             self.pasted_ray_id = (finding.ray_id or "")[:16]
             self.pasted_colo = (finding.colo or "")[:3]
-        self.save(update_fields=["visitor_answer", "pasted_code", "pasted_ray_id", "pasted_colo"])
+            self.pasted_time = read_pasted_time(pasted_text[:20_000]) or ""
+        fields = ["visitor_answer", "pasted_code", "pasted_ray_id", "pasted_colo", "pasted_time"]
+        self.save(update_fields=fields)
 
     def record_browser_findings(self, findings: dict[str, Any]) -> None:
         self.browser_findings = findings
@@ -657,8 +661,26 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return f"{self.order}. {self.name}"
 
+    def clean(self) -> None:
+        """Refuse text that claims what the rule's conditions do not ensure."""
+        from django.core.exceptions import ValidationError
+
+        from diagnostics.claims import SENTENCES, unguaranteed
+
+        wrong = unguaranteed(self.as_data(()))
+        if wrong:
+            names = ", ".join(c.replace("_", " ") for c in wrong)
+            known = ", ".join(sorted(SENTENCES))
+            raise ValidationError(
+                f"The headline or explanation says something these conditions do not ensure "
+                f"({names}). Leave it out: for the starter rules the verdict adds those "
+                f"sentences itself ({known}) only when a run supports them."
+            )
+
     def as_data(self, fixes: tuple[Any, ...]) -> Any:
         """This rule as the verdict code reads it, with its ordered fix links."""
+        # Starter rules carry their claims by name until rules store claims themselves.
+        from diagnostics.management.commands.seed_rules import STARTER_CLAIMS
         from diagnostics.verdict import RuleData, split_tokens
 
         return RuleData(
@@ -677,6 +699,7 @@ class Rule(models.Model):
             visitor_answer=self.visitor_answer,
             controls_failed=self.controls_failed,
             rule_id=self.pk,
+            claims=STARTER_CLAIMS.get(self.name, ()),
         )
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from diagnostics import claims as claim_checks
+
 SERVER = "server"
 BROWSER = "browser"
 VISITOR = "visitor"
@@ -112,6 +114,9 @@ class RuleData:
     visitor_answer: str = ""
     controls_failed: bool | None = None
     rule_id: int | None = None
+    # Claims about the service the verdict adds only when this run supports them
+    # (see ``diagnostics.claims``); the rule's own text must not assert them.
+    claims: tuple[str, ...] = ()
 
     @property
     def observes(self) -> bool:
@@ -175,7 +180,7 @@ FALLBACK = Verdict(
     code="all-clear",
     headline="Everything looks fine from here",
     explanation=(
-        "Our checks reached the service and nothing points to a block or an outage. "
+        "Nothing our checks saw points to a block or an outage. "
         "If it still fails for you, the cause is probably on your device or network."
     ),
     tone="ok",
@@ -188,11 +193,15 @@ def decide(findings: Findings, rules: Sequence[RuleData]) -> Verdict:
         matched, obs = rule.match(findings)
         if not matched:
             continue
-        signal = obs if obs is not None and obs.cloudflare_code else _first_signal(findings)
+        # Only what the visitor saw goes to the service's support: a Ray ID from our
+        # own server's probe is of no use to them.
+        own = obs is not None and obs.vantage == VISITOR and obs.cloudflare_code
+        signal = obs if own else _first_signal(findings)
+        facts = claim_checks.sentences(rule.claims, findings)
         return Verdict(
             code=rule.code,
             headline=rule.headline,
-            explanation=rule.explanation,
+            explanation=" ".join([*facts, rule.explanation] if rule.explanation else facts),
             tone=rule.tone if rule.tone in TONES else "warn",
             fixes=rule.fixes,
             rule_id=rule.rule_id,
@@ -204,9 +213,8 @@ def decide(findings: Findings, rules: Sequence[RuleData]) -> Verdict:
 
 
 def _first_signal(findings: Findings) -> Observation | None:
-    # A visitor's pasted Ray ID is the one their support ticket needs, so it comes first.
-    ordered = findings.at(VISITOR) + findings.at(SERVER)
-    return next((o for o in ordered if o.cloudflare_code and o.ray_id), None)
+    # A visitor's pasted Ray ID is the one their support ticket needs; never our own.
+    return next((o for o in findings.at(VISITOR) if o.cloudflare_code and o.ray_id), None)
 
 
 def visitor_observations(answer: str, code: str, ray_id: str, colo: str) -> list[Observation]:
@@ -250,15 +258,24 @@ def split_tokens(text: str) -> frozenset[str]:
     return frozenset(t.strip().lower() for t in text.replace(",", " ").split() if t.strip())
 
 
-def support_message(verdict: Verdict, when: datetime, extra: Iterable[str] = ()) -> str:
-    """Plain text a visitor can paste into a support form: code, Ray ID, time in UTC."""
+def support_message(
+    verdict: Verdict, when: datetime, extra: Iterable[str] = (), page_time: str = ""
+) -> str:
+    """Plain text a visitor can paste into a support form: code, Ray ID, a labelled time.
+
+    ``page_time`` is the time printed on the visitor's error page, when they pasted
+    one; otherwise the time they ran the check is given, and labelled as that.
+    """
     lines = [verdict.headline]
     if verdict.cloudflare_code:
         lines.append(f"Error code: {verdict.cloudflare_code}")
     if verdict.ray_id:
         ray = f"{verdict.ray_id}-{verdict.colo}" if verdict.colo else verdict.ray_id
         lines.append(f"Ray ID: {ray}")
-    lines.append(f"Time (UTC): {when.strftime('%Y-%m-%d %H:%M')} UTC")
+    if page_time:
+        lines.append(f"Time on your error page: {page_time}")
+    else:
+        lines.append(f"Time you ran the check (UTC): {when.strftime('%Y-%m-%d %H:%M')} UTC")
     lines.extend(extra)
     return "\n".join(lines)
 

@@ -12,7 +12,6 @@ from uuid import UUID
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -147,7 +146,7 @@ def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) ->
     verdict = run.verdict(results) if run.has_verdict else None
     support = ""
     if verdict is not None and verdict.is_cloudflare_block:
-        support = support_message(verdict, timezone.now())
+        support = support_message(verdict, run.created_at, page_time=run.pasted_time)
     targets = _browser_targets()
     browser_targets = [
         {"slug": t.slug, "kind": t.kind, "url": t.get_browser_url()} for t in targets

@@ -80,6 +80,8 @@ def test_the_demo_shows_a_verdict_from_the_stand_ins_and_stops_cleanly(tmp_path:
         text = "".join(output)
         assert f"open {base}/checks/" in text and "you should read:" in text
         assert str(tmp_path / "demo") in text
+        # Other scenarios are named as the command a person types.
+        assert "make demo SCENARIO=fine" in text and "--scenario" not in text
 
         with httpx.Client(base_url=base, timeout=10) as client:
             client.get("/checks/panel/")
@@ -98,6 +100,8 @@ def test_the_demo_shows_a_verdict_from_the_stand_ins_and_stops_cleanly(tmp_path:
                 return found.group(1) if found else None
 
             code = wait_for(verdict, timeout=90, interval=0.5)
+            # The plain-HTTP edge has no certificate, so no row may blame one.
+            assert "WRONG_VERSION_NUMBER" not in client.get(report_url).text
         assert code in VERDICTS, f"unexpected verdict {code}"
 
         family = children_of(demo.pid)

@@ -50,6 +50,7 @@ _CODE_PATTERNS = (
 )
 _RAY_BODY = re.compile(r"ray\s+id:?\s*(?:<[^>]*>\s*)*([0-9a-f]{16})\b", re.IGNORECASE)
 _RAY_WITH_COLO = re.compile(r"\b([0-9a-f]{16})-([A-Z]{3})\b", re.IGNORECASE)
+_PAGE_TIME = re.compile(r"\b(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC\b")
 _RAY_HEADER = re.compile(r"^\s*([0-9a-f]{16})(?:-([A-Za-z]{3}))?\s*$")
 _CHALLENGE_MARKERS = ("/cdn-cgi/challenge-platform/", "_cf_chl_opt", "<title>Just a moment")
 _BLOCK_PAGE_MARKERS = ("Sorry, you have been blocked", "used Cloudflare to restrict access")
@@ -76,6 +77,10 @@ def classify(status: int, headers: Mapping[str, str], body: str) -> CloudflareFi
     def finding(kind: str, code: str | None, title: str) -> CloudflareFinding:
         return CloudflareFinding(kind, code, ray_id, colo, retry_after, title)
 
+    if 200 <= status < 300:
+        # A page that arrived is never a block or a challenge, whatever it quotes:
+        # a guide about error 1020 served through Cloudflare says "error code: 1020".
+        return None
     if lower.get("cf-mitigated", "").strip().lower() == "challenge":
         return finding("challenge", None, CHALLENGE_TITLE)
     from_cloudflare = _has_cloudflare_headers(lower)
@@ -115,6 +120,12 @@ def read_pasted_error(text: str) -> CloudflareFinding | None:
         # A Ray ID without a code is Cloudflare's generic "you have been blocked" page.
         return CloudflareFinding("block", None, ray_id, colo, None, UNCODED_BLOCK_TITLE)
     return None
+
+
+def read_pasted_time(text: str) -> str | None:
+    """The time printed on a pasted Cloudflare error page ("2026-03-01 14:05:11 UTC")."""
+    found = _PAGE_TIME.search(text)
+    return f"{found.group(1)} UTC" if found else None
 
 
 def parse_retry_after(value: str | None) -> int | None:

@@ -223,6 +223,7 @@ class _EdgeHandler(BaseHTTPRequestHandler):
             "/plain-500": self._plain_500,
             "/csp-cloudflare": self._csp_cloudflare,
             "/teapot": self._teapot,
+            "/guide-1020": self._guide_1020,
             "/hang": self._hang,
             "/drip": self._drip,
             "/huge": self._huge,
@@ -304,6 +305,14 @@ class _EdgeHandler(BaseHTTPRequestHandler):
             ),
         }
         self._send(200, OK_PAGE.encode(), headers)
+
+    def _guide_1020(self) -> None:
+        # A help page served through Cloudflare that quotes a block page word for
+        # word: a 200 answer, so the classifier must not call it a block.
+        headers = self._cloudflare_headers("text/html; charset=UTF-8")
+        ray = headers["cf-ray"].partition("-")[0]
+        quoted = BLOCK_PAGE.format(host=self._host(), code="1020", ray=ray)
+        self._send(200, quoted.encode(), headers)
 
     def _teapot(self) -> None:
         self._send(418, b"I'm a teapot", {"server": "teapot", "content-type": "text/plain"})

@@ -160,7 +160,9 @@ def test_the_report_shows_progress_then_the_verdict_and_ranked_fixes(
     # The support message: code, Ray ID and time, as plain text in a readonly field.
     assert "<textarea" in html and "readonly" in html
     assert "Error code: 1020" in html and "Ray ID: 8f0c1a2b3c4d5e6f" in html
-    assert "Time (UTC):" in html
+    # The pasted page's own time, labelled as such, not the time the page was drawn.
+    assert "Time on your error page: 2026-03-01 14:05:11 UTC" in html
+    assert "ran the check" not in html
 
 
 @pytest.mark.django_db

@@ -169,7 +169,7 @@ def test_it_carries_the_ray_id_for_the_support_message() -> None:
     text = support_message(verdict, datetime(2026, 3, 1, 14, 5, tzinfo=UTC))
     assert "Error code: 1020" in text
     assert "Ray ID: 8f0c1a2b3c4d5e6f-FRA" in text
-    assert "Time (UTC): 2026-03-01 14:05 UTC" in text
+    assert "Time you ran the check (UTC): 2026-03-01 14:05 UTC" in text
 
 
 def test_an_unknown_tone_is_shown_as_a_warning() -> None:

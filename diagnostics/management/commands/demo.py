@@ -50,7 +50,7 @@ SCENARIOS = {
         "/origin/522",
         "operational",
         "Cloudflare answers 522: the service behind it is down.",
-        "Compare with --scenario fine.",
+        "Compare with make demo SCENARIO=fine.",
     ),
     "challenge": Scenario(
         "/challenge",
@@ -146,6 +146,9 @@ class Command(BaseCommand):
         }
         for slug, url in urls.items():
             Target.objects.filter(slug=slug).update(url=url, enabled=True)
+        # The edge speaks plain HTTP, so a certificate check against it could only
+        # fail: that red row would be no part of any scenario.
+        Target.objects.filter(slug="chatgpt-web").update(probes=["dns", "http"])
         # The visitor's browser checks the stand-in too (its origin joins connect-src).
         Target.objects.filter(slug__in=["chatgpt-web", "control-example"]).update(
             browser_check=True, browser_url=edge.url("/ok")
@@ -157,7 +160,11 @@ class Command(BaseCommand):
 
     def _explain(self, options: dict[str, Any], scenario: Scenario, edge: str, pages: str) -> None:
         site = f"http://{options['host']}:{options['port']}/"
-        others = ", ".join(name for name in sorted(SCENARIOS) if name != options["scenario"])
+        others = "".join(
+            f"    make demo SCENARIO={name}\n"
+            for name in sorted(SCENARIOS)
+            if name != options["scenario"]
+        )
         self.stdout.write(
             self.style.SUCCESS(f"\nDemo mode ({options['scenario']}): open {site}checks/")
         )
@@ -167,5 +174,5 @@ class Command(BaseCommand):
             f"  Run checks and you should read: {scenario.expect}\n"
             f"  Also try: {scenario.also}\n"
             f"  Status pages: {site}status/ (history fills every minute)\n"
-            f"  Other scenarios: {others} (make demo SCENARIO=<name>)\n"
+            f"  Other scenarios:\n{others}"
         )

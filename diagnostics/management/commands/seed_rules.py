@@ -48,7 +48,7 @@ STARTER_RULES: list[dict[str, Any]] = [
         "tone": "bad",
         "headline": "Blocked by Cloudflare (error 1020): "
         "the block is about your address or network",
-        "explanation": "The service is up, but a firewall rule in front of it refuses requests "
+        "explanation": "A firewall rule in front of the service refuses requests "
         "that look like yours. It usually judges your IP address (a VPN, a shared or flagged "
         "network), sometimes your browser's cookies or extensions.",
         "fixes": FIXES_1020,
@@ -118,7 +118,7 @@ STARTER_RULES: list[dict[str, Any]] = [
         "code": "blocked-cloudflare",
         "tone": "bad",
         "headline": "Blocked by Cloudflare: the block is about your address, browser or network",
-        "explanation": "The service is up, but Cloudflare in front of it refuses your requests.",
+        "explanation": "Cloudflare in front of the service refuses your requests.",
         "fixes": FIXES_1020,
     },
     {
@@ -162,12 +162,13 @@ STARTER_RULES: list[dict[str, Any]] = [
         "name": "Our server cannot reach the web app while controls are fine",
         "vantage": "server",
         "target_kind": "web",
-        "outcomes": "down, timeout",
+        "outcomes": "down, timeout, error",
         "controls_failed": False,
         "code": "down-for-everyone",
         "tone": "bad",
         "headline": "It's down for everyone, not just you",
-        "explanation": "Our server reaches other sites fine but gets no answer from the service.",
+        "explanation": "Our server reaches other sites fine but gets no answer from the service "
+        "(or cannot even look up its address).",
         "fixes": [(DOWN, "check-status-page"), (DOWN, "wait-and-retry")],
     },
     {
@@ -204,10 +205,10 @@ STARTER_RULES: list[dict[str, Any]] = [
         "controls_failed": False,
         "code": "your-connection",
         "tone": "warn",
-        "headline": "The service answers our server but not your browser: likely your "
+        "headline": "Your browser reaches other sites but not the service: likely your "
         "connection, VPN or an extension",
-        "explanation": "Your browser reaches other sites, and our server reaches the service, "
-        "so something between your browser and the service stops it.",
+        "explanation": "Your browser reaches other sites, so something between your browser "
+        "and the service stops it.",
         "fixes": [
             (A1020, "use-trusted-vpn-or-turn-vpn-off"),
             (A1020, "disable-browser-extensions"),
@@ -221,7 +222,7 @@ STARTER_RULES: list[dict[str, Any]] = [
         "visitor_answer": "blank_page",
         "code": "blank-page",
         "tone": "warn",
-        "headline": "The service answers us; a blank page usually comes from the browser",
+        "headline": "A blank page usually comes from the browser",
         "explanation": "Stale site data or an extension that blocks scripts often leaves the "
         "page empty.",
         "fixes": [
@@ -236,9 +237,9 @@ STARTER_RULES: list[dict[str, Any]] = [
         "visitor_answer": "no_load",
         "code": "nothing-loads",
         "tone": "warn",
-        "headline": "The service answers us, so the trouble is likely between you and it",
-        "explanation": "Your network, router or VPN is the usual suspect when a working site "
-        "never loads for one person.",
+        "headline": "Nothing loads for you: the trouble may be between you and the service",
+        "explanation": "Your network, router or VPN is the usual suspect when a site "
+        "never loads for one person while it works for others.",
         "fixes": [
             (A1020, "check-internet-connection"),
             (A1020, "restart-router"),
@@ -252,8 +253,8 @@ STARTER_RULES: list[dict[str, Any]] = [
         "code": "all-clear",
         "tone": "ok",
         "headline": "Everything looks fine from here",
-        "explanation": "Our checks reached the service and nothing points to a block or an "
-        "outage. If it still fails for you, start with these.",
+        "explanation": "Nothing our checks saw points to a block or an outage. If it still "
+        "fails for you, start with these.",
         "fixes": [(A1020, "clear-site-cookies"), (A1020, "switch-browser")],
     },
 ]
@@ -263,6 +264,23 @@ _LISTS = {
     "outcomes": "outcomes",
     "cloudflare_codes": "cloudflare",
     "status_states": "status_states",
+}
+
+
+# The claims each starter rule's verdict adds when this run supports them (and
+# the honest "we can't tell" otherwise); see diagnostics/claims.py. Kept beside
+# the rules, not in them, because the seeding command copies rule fields to rows.
+STARTER_CLAIMS: dict[str, tuple[str, ...]] = {
+    "Visitor sees or pasted error 1020": ("service_up", "blocked_for_server"),
+    "Visitor sees an address ban (1005-1008, 1106)": ("blocked_for_server",),
+    "Visitor sees another Cloudflare block": ("service_up", "blocked_for_server"),
+    "Status page reports an outage": ("reachable_from_browser",),
+    "Cloudflare reports the service's servers failing (5xx)": ("reachable_from_browser",),
+    "Our server cannot reach the web app while controls are fine": ("reachable_from_browser",),
+    "The browser cannot reach the web app, but reaches the controls": ("reachable_from_server",),
+    "Visitor sees a blank page": ("service_up",),
+    "Visitor says nothing loads": ("service_up",),
+    "Nothing wrong found": ("service_up",),
 }
 
 
@@ -280,6 +298,7 @@ def starter_rule_data() -> list[RuleData]:
                 explanation=spec.get("explanation", ""),
                 tone=spec["tone"],
                 fixes=tuple(FixLink(slug, slug, "") for _, slug in spec["fixes"]),
+                claims=STARTER_CLAIMS.get(spec["name"], ()),
                 **fields,
             )
         )

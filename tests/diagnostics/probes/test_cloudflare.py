@@ -4,7 +4,12 @@ import asyncio
 
 import pytest
 
-from diagnostics.probes.cloudflare import classify, parse_retry_after, read_pasted_error
+from diagnostics.probes.cloudflare import (
+    classify,
+    parse_retry_after,
+    read_pasted_error,
+    read_pasted_time,
+)
 from diagnostics.probes.http import HttpConfig, fetch
 from diagnostics.probes.safety import AddressPolicy
 from diagnostics.standins.edge import EdgeServer
@@ -72,6 +77,17 @@ def test_it_reads_cloudflare_origin_failures_as_origin_errors(status):
     finding = classify(status, CF, "<html>Error code " + str(status) + "</html>")
     assert finding is not None
     assert (finding.kind, finding.code) == ("origin_error", str(status))
+
+
+@pytest.mark.parametrize("status", [200, 203, 204])
+def test_a_2xx_answer_is_never_a_block_or_a_challenge(status):
+    headers = {
+        "Server": "cloudflare",
+        "CF-Ray": "8f0c1a2b3c4d5e6f-ICN",
+        "cf-mitigated": "challenge",
+    }
+    body = "<title>Just a moment...</title> error code: 1020 Ray ID: 8f0c1a2b3c4d5e6f"
+    assert classify(status, headers, body) is None
 
 
 def test_it_ignores_a_csp_header_that_names_a_cloudflare_host():
@@ -178,6 +194,7 @@ EDGE_ROUTES = [
     ("/plain-500", None, None),
     ("/csp-cloudflare", None, None),
     ("/teapot", None, None),
+    ("/guide-1020", None, None),
 ]
 
 
@@ -194,3 +211,10 @@ def test_it_classifies_each_edge_route(edge: EdgeServer, path, kind, code):
     assert finding.colo == "ICN"
     assert finding.ray_id is not None
     assert fetched.headers["cf-ray"].startswith(finding.ray_id)
+
+
+def test_it_reads_the_time_printed_on_a_pasted_page():
+    assert read_pasted_time("Ray ID: 8f0c1a2b3c4d5e6f\nTimestamp: 2026-11-30 10:12:03 UTC\n") == (
+        "2026-11-30 10:12:03 UTC"
+    )
+    assert read_pasted_time("error code: 1020") is None

@@ -1,0 +1,177 @@
+"""Claims a verdict may make about the service, and what each needs to have been seen.
+
+Pure like ``verdict``: a rule names the claims its text relies on, and the
+verdict shows a claim's sentence only when this run's observations support it;
+otherwise it shows what is known instead. Editors therefore cannot make a page
+say "the service is up" when our server saw nothing of the sort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from diagnostics.verdict import Findings, Observation, RuleData
+
+# Repeated from ``verdict`` so that module can import this one.
+SERVER = "server"
+BROWSER = "browser"
+
+WEB = "web"
+STATUS = "status"
+OUTAGE_STATES = frozenset({"major_outage", "partial_outage"})
+NOT_REACHED = frozenset({"down", "timeout", "error", "failed"})
+TURNED_AWAY = frozenset({"blocked", "challenged"})
+
+
+def _web(findings: Findings, vantage: str) -> list[Observation]:
+    return [o for o in findings.at(vantage) if o.target_kind == WEB]
+
+
+def _origin_failing(o: Observation) -> bool:
+    return o.cloudflare_kind == "origin_error"
+
+
+def service_up(findings: Findings) -> bool:
+    seen = _web(findings, SERVER)
+    return bool(seen) and all(o.outcome == "ok" for o in seen)
+
+
+def reachable_from_browser(findings: Findings) -> bool:
+    seen = _web(findings, BROWSER)
+    return bool(seen) and all(o.outcome == "ok" for o in seen)
+
+
+def blocked_for_server(findings: Findings) -> bool:
+    return any(o.outcome in TURNED_AWAY for o in _web(findings, SERVER))
+
+
+def down_for_everyone(findings: Findings) -> bool:
+    if any(o.status_state in OUTAGE_STATES for o in findings.at(SERVER) if o.target_kind == STATUS):
+        return True
+    web = _web(findings, SERVER)
+    if any(_origin_failing(o) for o in web):
+        return True
+    # A silent service only means an outage when our server reaches the controls.
+    return findings.controls_failed(SERVER) is False and any(o.outcome in NOT_REACHED for o in web)
+
+
+CHECKS: dict[str, Callable[[Findings], bool]] = {
+    "service_up": service_up,
+    "reachable_from_server": service_up,
+    "reachable_from_browser": reachable_from_browser,
+    "blocked_for_server": blocked_for_server,
+    "down_for_everyone": down_for_everyone,
+}
+
+# The sentence a supported claim adds, and the honest one shown when it is not.
+SENTENCES: dict[str, tuple[str, str]] = {
+    "service_up": (
+        "Our server reached the service just now, so it is up.",
+        "Our server did not get the service's page just now, so we can't tell whether it is up.",
+    ),
+    "reachable_from_server": (
+        "Our server reaches the service.",
+        "Our server could not reach the service just now.",
+    ),
+    "reachable_from_browser": (
+        "Your browser reached it just now, so it may be failing only for some requests "
+        "or from some places.",
+        "",
+    ),
+    "blocked_for_server": (
+        "Our server is blocked as well: the rule may cover whole networks.",
+        "",
+    ),
+    "down_for_everyone": (
+        "",
+        "We could not confirm an outage from here.",
+    ),
+}
+
+
+# Words that assert a claim. A rule whose own text uses them must hold only when
+# the claim does; the claim test reads every shown sentence against this list.
+PHRASES: dict[str, tuple[str, ...]] = {
+    "service_up": (
+        "the service is up",
+        "answers us",
+        "reached the service",
+        "service answers",
+        "our server reaches the service",
+    ),
+    "reachable_from_browser": ("your browser reached", "reachable from your browser"),
+    "blocked_for_server": ("our server is blocked", "turned our checking server away"),
+    "down_for_everyone": ("down for everyone", "outage on their side", "reports an outage"),
+}
+
+
+def asserted(text: str) -> set[str]:
+    """The claims a piece of shown text makes, by the phrases above."""
+    lowered = text.lower()
+    return {claim for claim, words in PHRASES.items() if any(w in lowered for w in words)}
+
+
+def supported(claim: str, findings: Findings) -> bool:
+    check = CHECKS.get(claim)
+    return bool(check and check(findings))
+
+
+def unsupported(claims: Iterable[str], findings: Findings) -> list[str]:
+    """The claims these observations do not support (unknown claims never are)."""
+    return [c for c in claims if not supported(c, findings)]
+
+
+def sentences(claims: Iterable[str], findings: Findings) -> list[str]:
+    out = []
+    for claim in claims:
+        yes, no = SENTENCES.get(claim, ("", ""))
+        text = yes if supported(claim, findings) else no
+        if text:
+            out.append(text)
+    return out
+
+
+# --- What a rule's own conditions guarantee, for checking its text when saved ----
+
+ORIGIN_CODES = frozenset(
+    {"origin_error", "500", "502", "503", "504", "520", "521", "522", "523", "524", "525", "526"}
+)
+
+
+def _on_web(rule: RuleData, vantage: str, outcomes: frozenset[str]) -> bool:
+    return (
+        rule.vantage == vantage
+        and rule.target_kind == WEB
+        and bool(rule.outcomes)
+        and rule.outcomes <= outcomes
+    )
+
+
+def guaranteed(claim: str, rule: RuleData) -> bool:
+    """Whether every run this rule matches supports the claim (judged conservatively)."""
+    if claim == "service_up":
+        return _on_web(rule, SERVER, frozenset({"ok"}))
+    if claim == "reachable_from_browser":
+        return _on_web(rule, BROWSER, frozenset({"ok"}))
+    if claim == "blocked_for_server":
+        return _on_web(rule, SERVER, TURNED_AWAY)
+    if claim == "down_for_everyone":
+        outage_page = (
+            rule.target_kind == STATUS
+            and bool(rule.status_states)
+            and (rule.status_states <= OUTAGE_STATES)
+        )
+        origin = (
+            rule.vantage == SERVER and bool(rule.cloudflare) and rule.cloudflare <= ORIGIN_CODES
+        )
+        silent = _on_web(rule, SERVER, NOT_REACHED) and rule.controls_failed is False
+        return outage_page or origin or silent
+    return False
+
+
+def unguaranteed(rule: RuleData) -> list[str]:
+    """Claims the rule's headline or explanation asserts that its conditions do not ensure."""
+    text = f"{rule.headline} {rule.explanation}"
+    return sorted(c for c in asserted(text) if not guaranteed(c, rule))

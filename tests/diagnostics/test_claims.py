@@ -1,0 +1,263 @@
+"""Every combination of what a run can see, read against what the verdict then says.
+
+The expected code comes from the rule order written out in plain words below
+(visitor's own error first, then outages, then our own health, then our server
+turned away, then the browser, then the visitor's vaguer answers); the shown
+text is read through ``claims.asserted`` so no sentence may claim what the
+observations do not support.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+
+from diagnostics import claims
+from diagnostics.management.commands.seed_rules import starter_rule_data
+from diagnostics.verdict import (
+    BROWSER,
+    SERVER,
+    Findings,
+    Observation,
+    RuleData,
+    decide,
+    support_message,
+    visitor_observations,
+)
+
+RULES = starter_rule_data()
+OUR_RAY = "0000000000000000"
+
+
+def web(outcome: str, **extra: str) -> Observation:
+    return Observation(SERVER, "web", "web", "http", outcome, **extra)
+
+
+SERVER_SEES = {
+    "up": (web("ok"),),
+    "blocked-1020": (
+        web("blocked", cloudflare_code="1020", cloudflare_kind="block", ray_id=OUR_RAY),
+    ),
+    "challenged": (web("challenged", cloudflare_kind="challenge", ray_id=OUR_RAY),),
+    "cloudflare-5xx": (
+        web("down", cloudflare_code="522", cloudflare_kind="origin_error", ray_id=OUR_RAY),
+    ),
+    "no-name": (Observation(SERVER, "web", "web", "dns", "error"),),
+    "timeout": (web("timeout"),),
+}
+CONTROLS = {
+    "ok": tuple(Observation(SERVER, c, "control", "http", "ok") for c in ("c1", "c2")),
+    "failed": tuple(Observation(SERVER, c, "control", "http", "error") for c in ("c1", "c2")),
+}
+BROWSER_SEES = {
+    "reached": (
+        Observation(BROWSER, "web", "web", "fetch", "ok"),
+        Observation(BROWSER, "c1", "control", "fetch", "ok"),
+    ),
+    "failed": (
+        Observation(BROWSER, "web", "web", "fetch", "failed"),
+        Observation(BROWSER, "c1", "control", "fetch", "ok"),
+    ),
+    "not-run": (),
+}
+VISITOR_SAYS = {
+    "nothing": "",
+    "1020": "block_1020",
+    "1015": "rate_limit",
+    "challenge-loop": "challenge_loop",
+    "nothing-loads": "no_load",
+}
+STATUS_PAGE = {
+    "operational": Observation(
+        SERVER, "status", "status", "status", "ok", status_state="operational"
+    ),
+    "outage": Observation(
+        SERVER, "status", "status", "status", "down", status_state="major_outage"
+    ),
+    "maintenance": Observation(
+        SERVER, "status", "status", "status", "ok", status_state="under_maintenance"
+    ),
+    "unreadable": Observation(SERVER, "status", "status", "status", "error"),
+}
+
+COMBINATIONS = list(
+    itertools.product(SERVER_SEES, CONTROLS, BROWSER_SEES, VISITOR_SAYS, STATUS_PAGE)
+)
+
+
+def build(srv: str, ctl: str, brw: str, vis: str, page: str) -> Findings:
+    answer = VISITOR_SAYS[vis]
+    return Findings(
+        observations=(
+            *visitor_observations(answer, "", "", ""),
+            *SERVER_SEES[srv],
+            *CONTROLS[ctl],
+            *BROWSER_SEES[brw],
+            STATUS_PAGE[page],
+        ),
+        visitor_answer=answer,
+        browser_reported=brw != "not-run",
+        browser_online=True if brw != "not-run" else None,
+    )
+
+
+def expected(srv: str, ctl: str, brw: str, vis: str, page: str) -> str:
+    if vis == "1020":
+        return "blocked-1020"
+    if vis == "1015":
+        return "rate-limited-1015"
+    if vis == "challenge-loop":
+        return "challenge-loop"
+    if page == "outage":
+        return "down-for-everyone"
+    if srv == "cloudflare-5xx":
+        return "service-outage"
+    if ctl == "failed":
+        return "checks-impaired"
+    if srv in ("timeout", "no-name"):
+        return "down-for-everyone"
+    if srv in ("blocked-1020", "challenged"):
+        return "checks-blocked"
+    if brw == "failed":
+        return "your-connection"
+    if vis == "nothing-loads":
+        return "nothing-loads"
+    return "all-clear"
+
+
+def test_the_matrix_has_at_least_forty_combinations() -> None:
+    assert len(COMBINATIONS) >= 40
+    codes = {expected(*combo) for combo in COMBINATIONS}
+    assert len(codes) >= 9  # the table reaches most verdicts, not one over and over
+
+
+@pytest.mark.parametrize("combo", COMBINATIONS, ids=["/".join(c) for c in COMBINATIONS])
+def test_verdict_and_what_it_says(combo: tuple[str, str, str, str, str]) -> None:
+    found = build(*combo)
+    verdict = decide(found, RULES)
+    assert verdict.code == expected(*combo)
+    shown = " ".join([verdict.headline, verdict.explanation])
+    for claim in claims.asserted(shown):
+        assert claims.supported(claim, found), f"{claim!r} not seen, yet shown: {shown}"
+    # Our own server's Ray ID never goes to the service's support.
+    assert OUR_RAY not in support_message(verdict, found_time())
+
+
+def found_time() -> datetime:
+    return datetime(2026, 11, 30, 10, 12, tzinfo=UTC)
+
+
+def test_offline_with_1020_says_we_cannot_tell_whether_it_is_up() -> None:
+    # The report from the issue: no internet, every server check failed, 1020 picked.
+    verdict = decide(build("no-name", "failed", "not-run", "1020", "unreadable"), RULES)
+    assert verdict.code == "blocked-1020"
+    assert "The service is up" not in verdict.explanation
+    assert "can't tell whether it is up" in verdict.explanation
+
+
+def test_a_1020_with_our_server_up_says_so_and_with_it_blocked_says_that() -> None:
+    up = decide(build("up", "ok", "not-run", "1020", "operational"), RULES)
+    assert "it is up" in up.explanation
+    blocked = decide(build("blocked-1020", "ok", "not-run", "1020", "operational"), RULES)
+    assert "Our server is blocked as well" in blocked.explanation
+    assert "so it is up" not in blocked.explanation
+
+
+def test_an_outage_the_browser_reached_is_reconciled() -> None:
+    verdict = decide(build("cloudflare-5xx", "ok", "reached", "nothing", "operational"), RULES)
+    assert verdict.code == "service-outage"
+    assert "Your browser reached it just now" in verdict.explanation
+
+
+def test_the_checker_refuses_what_was_not_seen() -> None:
+    found = build("timeout", "failed", "not-run", "nothing", "unreadable")
+    assert claims.unsupported(["service_up", "down_for_everyone"], found) == [
+        "service_up",
+        "down_for_everyone",
+    ]
+    # An editor's rule that leans on a claim shows the honest sentence instead.
+    rule = RuleData(code="x", headline="x", explanation="Try later.", claims=("service_up",))
+    assert decide(found, [rule]).explanation.startswith("Our server did not get the service's page")
+
+
+def test_the_support_message_keeps_the_visitors_own_ray_id_and_page_time() -> None:
+    found = Findings(
+        observations=(
+            *visitor_observations("", "1020", "8f0c1a2b3c4d5e6f", "FRA"),
+            *SERVER_SEES["blocked-1020"],
+        )
+    )
+    verdict = decide(found, RULES)
+    text = support_message(verdict, found_time(), page_time="2026-11-30 10:12:03 UTC")
+    assert "Ray ID: 8f0c1a2b3c4d5e6f-FRA" in text
+    assert "Time on your error page: 2026-11-30 10:12:03 UTC" in text
+    assert "ran the check" not in text
+
+
+def test_no_starter_rule_text_claims_what_its_conditions_do_not_ensure() -> None:
+    assert {
+        rule.code: claims.unguaranteed(rule) for rule in RULES if claims.unguaranteed(rule)
+    } == {}
+
+
+@pytest.mark.parametrize(
+    ("rule", "refused"),
+    [
+        (RuleData(code="x", headline="The service is up", vantage="visitor"), ["service_up"]),
+        (
+            RuleData(
+                code="x",
+                headline="It's down for everyone",
+                target_kind="web",
+                outcomes=frozenset({"timeout"}),
+                vantage="server",
+            ),
+            ["down_for_everyone"],
+        ),
+        (
+            RuleData(
+                code="x",
+                headline="It's down for everyone",
+                target_kind="web",
+                outcomes=frozenset({"timeout"}),
+                vantage="server",
+                controls_failed=False,
+            ),
+            [],
+        ),
+        (
+            RuleData(
+                code="x",
+                headline="Our server is blocked",
+                vantage="server",
+                target_kind="web",
+                outcomes=frozenset({"blocked"}),
+            ),
+            [],
+        ),
+    ],
+)
+def test_a_rule_asserting_an_unsupported_claim_is_refused(
+    rule: RuleData, refused: list[str]
+) -> None:
+    assert claims.unguaranteed(rule) == refused
+
+
+def test_saving_such_a_rule_in_the_admin_is_refused() -> None:
+    from django.core.exceptions import ValidationError
+
+    from diagnostics.models import Rule
+
+    with pytest.raises(ValidationError, match="service up"):
+        Rule(
+            name="x",
+            code="x",
+            vantage="visitor",
+            headline="x",
+            explanation="The service is up, but you are blocked.",
+        ).clean()
+    Rule(
+        name="x", code="x", vantage="visitor", headline="x", explanation="You are blocked."
+    ).clean()
