@@ -14,6 +14,9 @@ _VOCAB_WORD = re.compile(r"[^\W\d_]{3,32}")
 _TAG = re.compile(r"<[^>]+>")
 _HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>')
 SPACE = re.compile(r"\s+")
+# Tags become spaces so block elements never glue words together; inline ones
+# ("<code>1005</code>, 1006") leave a space before punctuation, removed here.
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([,.;:!?)])")
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,8 @@ def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
 def html_text(fragment: str) -> str:
     """Plain text of sanitised HTML (ours, from markdown.py), for indexing and snippets."""
     text = _TAG.sub(" ", _HEADERLINK.sub("", fragment))
-    return SPACE.sub(" ", html.unescape(text)).strip()
+    text = SPACE.sub(" ", html.unescape(text)).strip()
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
 
 
 def article_document(article: Article) -> Document:

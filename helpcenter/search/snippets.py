@@ -63,7 +63,8 @@ def _highlight_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
     if not roots:
         return None
     alternatives = "|".join(re.escape(root) for root in sorted(roots, key=len, reverse=True))
-    return re.compile(rf"(?:{alternatives})\w*", re.IGNORECASE)
+    # \b: a word's start only, so "rate" never marks the middle of "separate".
+    return re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE)
 
 
 def _root(word: str) -> str:

@@ -423,3 +423,18 @@ def test_unpublished_matches_ranked_first_never_crowd_out_published_ones() -> No
     assert len(hits) == 3
     assert all(hit.title.startswith("Glacier live") for hit in hits)
     assert len(site_search.search("glacier", limit=20)) == 4
+
+
+def test_highlights_mark_whole_words_only() -> None:
+    pattern = site_search.snippets._highlight_pattern(["rate"])
+    html = site_search.snippets.snippet("A separate rate limit", pattern)
+
+    assert html == "A separate <mark>rate</mark> limit"
+
+
+def test_plain_text_has_no_space_before_punctuation() -> None:
+    text = site_search.documents.html_text(
+        "<p>Codes <code>1005</code>, <code>1006</code> or <em>1106</em>.</p><p>Next</p>"
+    )
+
+    assert text == "Codes 1005, 1006 or 1106. Next"
