@@ -363,19 +363,19 @@ def _page_state(row: dict[str, Any]) -> tuple[str, datetime]:
 
 
 # --- Search ---------------------------------------------------------------------
-# helpcenter/search.py owns the logic; these hold what it stores. On SQLite the
-# index lives in an FTS5 table created after migrate instead (see search.py).
+# the helpcenter.search package owns the logic; these hold what it stores. On SQLite the
+# index lives in an FTS5 table created after migrate instead (see helpcenter/search/signals.py).
 
 
 class SearchDocument(models.Model):
     """One article or one fix as PostgreSQL full-text search sees it.
 
-    Denormalised on save (signals in helpcenter/search.py) so a query reads
+    Denormalised on save (helpcenter/search/signals.py) so a query reads
     one indexed table instead of joining fixes and FAQ over 10,000 articles.
     """
 
     # Left alone by Django's delete collector (on SQLite this table does not
-    # exist, and the collector would still query it); search.py's post_delete
+    # exist, and the collector would still query it); the search signals' post_delete
     # handlers remove the rows instead, hence no database constraint either.
     article = models.ForeignKey(
         Article, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"

@@ -177,8 +177,8 @@ def test_snippets_escape_text_and_mark_matches() -> None:
 
 
 def test_snippet_helper_escapes_around_marks() -> None:
-    pattern = site_search._highlight_pattern(["cookie"])
-    html = site_search.snippet("a <b>cookie</b> & crumbs", pattern)
+    pattern = site_search.snippets._highlight_pattern(["cookie"])
+    html = site_search.snippets.snippet("a <b>cookie</b> & crumbs", pattern)
 
     assert html == "a &lt;b&gt;<mark>cookie</mark>&lt;/b&gt; &amp; crumbs"
 
@@ -340,9 +340,9 @@ def test_ipv6_visitors_share_a_limit_per_64() -> None:
 
 
 def test_backend_follows_the_database_vendor() -> None:
-    backend = site_search._backend()
+    backend = site_search.backend_for()
 
-    expected = {"sqlite": "_SqliteBackend", "postgresql": "_PostgresBackend"}[connection.vendor]
+    expected = {"sqlite": "SqliteBackend", "postgresql": "PostgresBackend"}[connection.vendor]
     assert type(backend).__name__ == expected
 
 
@@ -384,7 +384,7 @@ def test_vocabulary_lookup_answers_exact_and_prefix_in_one_query(
     django_assert_num_queries: Any,
 ) -> None:
     make_article("Clear your cookies", body="Old cookies can carry a stale challenge.")
-    backend = site_search._backend()
+    backend = site_search.backend_for()
 
     with django_assert_num_queries(1):
         found = backend.lookup(["cookies", "cook", "zebra", "cookies_x"])
@@ -412,25 +412,6 @@ def test_a_search_for_a_known_word_costs_few_queries(django_assert_max_num_queri
     assert {hit.title for hit in hits} == {"Clear your cookies", "Delete cookies"}
 
 
-def test_an_old_trigram_table_is_replaced_and_refilled() -> None:
-    if connection.vendor != "sqlite":
-        pytest.skip("the FTS5 table exists on SQLite only")
-    make_article("Clear your cookies", body="Cookies hold passes.")
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE {site_search.FTS_TABLE}")
-        cursor.execute(
-            f"CREATE VIRTUAL TABLE {site_search.FTS_TABLE} USING fts5(article_id UNINDEXED, "
-            "fix_id UNINDEXED, title, summary, body, tokenize = 'trigram')"
-        )
-
-    site_search.create_sqlite_tables()
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [site_search.FTS_TABLE])
-        assert "porter" in cursor.fetchone()[0]
-    assert titles("cookie") == ["Clear your cookies"]
-
-
 def test_unpublished_matches_ranked_first_never_crowd_out_published_ones() -> None:
     """Ranking happens before the publication check (on PostgreSQL a window of ids at a
     time): a page whose best matches are all drafts still fills with published ones."""
@@ -442,3 +423,18 @@ def test_unpublished_matches_ranked_first_never_crowd_out_published_ones() -> No
     assert len(hits) == 3
     assert all(hit.title.startswith("Glacier live") for hit in hits)
     assert len(site_search.search("glacier", limit=20)) == 4
+
+
+def test_highlights_mark_whole_words_only() -> None:
+    pattern = site_search.snippets._highlight_pattern(["rate"])
+    html = site_search.snippets.snippet("A separate rate limit", pattern)
+
+    assert html == "A separate <mark>rate</mark> limit"
+
+
+def test_plain_text_has_no_space_before_punctuation() -> None:
+    text = site_search.documents.html_text(
+        "<p>Codes <code>1005</code>, <code>1006</code> or <em>1106</em>.</p><p>Next</p>"
+    )
+
+    assert text == "Codes 1005, 1006 or 1106. Next"
