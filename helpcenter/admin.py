@@ -22,6 +22,10 @@ class FixInline(admin.StackedInline):
     model = Fix
     form = FixAdminForm
     extra = 0
+    # Set here, not on the model: Django's default plural of "fix" is "fixs", and a
+    # model Meta change would cost a migration for a label only the admin shows.
+    verbose_name = "fix"
+    verbose_name_plural = "fixes"
     fields = ["order", "title", "slug", "summary", "body"]
     prepopulated_fields = {"slug": ("title",)}
 

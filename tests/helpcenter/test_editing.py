@@ -275,3 +275,20 @@ def test_it_builds_a_diff_that_escapes_nothing_itself() -> None:
         ("add", "<i>"),
         ("context", "c"),
     ]
+
+
+# --- Form polish -----------------------------------------------------------------
+
+
+def test_the_change_form_has_plural_labels_wide_fields_and_a_summary_counter(
+    editor_client: Any,
+) -> None:
+    article = make_article(status="draft")
+    html = editor_client.get(change_url(article)).content.decode()
+    heading = html.split('id="fixes-heading"', 1)[1].split("</h2>", 1)[0]
+    assert "Fixes" in heading and "fixs" not in html.lower()
+    assert 'name="title" value="Guide access-denied" class="vTextField editor-wide"' in html
+    # The article's summary, each fix's and the "Add another" template's carry the
+    # length the counter compares to.
+    assert html.count('data-shown-chars="160"') == 1 + article.fixes.count() + 1
+    assert "about the first 160 characters appear there" in html
