@@ -292,3 +292,19 @@ def test_the_change_form_has_plural_labels_wide_fields_and_a_summary_counter(
     # length the counter compares to.
     assert html.count('data-shown-chars="160"') == 1 + article.fixes.count() + 1
     assert "about the first 160 characters appear there" in html
+
+
+def test_view_on_site_opens_a_drafts_preview_link_and_a_published_page(
+    editor_client: Any,
+) -> None:
+    draft = make_article("draft-guide", status="draft")
+    html = editor_client.get(change_url(draft)).content.decode()
+    token = editing.preview_token(draft)
+    assert f'href="/preview/{token}/" class="viewsitelink"' in html
+    assert f'href="/preview/{token}/#fix-' in html  # each fix's link too
+    assert editor_client.get(f"/preview/{token}/").status_code == 200
+
+    published = make_article("public-guide", status="published")
+    html = editor_client.get(change_url(published)).content.decode()
+    assert 'href="/articles/public-guide/" class="viewsitelink"' in html
+    assert 'href="/articles/public-guide/fix/step-1/"' in html
