@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
+from reversion.models import Version
 
 from helpcenter import editing
 from helpcenter.markdown import MAX_SOURCE_CHARS, render_inline, render_markdown
@@ -308,3 +310,16 @@ def test_view_on_site_opens_a_drafts_preview_link_and_a_published_page(
     html = editor_client.get(change_url(published)).content.decode()
     assert 'href="/articles/public-guide/" class="viewsitelink"' in html
     assert 'href="/articles/public-guide/fix/step-1/"' in html
+
+
+def test_the_compare_page_uses_the_admins_own_breadcrumb_bar(editor_client: Any) -> None:
+    article = make_article()
+    for title in ("First title", "Second title"):
+        editor_client.post(change_url(article), form_data(article, title=title))
+        article.refresh_from_db()
+    older, newer = Version.objects.get_for_object(article).order_by("pk")[:2]
+    url = reverse("admin:helpcenter_article_compare", args=[article.pk])
+    page = editor_client.get(url, {"a": older.pk, "b": newer.pk}).content.decode()
+    # Django's admin styles an <ol class="breadcrumbs">; a bare div shows unstyled.
+    assert '<ol class="breadcrumbs">' in page and '<li aria-current="page">Compare</li>' in page
+    assert '<div class="breadcrumbs">' not in page
