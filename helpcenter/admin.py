@@ -16,14 +16,37 @@ from helpcenter.models import Article, Category, FaqEntry, Fix, FixFeedback, Fix
 admin.site.login_form = ThrottledLoginForm
 
 
+def _site_url(article: Article, anchor: str = "") -> str:
+    """Where "View on site" goes: the public page, or for a draft its signed preview.
+
+    A draft's public URL is a 404, so the editor is sent where it can be seen.
+    """
+    if article.is_public:
+        url = article.get_absolute_url()
+    else:
+        url = reverse("draft_preview", kwargs={"token": editing.preview_token(article)})
+    return url + anchor
+
+
 class FixInline(admin.StackedInline):
     """Fixes in the order visitors try them: the list is sorted by the order number."""
 
     model = Fix
     form = FixAdminForm
     extra = 0
+    # Set here, not on the model: Django's default plural of "fix" is "fixs", and a
+    # model Meta change would cost a migration for a label only the admin shows.
+    verbose_name = "fix"
+    verbose_name_plural = "fixes"
     fields = ["order", "title", "slug", "summary", "body"]
     prepopulated_fields = {"slug": ("title",)}
+
+    def get_view_on_site_url(self, obj: Any = None) -> str | None:
+        if not isinstance(obj, Fix) or obj.pk is None:
+            return None
+        if obj.article.is_public:
+            return obj.get_absolute_url()
+        return _site_url(obj.article, f"#fix-{obj.slug}")
 
 
 class FaqInline(admin.StackedInline):
@@ -64,6 +87,9 @@ class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
         ),
     ]
     filter_horizontal = ["related"]
+
+    def get_view_on_site_url(self, obj: Any = None) -> str | None:
+        return _site_url(obj) if isinstance(obj, Article) and obj.pk is not None else None
 
     def get_urls(self) -> list[URLPattern]:
         preview = path(

@@ -20,6 +20,25 @@ class TextField(forms.CharField):
         return normalise_text(super().to_python(value) or "")
 
 
+# Search engines and link previews show roughly this many characters of a summary.
+SUMMARY_SHOWN_CHARS = 160
+SUMMARY_HELP = (
+    f"Shown as the search snippet and the link description; about the first "
+    f"{SUMMARY_SHOWN_CHARS} characters appear there."
+)
+
+
+def _wide_widgets(summary_widget: type[forms.Widget]) -> dict[str, forms.Widget]:
+    """Title and summary as wide as the form, the summary with a length counter."""
+    summary_attrs = {"class": "editor-wide editor-summary", "data-shown-chars": SUMMARY_SHOWN_CHARS}
+    if summary_widget is forms.Textarea:
+        summary_attrs["rows"] = 3
+    return {
+        "title": forms.TextInput(attrs={"class": "vTextField editor-wide"}),
+        "summary": summary_widget(attrs=summary_attrs),
+    }
+
+
 class ArticleAdminForm(forms.ModelForm):
     # The article as this form was loaded (version and the texts people edit),
     # so a save over a newer version is refused with a diff of what changed.
@@ -29,6 +48,8 @@ class ArticleAdminForm(forms.ModelForm):
         model = Article
         fields = "__all__"  # noqa: DJ007 -- the admin's fieldsets choose what is shown
         field_classes = {"body": TextField, "summary": TextField}
+        widgets = _wide_widgets(forms.Textarea)
+        help_texts = {"summary": SUMMARY_HELP}
         error_messages = {
             "slug": {"unique": "Another article already uses this slug: choose a different one."}
         }
@@ -75,6 +96,9 @@ class FixAdminForm(forms.ModelForm):
         model = Fix
         fields = "__all__"  # noqa: DJ007 -- the inline's fields choose what is shown
         field_classes = {"body": TextField, "summary": TextField}
+        # A fix's summary is one line (a CharField): a textarea would invite newlines.
+        widgets = _wide_widgets(forms.TextInput)
+        help_texts = {"summary": SUMMARY_HELP}
 
     def clean_body(self) -> str:
         body: str = self.cleaned_data.get("body", "")

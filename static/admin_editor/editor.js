@@ -54,6 +54,31 @@
     });
   }
 
+  // A running count under each summary: it becomes the search snippet and the
+  // link description, which are cut after about data-shown-chars characters.
+  function counter(field) {
+    if (field.dataset.counterAttached || field.name.includes("__prefix__")) return;
+    field.dataset.counterAttached = "1";
+    const shown = Number(field.dataset.shownChars);
+    const out = document.createElement("p");
+    out.className = "editor-counter";
+    out.id = field.id + "-counter";
+    out.setAttribute("aria-live", "polite");
+    field.setAttribute("aria-describedby", ((field.getAttribute("aria-describedby") || "") + " " + out.id).trim());
+    field.insertAdjacentElement("afterend", out);
+    function update() {
+      const length = Array.from(field.value).length;
+      out.textContent = length + " characters" + (length > shown ? ", " + (length - shown) + " past what search results show" : " of about " + shown + " shown in search results");
+      out.classList.toggle("editor-counter-over", length > shown);
+    }
+    field.addEventListener("input", update);
+    update();
+  }
+
+  function countAll(root) {
+    root.querySelectorAll("[data-shown-chars]").forEach(counter);
+  }
+
   function copyLink(link) {
     link.addEventListener("click", function (event) {
       if (!navigator.clipboard) return; // without clipboard access it opens the preview
@@ -76,6 +101,8 @@
         attachAll(event.target, url);
       });
     }
+    countAll(document);
+    document.addEventListener("formset:added", function (event) { countAll(event.target); });
     document.querySelectorAll(".editor-copy-link").forEach(copyLink);
   }
 

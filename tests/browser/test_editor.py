@@ -140,3 +140,31 @@ def test_the_second_of_two_concurrent_saves_is_refused_with_a_diff(
     assert "Bo wrote <this> instead." in Article.objects.get(pk=article.pk).body
     ana.context.close()
     bo.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_summary_counter_follows_typing_at_desktop_and_phone_widths(
+    start_web: Any, browser: Any
+) -> None:
+    _editor("counter", "Cora")
+    article = make_article("counter-guide")
+    web = start_web()
+    page = _signed_in(browser, web.url, "counter")
+    page.goto(f"{web.url}/admin/helpcenter/article/{article.pk}/change/")
+    counter = page.locator("#id_summary-counter")
+    counter.get_by_text(f"{len(article.summary)} characters of about 160").wait_for()
+    page.fill("#id_summary", "x" * 170)
+    counter.get_by_text("170 characters, 10 past what search results show").wait_for()
+    assert "id_summary-counter" in (page.get_attribute("#id_summary", "aria-describedby") or "")
+    # Each fix's summary has its own counter.
+    page.locator("#id_fixes-0-summary-counter").wait_for()
+    # Wide enough to read a whole title: far past the admin's stock 20em box.
+    assert page.locator("#id_title").bounding_box()["width"] > 500  # type: ignore[index]
+    page.locator(".field-summary").first.screenshot(path=str(ARTIFACTS / "editor-summary.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot(page, "editor-polish-1280")
+    page.set_viewport_size({"width": 375, "height": 800})
+    screenshot(page, "editor-polish-375")
+    _no_csp_violations(page)
+    page.context.close()

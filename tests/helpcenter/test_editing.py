@@ -9,7 +9,9 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
+from reversion.models import Version
 
 from helpcenter import editing
 from helpcenter.markdown import MAX_SOURCE_CHARS, render_inline, render_markdown
@@ -294,3 +296,49 @@ def test_a_crlf_post_of_the_body_records_no_change_on_the_fixes(editor_client: A
     entry = LogEntry.objects.filter(object_id=str(article.pk)).latest("action_time")
     assert entry.get_change_message() == "Changed Body."
     assert Fix.objects.get(pk=fix.pk).body == "A\nB"
+
+
+# --- Form polish -----------------------------------------------------------------
+
+
+def test_the_change_form_has_plural_labels_wide_fields_and_a_summary_counter(
+    editor_client: Any,
+) -> None:
+    article = make_article(status="draft")
+    html = editor_client.get(change_url(article)).content.decode()
+    heading = html.split('id="fixes-heading"', 1)[1].split("</h2>", 1)[0]
+    assert "Fixes" in heading and "fixs" not in html.lower()
+    assert 'name="title" value="Guide access-denied" class="vTextField editor-wide"' in html
+    # The article's summary, each fix's and the "Add another" template's carry the
+    # length the counter compares to.
+    assert html.count('data-shown-chars="160"') == 1 + article.fixes.count() + 1
+    assert "about the first 160 characters appear there" in html
+
+
+def test_view_on_site_opens_a_drafts_preview_link_and_a_published_page(
+    editor_client: Any,
+) -> None:
+    draft = make_article("draft-guide", status="draft")
+    html = editor_client.get(change_url(draft)).content.decode()
+    token = editing.preview_token(draft)
+    assert f'href="/preview/{token}/" class="viewsitelink"' in html
+    assert f'href="/preview/{token}/#fix-' in html  # each fix's link too
+    assert editor_client.get(f"/preview/{token}/").status_code == 200
+
+    published = make_article("public-guide", status="published")
+    html = editor_client.get(change_url(published)).content.decode()
+    assert 'href="/articles/public-guide/" class="viewsitelink"' in html
+    assert 'href="/articles/public-guide/fix/step-1/"' in html
+
+
+def test_the_compare_page_uses_the_admins_own_breadcrumb_bar(editor_client: Any) -> None:
+    article = make_article()
+    for title in ("First title", "Second title"):
+        editor_client.post(change_url(article), form_data(article, title=title))
+        article.refresh_from_db()
+    older, newer = Version.objects.get_for_object(article).order_by("pk")[:2]
+    url = reverse("admin:helpcenter_article_compare", args=[article.pk])
+    page = editor_client.get(url, {"a": older.pk, "b": newer.pk}).content.decode()
+    # Django's admin styles an <ol class="breadcrumbs">; a bare div shows unstyled.
+    assert '<ol class="breadcrumbs">' in page and '<li aria-current="page">Compare</li>' in page
+    assert '<div class="breadcrumbs">' not in page
