@@ -49,8 +49,13 @@ MAX_UNMATCHED_BRACKETS = 100
 # cannot define ids such as "csrf_token" or "__proto__" that page scripts might look up.
 HEADING_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,80}")
 # What pymdownx.tabbed (alternate_style) generates for its radio inputs and their labels.
-_TAB_ID_RE = re.compile(r"__tabbed_\d{1,6}_\d{1,6}")
-_TAB_NAME_RE = re.compile(r"__tabbed_\d{1,6}")
+# A page shows several rendered documents (an article and its fixes), each numbering its tab
+# sets from 1, so a document's prefix keeps their ids apart, with JavaScript off as well.
+_TAB_PREFIX_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,60}")
+_TAB_PREFIX_JUNK_RE = re.compile(r"[^a-z0-9-]+")
+_TAB_ID_RE = re.compile(r"__tabbed_(?:[a-z0-9][a-z0-9-]{0,60}_)?\d{1,6}_\d{1,6}")
+_TAB_NAME_RE = re.compile(r"__tabbed_(?:[a-z0-9][a-z0-9-]{0,60}_)?\d{1,6}")
+_TAB_ATTR_RE = re.compile(r'(\s(?:id|for|name)=")__tabbed_(\d)')
 _SMALL_INT_RE = re.compile(r"\d{1,5}")
 
 PERMALINK_LABEL = "Link to this section"
@@ -292,14 +297,21 @@ def _convert(md: markdown.Markdown, source: str) -> str:
         ) from None
 
 
-def render_markdown(source: str) -> Rendered:
-    """Render an article body to sanitised HTML plus its heading outline and id problems."""
+def render_markdown(source: str, tab_prefix: str = "") -> Rendered:
+    """Render an article body to sanitised HTML plus its heading outline and id problems.
+
+    tab_prefix names the document's tab sets (e.g. "fix-clear-cookies") so they stay unique
+    on a page that shows several documents.
+    """
     _check_size(source)
+    tab_prefix = _tab_prefix(tab_prefix)
     report = _HeadingReport()
     md, headings = _article_renderer()
     headings.start(report)
     try:
         body = _convert(md, source)
+        if tab_prefix:
+            body = _TAB_ATTR_RE.sub(rf"\1__tabbed_{tab_prefix}_\2", body)
     except BaseException:
         # Whatever state the failed document left behind is not carried into the next one.
         _renderers.article = None
@@ -311,6 +323,12 @@ def render_markdown(source: str) -> Rendered:
         duplicate_ids=tuple(report.duplicate),
         invalid_ids=tuple(report.invalid),
     )
+
+
+def _tab_prefix(name: str) -> str:
+    """Reduce a name (a slug may hold capitals and underscores) to what a tab id allows."""
+    cleaned = _TAB_PREFIX_JUNK_RE.sub("-", name.lower()).strip("-")[:60]
+    return cleaned if _TAB_PREFIX_RE.fullmatch(cleaned) else ""
 
 
 _renderers = threading.local()

@@ -249,7 +249,7 @@ class Fix(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         _clean_text_fields(self, "title", "summary", "body")
-        self.body_html = render_markdown(self.body).html
+        self.body_html = render_markdown(self.body, tab_prefix=f"fix-{self.slug}").html
         old_slug = _stored_slug(Fix, self.pk)
         super().save(*args, **kwargs)
         if old_slug is not None and old_slug != self.slug:

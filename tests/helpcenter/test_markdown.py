@@ -236,6 +236,32 @@ def test_it_numbers_tab_sets_per_document() -> None:
     assert ids == ["__tabbed_1_1", "__tabbed_1_2", "__tabbed_2_1"]
 
 
+def test_it_prefixes_tab_ids_so_two_documents_on_one_page_do_not_collide() -> None:
+    source = '=== "Chrome"\n\n    a\n\n=== "Firefox"\n\n    b\n'
+    html = render_markdown(source, tab_prefix="fix-cookies").html
+
+    assert find(html, "input") == [
+        {
+            "checked": "",
+            "id": "__tabbed_fix-cookies_1_1",
+            "name": "__tabbed_fix-cookies_1",
+            "type": "radio",
+        },
+        {"id": "__tabbed_fix-cookies_1_2", "name": "__tabbed_fix-cookies_1", "type": "radio"},
+    ]
+    assert find(html, "label") == [
+        {"for": "__tabbed_fix-cookies_1_1"},
+        {"for": "__tabbed_fix-cookies_1_2"},
+    ]
+
+
+def test_it_reduces_a_tab_prefix_to_safe_characters() -> None:
+    source = '=== "Chrome"\n\n    a\n'
+    html = render_markdown(source, tab_prefix='Fix_Two" onclick="x').html
+
+    assert find(html, "label") == [{"for": "__tabbed_fix-two-onclick-x_1_1"}]
+
+
 def test_it_keeps_lists_quotes_and_inline_markup() -> None:
     source = (
         "3. three\n4. four\n\n> quoted\n\n---\n\n"

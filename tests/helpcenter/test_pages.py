@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -199,3 +200,16 @@ def test_a_scheduled_article_appears_when_its_time_comes(client: Any) -> None:
     assert client.get(article.get_absolute_url()).status_code == 404
     Article.objects.filter(pk=article.pk).update(published_at=timezone.now())
     assert client.get(article.get_absolute_url()).status_code == 200
+
+
+def test_tab_sets_of_different_fixes_have_distinct_ids_without_javascript(client: Any) -> None:
+    article = make_article(fixes=2)
+    tabs = '=== "Chrome"\n\n    a\n\n=== "Firefox"\n\n    b\n'
+    for fix in article.fixes.all():
+        fix.body = tabs
+        fix.save()
+    html = client.get("/articles/access-denied/").content.decode()
+
+    ids = re.findall(r'<input[^>]* id="(__tabbed_[^"]+)"', html)
+    assert len(ids) == 4
+    assert len(set(ids)) == 4
