@@ -25,6 +25,7 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         if "import_content" in get_commands():
             call_command("import_content")
+        call_command("seed_synonyms")
         # By name: the knowledge base never imports the diagnostics app.
         # Rules point at fixes, so they come after the content.
         call_command("seed_targets")
