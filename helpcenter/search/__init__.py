@@ -2,8 +2,9 @@
 
 ``search(query)`` returns ``Results``: ranked ``SearchHit``s over published
 articles, their fixes and FAQ, the corrected query when spelling changed a
-word, and whether the hits have only most of the words. Each article and each fix is one search document, rewritten on
-save by the signal handlers below, so a query never touches article bodies:
+word, and whether the hits have only most of the words. Each article and
+each fix is one search document, rewritten on save by the signal handlers
+(``signals``), so a query never touches article bodies:
 
 - PostgreSQL: ``SearchDocument`` rows with a generated, weighted tsvector
   (title A, summary and FAQ questions B, body and FAQ answers C) under a GIN
@@ -36,7 +37,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from helpcenter.models import Article, SearchMiss
+from helpcenter.models import Article, SearchMiss, SeededRow
 from helpcenter.search.backends import backend_for
 from helpcenter.search.base import Backend
 from helpcenter.search.documents import Match, article_document, chunks, fix_document
@@ -58,6 +59,7 @@ __all__ = [
     "correct_words",
     "normalise_query",
     "rebuild",
+    "rebuild_if_outdated",
     "record_miss",
     "search",
 ]
@@ -133,6 +135,23 @@ def record_miss(query: str) -> None:
             SearchMiss.objects.create(query=text, count=1, last_seen=now)
     except IntegrityError:  # another request created it between our two statements
         SearchMiss.objects.filter(query=text).update(count=F("count") + 1, last_seen=now)
+
+
+# Raised when what is indexed changes shape (1 -> 2: section "#" links left out
+# of the plain text), so setup re-indexes existing sites once.
+INDEX_FORMAT = "2"
+
+
+def rebuild_if_outdated() -> int | None:
+    """Re-index when the stored index was built by an older format; the count, or None."""
+    stamp = SeededRow.objects.filter(kind="search-index", key="format").first()
+    if stamp is not None and stamp.digest == INDEX_FORMAT:
+        return None
+    count = rebuild()
+    SeededRow.objects.update_or_create(
+        kind="search-index", key="format", defaults={"digest": INDEX_FORMAT}
+    )
+    return count
 
 
 def rebuild(batch: int = 500) -> int:

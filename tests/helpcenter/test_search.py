@@ -440,3 +440,24 @@ def test_plain_text_has_no_space_before_punctuation() -> None:
     )
 
     assert text == "Codes 1005, 1006 or 1106. Next"
+
+
+def test_plain_text_leaves_out_the_headings_section_links() -> None:
+    from helpcenter.markdown import render_markdown
+    from helpcenter.search.documents import html_text
+
+    rendered = render_markdown("## What the error means {#what}\n\nA firewall rule.").html
+
+    assert 'class="headerlink"' in rendered  # the page has its "#" link...
+    assert html_text(rendered) == "What the error means A firewall rule."  # ...the index not
+
+
+def test_setup_reindexes_an_index_built_by_an_older_format_once() -> None:
+    from helpcenter.models import SeededRow
+
+    make_article("Clear your cookies", body="Cookies hold passes.")
+    SeededRow.objects.filter(kind="search-index").delete()  # a site indexed before formats
+
+    assert site_search.rebuild_if_outdated() == 1
+    assert site_search.rebuild_if_outdated() is None
+    assert titles("cookies") == ["Clear your cookies"]
