@@ -33,6 +33,7 @@ from django.views.decorators.vary import vary_on_headers
 from helpcenter import editing, feedback, pagecache, seo
 from helpcenter import search as site_search
 from helpcenter.clients import rate_limited, visitor_hash
+from helpcenter.codes import code_links
 from helpcenter.models import Article, Category, Fix
 
 PUBLIC_CACHE = {"public": True, "max_age": 60, "stale_while_revalidate": 300}
@@ -76,7 +77,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "helpcenter/home.html",
-        {"categories": categories, "uncategorised": uncategorised},
+        {
+            "categories": categories,
+            "uncategorised": uncategorised,
+            "codes": code_links(published.order_by("published_at")),
+        },
     )
 
 

@@ -9,7 +9,12 @@ from django.core.management import call_command
 
 from tests.browser.fixtures import screenshot
 
-PAGES = ["/", "/articles/chatgpt-access-denied-1020/", "/checks/", "/status/"]
+PAGES = [
+    "/articles/chatgpt-access-denied-1020/",
+    "/checks/",
+    "/status/",
+    "/categories/cloudflare-errors/",
+]
 
 BOXES = """() => [...document.querySelectorAll('input[type=search]')].map(input => {
   const field = input.getBoundingClientRect();
@@ -38,8 +43,11 @@ def test_the_header_search_has_one_size_and_the_search_page_one_box(
             sizes.add(box["height"])
         assert len(sizes) == 1, f"header search heights at {width}px: {sizes}"
 
+        for path, own_box in (("/", "home-q"), ("/search/?q=vloudflare", "search-q")):
+            page.goto(web.url + path)
+            assert [box["id"] for box in page.evaluate(BOXES)] == [own_box], path
+
         page.goto(web.url + "/search/?q=vloudflare")
-        assert [box["id"] for box in page.evaluate(BOXES)] == ["search-q"]
         correction = page.locator(".search-correction")
         assert correction.inner_text().startswith("Showing results for cloudflare.")
         correction.get_by_role("link", name="Search instead for vloudflare").click()
