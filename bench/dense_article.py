@@ -2,7 +2,9 @@
 
 Tabs, admonitions, collapsible details, a highlighted code block and a table in every
 section: the most expensive kind of article to render, shared by bench/render_markdown.py
-and bench/search.py (which times saving it).
+and bench/search.py (which times saving it). No two sections, and no two revisions, share
+a code block: the renderer caches highlighted blocks, and a benchmark that repeated one
+block would time that cache instead of Pygments.
 """
 
 from __future__ import annotations
@@ -40,23 +42,26 @@ and [our guide](/articles/cloudflare-1020/) before you change anything.
 ```python
 import httpx
 
-response = httpx.get("https://chatgpt.com/", follow_redirects=True)
-print(response.status_code, response.headers.get("cf-ray"))
+# Step {n}, revision {revision}: try the page again with a {timeout} s timeout.
+response = httpx.get("https://chatgpt.com/step-{n}", timeout={timeout}, follow_redirects=True)
+attempt_{n}_{revision} = (response.status_code, response.headers.get("cf-ray"))
+print("step {n}", *attempt_{n}_{revision})
 ```
 
 | Check | Expected | If not |
 |:------|:--------:|-------:|
-| DNS resolves | yes | flush DNS |
+| DNS resolves | yes | flush DNS (step {n}) |
 | TLS handshake | ok | check the clock |
-| HTTP status | 200 | see step {n} |
+| HTTP status | 200 | see step {n}, revision {revision} |
 
 """
 
 
-def build_article(target_chars: int = 30_000) -> str:
+def build_article(target_chars: int = 30_000, revision: int = 0) -> str:
+    """The article; each ``revision`` changes every code block (a real edit's worst case)."""
     parts = ["# ChatGPT says Access denied (error 1020) {#top}\n\n"]
     n = 1
     while sum(map(len, parts)) < target_chars:
-        parts.append(SECTION.format(n=n))
+        parts.append(SECTION.format(n=n, revision=revision, timeout=5 + n + revision))
         n += 1
     return "".join(parts)

@@ -10,7 +10,16 @@ from django.urls import URLPattern, path, reverse
 from helpcenter import admin_views, editing
 from helpcenter.admin_forms import ArticleAdminForm, FaqAdminForm, FixAdminForm, ThrottledLoginForm
 from helpcenter.history_admin import HistoryAdminMixin
-from helpcenter.models import Article, Category, FaqEntry, Fix, FixFeedback, FixVotes, SlugRedirect
+from helpcenter.models import (
+    Article,
+    Category,
+    FaqEntry,
+    Fix,
+    FixFeedback,
+    FixVotes,
+    SlugRedirect,
+    SynonymSet,
+)
 
 # Five wrong passwords for one username from one client, then a 15-minute wait.
 admin.site.login_form = ThrottledLoginForm
@@ -123,6 +132,13 @@ class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
 class CategoryAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["title", "order"]
     prepopulated_fields = {"slug": ("title",)}
+
+
+@admin.register(SynonymSet)
+class SynonymSetAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    # Search reads the sets at query time: a change here applies to the next search.
+    list_display = ["name", "terms"]
+    search_fields = ["name", "terms"]
 
 
 @admin.register(SlugRedirect)

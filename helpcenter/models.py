@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -554,3 +555,43 @@ class SeededRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+
+class SynonymSet(models.Model):
+    """Words and phrases search treats as one ("disable, turn off"), edited in the admin.
+
+    Applied to the visitor's query, never to the index: an edit takes effect
+    on the next search without re-indexing anything.
+    """
+
+    name = models.SlugField(
+        max_length=60, unique=True, help_text="A short name for the set, e.g. disable."
+    )
+    terms = models.TextField(
+        help_text=(
+            "Words or phrases that mean the same here, separated by commas: "
+            "disable, turn off, switch off"
+        )
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "synonym set"
+
+    def __str__(self) -> str:
+        return self.terms
+
+    def clean(self) -> None:
+        if len(self.phrases()) < 2:
+            raise ValidationError(
+                {"terms": "Give at least two words or phrases, separated by commas."}
+            )
+
+    def phrases(self) -> list[str]:
+        """The set's terms, lower case, in order, without blanks or repeats."""
+        seen: dict[str, None] = {}
+        for term in self.terms.split(","):
+            phrase = " ".join(term.lower().split())
+            if phrase:
+                seen.setdefault(phrase, None)
+        return list(seen)

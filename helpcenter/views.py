@@ -33,6 +33,7 @@ from django.views.decorators.vary import vary_on_headers
 from helpcenter import editing, feedback, pagecache, seo
 from helpcenter import search as site_search
 from helpcenter.clients import rate_limited, visitor_hash
+from helpcenter.codes import code_links
 from helpcenter.models import Article, Category, Fix
 
 PUBLIC_CACHE = {"public": True, "max_age": 60, "stale_while_revalidate": 300}
@@ -76,7 +77,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "helpcenter/home.html",
-        {"categories": categories, "uncategorised": uncategorised},
+        {
+            "categories": categories,
+            "uncategorised": uncategorised,
+            "codes": code_links(published.order_by("published_at")),
+        },
     )
 
 
@@ -244,7 +249,7 @@ def _workers_status() -> dict[str, Any]:
 def search(request: HttpRequest) -> HttpResponse:
     """Results for ?q=: the whole page, or only the results when htmx asks as you type."""
     query = request.GET.get("q", "").strip()[: site_search.MAX_QUERY_CHARS]
-    hits: list[site_search.SearchHit] = []
+    results = site_search.Results(hits=[])
     if query:
         retry_after = rate_limited(request, "search", settings.SEARCH_RATE_LIMIT)
         if retry_after is not None:
@@ -253,14 +258,21 @@ def search(request: HttpRequest) -> HttpResponse:
             response["Retry-After"] = str(retry_after)
             response["Cache-Control"] = "no-store"
             return response
-        hits = site_search.search(query)
-        if not hits:
+        # ?exact=1: the visitor chose their own spelling over our correction.
+        results = site_search.search(query, correct=request.GET.get("exact") != "1")
+        if not results.hits:
             site_search.record_miss(query)
     # A history restore (back button) needs the whole page, not the fragment.
     htmx = getattr(request, "htmx", None)  # set by django_htmx's middleware
     partial = htmx is not None and bool(htmx) and not htmx.history_restore_request
     template = "helpcenter/search.html#results" if partial else "helpcenter/search.html"
-    response = render(request, template, {"query": query, "hits": hits})
+    context = {
+        "query": query,
+        "hits": results.hits,
+        "corrected": results.corrected,
+        "partial": results.partial,
+    }
+    response = render(request, template, context)
     # Results hold nothing about the visitor, so shared caches may keep them briefly.
     response["Cache-Control"] = "public, max-age=30"
     return response

@@ -6,6 +6,9 @@ from collections.abc import Sequence
 
 from helpcenter.search.documents import Document, Match
 
+Phrase = tuple[str, ...]
+Slot = tuple[Phrase, ...]
+
 
 class Backend:
     def store(self, document: Document) -> None:
@@ -30,6 +33,6 @@ class Backend:
     def candidates(self, word: str) -> list[str]:
         raise NotImplementedError
 
-    def match(self, words: Sequence[str], limit: int, last_is_word: bool = True) -> list[Match]:
-        """Ranked matches; ``last_is_word`` False makes the last word a prefix."""
+    def match(self, slots: Sequence[Slot], limit: int, prefix_last: bool = False) -> list[Match]:
+        """Ranked matches of every slot (any of its phrases); ``prefix_last``: last is a prefix."""
         raise NotImplementedError

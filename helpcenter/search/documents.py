@@ -12,7 +12,8 @@ from helpcenter.models import Article, Fix
 
 _VOCAB_WORD = re.compile(r"[^\W\d_]{3,32}")
 _TAG = re.compile(r"<[^>]+>")
-_HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>')
+# The sanitiser may write the attributes in any order (aria-label comes first).
+_HEADERLINK = re.compile(r'<a\b[^>]*\bclass="headerlink"[^>]*>.*?</a>')
 SPACE = re.compile(r"\s+")
 # Tags become spaces so block elements never glue words together; inline ones
 # ("<code>1005</code>, 1006") leave a space before punctuation, removed here.

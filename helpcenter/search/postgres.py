@@ -12,8 +12,16 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from helpcenter.models import Article, SearchDocument, SearchTerm
-from helpcenter.search.base import Backend
+from helpcenter.search.base import Backend, Slot
 from helpcenter.search.documents import Document, Match, chunks, vocabulary
+
+
+def _slot_query(slot: Slot) -> SearchQuery:
+    """Any of the slot's phrases; a phrase's words adjacent and in order ("turn off")."""
+    query = SearchQuery(" ".join(slot[0]), search_type="phrase", config="english")
+    for phrase in slot[1:]:
+        query |= SearchQuery(" ".join(phrase), search_type="phrase", config="english")
+    return query
 
 
 class PostgresBackend(Backend):
@@ -92,18 +100,17 @@ class PostgresBackend(Backend):
             )
             return [row[0] for row in cursor.fetchall()]
 
-    def match(self, words: Sequence[str], limit: int, last_is_word: bool = True) -> list[Match]:
-        query = SearchQuery(" ".join(words), search_type="websearch", config="english")
-        last = words[-1]
-        if len(last) >= 3 and not last_is_word:
+    def match(self, slots: Sequence[Slot], limit: int, prefix_last: bool = False) -> list[Match]:
+        if not slots:
+            return []
+        parts = [_slot_query(slot) for slot in slots]
+        last = slots[-1][0][0]
+        if prefix_last and len(last) >= 3:
             # A half-typed last word (instant search): match it as a prefix.
-            rest = " ".join(words[:-1])
-            prefix = SearchQuery(f"{last}:*", search_type="raw", config="english")
-            query = (
-                SearchQuery(rest, search_type="websearch", config="english") & prefix
-                if rest
-                else prefix
-            )
+            parts[-1] = SearchQuery(f"{last}:*", search_type="raw", config="english")
+        query = parts[0]
+        for part in parts[1:]:
+            query &= part
         now = timezone.now()
         published = SearchDocument.objects.filter(
             article__status=Article.Status.PUBLISHED, article__published_at__lte=now

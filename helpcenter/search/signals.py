@@ -62,6 +62,10 @@ def create_sqlite_tables(using: str = "default", **kwargs: Any) -> None:
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {TERM_TABLE} (word TEXT PRIMARY KEY) WITHOUT ROWID"
         )
+        # Spelling candidates by second letter too (a typo in the first one).
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {TERM_TABLE}_tail ON {TERM_TABLE} (substr(word, 2))"
+        )
 
 
 def connect_signals(sender: Any) -> None:

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from helpcenter.models import Article, Fix
 from helpcenter.search.documents import Match
-from helpcenter.search.query import STOPWORDS
+from helpcenter.search.query import STOPWORDS, root
 
 SNIPPET_CHARS = 180
 
@@ -59,21 +59,12 @@ def hits(matches: list[Match], words: Sequence[str]) -> list[SearchHit]:
 def _highlight_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
     # PostgreSQL matches stems ("extensions" finds "extension"), SQLite
     # matches substrings: highlighting from a short root covers both.
-    roots = {_root(word) for word in words if word not in STOPWORDS and len(word) >= 3}
+    roots = {root(word) for word in words if word not in STOPWORDS and len(word) >= 3}
     if not roots:
         return None
-    alternatives = "|".join(re.escape(root) for root in sorted(roots, key=len, reverse=True))
+    alternatives = "|".join(re.escape(stem) for stem in sorted(roots, key=len, reverse=True))
     # \b: a word's start only, so "rate" never marks the middle of "separate".
     return re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE)
-
-
-def _root(word: str) -> str:
-    # Deliberately crude: enough that plurals and -ing/-ed forms meet, never
-    # so short that "cookies" turns into "cook".
-    for suffix, replacement in (("ing", ""), ("ies", "i"), ("ed", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= 4:
-            return word[: -len(suffix)] + replacement
-    return word
 
 
 def snippet(text: str, pattern: re.Pattern[str] | None) -> SafeString:

@@ -7,12 +7,17 @@ from collections.abc import Sequence
 from django.db import connection
 
 from helpcenter.models import Article
-from helpcenter.search.base import Backend
+from helpcenter.search.base import Backend, Slot
 from helpcenter.search.documents import Document, Match, vocabulary
-from helpcenter.search.query import STOPWORDS
 
 FTS_TABLE = "helpcenter_search_fts"
 TERM_TABLE = "helpcenter_search_term"
+
+
+def _fts_slot(slot: Slot) -> str:
+    """A slot as an FTS5 group: any of its phrases, each quoted ("turn off" stays a phrase)."""
+    phrases = ['"' + " ".join(phrase).replace('"', '""') + '"' for phrase in slot]
+    return "(" + " OR ".join(phrases) + ")"
 
 
 def _fts_rowid(article_id: int, fix_id: int | None) -> int:
@@ -107,28 +112,40 @@ class SqliteBackend(Backend):
             }
 
     def candidates(self, word: str) -> list[str]:
-        # Same first letter, similar length: an index range scan, small
-        # enough for difflib to compare every row.
+        # Similar length and sharing the first or second letter with the word
+        # as typed, through index range scans (the word table's key and an
+        # index on its tail): a typo in the first letter ("vloudflare"), a
+        # lost one ("loudflare") or an extra one ("xcloudflare") still meets
+        # its word, and difflib compares a small set.
+        sizes = [len(word) - 2, len(word) + 2]
+        ranges = [
+            ("word", word[0]),
+            ("word", word[1]),
+            ("substr(word, 2)", word[0]),
+            ("substr(word, 2)", word[1]),
+        ]
+        query = " UNION ".join(
+            f"SELECT word FROM {TERM_TABLE} WHERE {column} >= %s AND {column} < %s "  # noqa: S608
+            "AND length(word) BETWEEN %s AND %s"
+            for column, _ in ranges
+        )
+        params: list[str | int] = []
+        for _, letter in ranges:
+            params += [letter, chr(ord(letter) + 1), *sizes]
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT word FROM {TERM_TABLE} WHERE word >= %s AND word < %s "  # noqa: S608
-                "AND length(word) BETWEEN %s AND %s",
-                [word[0], chr(ord(word[0]) + 1), len(word) - 2, len(word) + 2],
-            )
+            cursor.execute(query, params)
             return [row[0] for row in cursor.fetchall()]
 
-    def match(self, words: Sequence[str], limit: int, last_is_word: bool = True) -> list[Match]:
-        # A stopword would have to appear literally: leave it out, as
-        # PostgreSQL does. The porter tokenizer stems both sides, so
-        # "timeouts" also finds "timeout".
-        terms = [w for w in words if w not in STOPWORDS]
-        if not terms:
+    def match(self, slots: Sequence[Slot], limit: int, prefix_last: bool = False) -> list[Match]:
+        # Stopwords were left out of the plan, as PostgreSQL does; the porter
+        # tokenizer stems both sides, so "timeouts" also finds "timeout".
+        if not slots:
             return []
-        phrases = ['"' + term.replace('"', '""') + '"' for term in terms]
-        if terms[-1] == words[-1] and not last_is_word:
-            phrases[-1] += "*"  # a half-typed last word (instant search): a prefix
-        everywhere = " AND ".join(phrases)
-        in_titles = " AND ".join(f"title : {phrase}" for phrase in phrases)
+        groups = [_fts_slot(slot) for slot in slots]
+        if prefix_last:
+            groups[-1] = groups[-1][:-1] + "*)"  # a half-typed last word (instant search)
+        everywhere = " AND ".join(groups)
+        in_titles = " AND ".join(f"title : {group}" for group in groups)
         # Two tiers, each ranked by bm25 inside FTS5 with a LIMIT: title hits
         # first, then the rest. Ranking every match of a common word at once
         # (thousands of rows) was most of the old cost; the second tier is

@@ -213,3 +213,40 @@ def test_tab_sets_of_different_fixes_have_distinct_ids_without_javascript(client
     ids = re.findall(r'<input[^>]* id="(__tabbed_[^"]+)"', html)
     assert len(ids) == 4
     assert len(set(ids)) == 4
+
+
+@pytest.mark.django_db
+def test_the_home_page_routes_by_search_code_symptom_and_checks(client: Any) -> None:
+    from django.core.management import call_command
+
+    call_command("import_content", verbosity=0)
+
+    body = client.get("/").content.decode()
+
+    assert body.count('type="search"') == 1  # the large box; the header's is left out
+    assert 'action="/search/"' in body
+    assert 'href="/checks/"' in body and ">Run checks<" in body
+    # Codes come from the guides' titles, each linking to its guide.
+    assert 'href="/articles/chatgpt-access-denied-1020/" aria-label="Error 1020:' in body
+    assert 'aria-label="Error 1015:' in body and 'aria-label="Error 522:' in body
+    # The live state arrives by htmx; without JavaScript, a plain link to it.
+    assert 'hx-get="/checks/live/"' in body
+    assert "Start from what you see" in body
+
+
+def test_error_codes_are_read_from_titles_one_link_per_code() -> None:
+    from helpcenter.codes import code_links
+    from helpcenter.models import Article
+
+    first = Article(title="Error 1020 and 1015", slug="a")
+    second = Article(title="Errors 1015, 522 or 524 (the 2024 edition)", slug="b")
+
+    links = code_links([first, second])
+
+    # A code links to the first guide naming it; a year is not an error code.
+    assert [(link.code, link.article.slug) for link in links] == [
+        ("522", "b"),
+        ("524", "b"),
+        ("1015", "a"),
+        ("1020", "a"),
+    ]
