@@ -106,7 +106,20 @@ class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
             self.admin_site.admin_view(admin_views.markdown_preview),
             name="helpcenter_article_preview",
         )
-        return [preview, *super().get_urls()]
+        # The whole page for the form as it stands (new article, or one being changed).
+        page_preview = [
+            path(
+                "page-preview/",
+                self.admin_site.admin_view(admin_views.article_page_preview),
+                name="helpcenter_article_page_preview",
+            ),
+            path(
+                "<path:object_id>/page-preview/",
+                self.admin_site.admin_view(admin_views.article_page_preview),
+                name="helpcenter_article_page_preview",
+            ),
+        ]
+        return [preview, *page_preview, *super().get_urls()]
 
     def change_view(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,9 +20,11 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import DEFAULT_DB_ALIAS
+from django.utils import timezone
 
 from helpcenter.markdown import MarkdownTooLarge, render_inline, render_markdown
-from helpcenter.models import Article
+from helpcenter.models import Article, FaqEntry, Fix
+from helpcenter.text import normalise_text
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,83 @@ class Preview:
     problems: tuple[str, ...] = ()
     # Set when the text cannot be rendered at all (too large, nested too deeply).
     error: str = ""
+
+
+@dataclass(frozen=True)
+class UnsavedPage:
+    """An article as the editor's form holds it, rendered, never saved."""
+
+    article: Article
+    fixes: list[Fix]
+    faq: list[FaqEntry]
+
+
+def unsaved_page(data: Mapping[str, str], original: Article | None) -> UnsavedPage:
+    """The article, fixes and FAQ from the admin form's POST, rendered as saving would.
+
+    The same model render() methods and text spelling as a save, so the page the
+    editor previews is the page that saving would publish. Rows marked for
+    deletion, and empty extra rows, are left out, as saving would.
+    """
+    article = Article(
+        pk=original.pk if original else None,
+        title=normalise_text(data.get("title", "")),
+        slug=data.get("slug", "") or (original.slug if original else "preview"),
+        summary=normalise_text(data.get("summary", "")),
+        body=normalise_text(data.get("body", "")),
+        status=data.get("status", Article.Status.DRAFT),
+        updated_at=original.updated_at if original else timezone.now(),
+    )
+    article.render()
+    fixes = [
+        Fix(
+            article=article,
+            title=normalise_text(row.get("title", "")),
+            slug=row.get("slug", ""),
+            summary=normalise_text(row.get("summary", "")),
+            body=normalise_text(row.get("body", "")),
+            order=_number(row.get("order")),
+        )
+        for row in _formset_rows(data, "fixes")
+        if row.get("title") or row.get("body")
+    ]
+    for fix in fixes:
+        fix.render()
+    fixes.sort(key=lambda fix: fix.order)
+    faq = [
+        FaqEntry(
+            article=article,
+            question=normalise_text(row.get("question", "")),
+            answer=normalise_text(row.get("answer", "")),
+            order=_number(row.get("order")),
+        )
+        for row in _formset_rows(data, "faq")
+        if row.get("question") or row.get("answer")
+    ]
+    for entry in faq:
+        entry.render()
+    faq.sort(key=lambda entry: entry.order)
+    return UnsavedPage(article, fixes, faq)
+
+
+def _formset_rows(data: Mapping[str, str], prefix: str) -> list[dict[str, str]]:
+    total = _number(data.get(f"{prefix}-TOTAL_FORMS"))
+    rows = []
+    for index in range(min(total, 200)):  # an admin formset, never thousands of rows
+        start = f"{prefix}-{index}-"
+        row = {
+            key.removeprefix(start): value for key, value in data.items() if key.startswith(start)
+        }
+        if not row.get("DELETE"):
+            rows.append(row)
+    return rows
+
+
+def _number(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 def render_preview(text: str, mode: str = "block") -> Preview:

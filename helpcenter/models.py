@@ -156,9 +156,7 @@ class Article(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         _clean_text_fields(self, "title", "summary", "body")
-        rendered = render_markdown(self.body)
-        self.body_html = rendered.html
-        self.headings = [{"level": h.level, "id": h.id, "text": h.text} for h in rendered.headings]
+        self.render()
         # Here rather than in a view so every path (admin, importer, shell)
         # keeps old links working; only QuerySet.update() bypasses it.
         stored = (
@@ -178,6 +176,12 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("article", kwargs={"slug": self.slug})
+
+    def render(self) -> None:
+        """Fill body_html and headings from body: on save, and for a preview never saved."""
+        rendered = render_markdown(self.body)
+        self.body_html = rendered.html
+        self.headings = [{"level": h.level, "id": h.id, "text": h.text} for h in rendered.headings]
 
     def find_fix(self, fix_slug: str) -> tuple[Fix | None, bool]:
         """This article's fix for ``fix_slug``, and whether it was found under an old slug."""
@@ -250,7 +254,7 @@ class Fix(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         _clean_text_fields(self, "title", "summary", "body")
-        self.body_html = render_markdown(self.body, tab_prefix=f"fix-{self.slug}").html
+        self.render()
         old_slug = _stored_slug(Fix, self.pk)
         super().save(*args, **kwargs)
         if old_slug is not None and old_slug != self.slug:
@@ -258,6 +262,10 @@ class Fix(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("fix", kwargs={"slug": self.article.slug, "fix_slug": self.slug})
+
+    def render(self) -> None:
+        """Fill body_html from body, its tab sets under the fix's own id prefix."""
+        self.body_html = render_markdown(self.body, tab_prefix=f"fix-{self.slug}").html
 
     def get_vote_url(self) -> str:
         return reverse("fix_vote", kwargs={"slug": self.article.slug, "fix_slug": self.slug})
@@ -290,8 +298,11 @@ class FaqEntry(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         _clean_text_fields(self, "question", "answer")
-        self.answer_html = render_inline(self.answer)
+        self.render()
         super().save(*args, **kwargs)
+
+    def render(self) -> None:
+        self.answer_html = render_inline(self.answer)
 
 
 class SlugRedirect(models.Model):

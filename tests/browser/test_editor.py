@@ -168,3 +168,42 @@ def test_the_summary_counter_follows_typing_at_desktop_and_phone_widths(
     screenshot(page, "editor-polish-375")
     _no_csp_violations(page)
     page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_page_preview_is_the_public_page_with_working_tabs(
+    start_web: Any, browser: Any
+) -> None:
+    from django.core.management import call_command
+
+    call_command("import_content", verbosity=0)
+    _editor("writer", "Wren")
+    article = Article.objects.get(slug="chatgpt-access-denied-1020")
+    web = start_web()
+    page = _signed_in(browser, web.url, "writer")
+    page.goto(f"{web.url}/admin/helpcenter/article/{article.pk}/change/")
+    page.fill("#id_title", "Unsaved title for the preview")
+
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Preview the public page").click()
+    preview = opened.value
+    preview.wait_for_load_state()
+
+    preview.get_by_role("heading", level=1, name="Unsaved title for the preview").wait_for()
+    # The site's own CSS and script: tab sets switch, and the page looks like the site.
+    fix = preview.locator("#fix-clear-site-cookies").locator("xpath=..")
+    fix.locator(".tabbed-labels label", has_text="Firefox").click()
+    firefox = fix.locator(".tabbed-block").nth(1)
+    assert firefox.is_visible() and not fix.locator(".tabbed-block").first.is_visible()
+    assert (
+        preview.evaluate(
+            "getComputedStyle(document.querySelector('.site-header')).borderBottomStyle"
+        )
+        == "solid"
+    )
+    _no_csp_violations(preview)
+    screenshot(preview, "editor-page-preview")
+    article.refresh_from_db()
+    assert article.title != "Unsaved title for the preview"
+    page.context.close()
