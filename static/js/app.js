@@ -94,9 +94,41 @@
     });
   }
 
+  // The contents: open beside the text where the screen is wide (CSS places it),
+  // folded on phones; the section being read is marked with aria-current.
+  function followContents() {
+    const toc = document.querySelector("details[data-toc]");
+    if (!toc) return;
+    const wide = window.matchMedia("(min-width: 64rem)");
+    const fit = function () { if (wide.matches) toc.open = true; };
+    fit();
+    wide.addEventListener("change", fit);
+    const links = Array.from(toc.querySelectorAll('a[href^="#"]'));
+    const sections = links
+      .map(function (link) { return [link, document.getElementById(decodeURIComponent(link.hash.slice(1)))]; })
+      .filter(function (pair) { return pair[1]; });
+    let scheduled = false;
+    function mark() {
+      scheduled = false;
+      let current = null;
+      for (const [link, section] of sections) {
+        if (section.getBoundingClientRect().top <= 96) current = link;
+      }
+      for (const [link] of sections) {
+        if (link === current) link.setAttribute("aria-current", "location");
+        else link.removeAttribute("aria-current");
+      }
+    }
+    window.addEventListener("scroll", function () {
+      if (!scheduled) { scheduled = true; window.requestAnimationFrame(mark); }
+    }, { passive: true });
+    mark();
+  }
+
   function enhance() {
     separateTabSets();
     enhanceCopyLinks();
+    followContents();
   }
 
   if (document.readyState === "loading") {
