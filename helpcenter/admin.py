@@ -37,25 +37,28 @@ def _site_url(article: Article, anchor: str = "") -> str:
     return url + anchor
 
 
+def _fix_site_url(obj: Any) -> str | None:
+    if not isinstance(obj, Fix) or obj.pk is None:
+        return None
+    if obj.article.is_public:
+        return obj.get_absolute_url()
+    return _site_url(obj.article, f"#fix-{obj.slug}")
+
+
 class FixInline(admin.StackedInline):
     """Fixes in the order visitors try them: the list is sorted by the order number."""
 
     model = Fix
     form = FixAdminForm
     extra = 0
-    # Set here, not on the model: Django's default plural of "fix" is "fixs", and a
-    # model Meta change would cost a migration for a label only the admin shows.
-    verbose_name = "fix"
-    verbose_name_plural = "fixes"
     fields = ["order", "title", "slug", "summary", "body"]
     prepopulated_fields = {"slug": ("title",)}
+    # Each fix also has a page of its own in the admin (FixAdmin), for editing one
+    # fix with its own preview and history instead of the whole article's form.
+    show_change_link = True
 
     def get_view_on_site_url(self, obj: Any = None) -> str | None:
-        if not isinstance(obj, Fix) or obj.pk is None:
-            return None
-        if obj.article.is_public:
-            return obj.get_absolute_url()
-        return _site_url(obj.article, f"#fix-{obj.slug}")
+        return _fix_site_url(obj)
 
 
 class FaqInline(admin.StackedInline):
@@ -63,6 +66,37 @@ class FaqInline(admin.StackedInline):
     form = FaqAdminForm
     extra = 0
     fields = ["order", "question", "answer"]
+    show_change_link = True
+
+
+@admin.register(Fix)
+class FixAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    """One fix on its own page: its text, its live preview and its own history."""
+
+    form = FixAdminForm
+    list_display = ["title", "article", "order"]
+    list_filter = ["article"]
+    search_fields = ["title", "summary", "article__title"]
+    list_select_related = ["article"]
+    fields = ["article", "order", "title", "slug", "summary", "body"]
+    prepopulated_fields = {"slug": ("title",)}
+    change_form_template = "admin/helpcenter/one_text_change_form.html"
+
+    def get_view_on_site_url(self, obj: Any = None) -> str | None:
+        return _fix_site_url(obj)
+
+
+@admin.register(FaqEntry)
+class FaqEntryAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    """One FAQ entry on its own page, with its live preview."""
+
+    form = FaqAdminForm
+    list_display = ["question", "article", "order"]
+    list_filter = ["article"]
+    search_fields = ["question", "answer", "article__title"]
+    list_select_related = ["article"]
+    fields = ["article", "order", "question", "answer"]
+    change_form_template = "admin/helpcenter/one_text_change_form.html"
 
 
 class OldSlugInline(admin.TabularInline):

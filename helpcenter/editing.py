@@ -355,7 +355,7 @@ EDITOR_GROUP = "Editor"
 EDITOR_PERMISSIONS = (
     *(
         f"helpcenter.{action}_{model}"
-        for model in ("article", "fix", "faqentry", "category")
+        for model in ("article", "fix", "faqentry", "category", "synonymset")
         for action in ("add", "change", "delete", "view")
     ),
     # Old slugs are recorded automatically; an editor may free one on purpose.

@@ -245,6 +245,8 @@ class Fix(models.Model):
 
     class Meta:
         ordering = ["article", "order", "id"]
+        # Django would say "fixs" (fixes have their own admin pages now).
+        verbose_name_plural = "fixes"
         constraints = [
             models.UniqueConstraint(fields=["article", "slug"], name="unique_fix_slug_per_article")
         ]

@@ -8,6 +8,7 @@
     { match: /^body$/, mode: "block" },
     { match: /^fixes-\d+-body$/, mode: "block" },
     { match: /^faq-\d+-answer$/, mode: "inline" },
+    { match: /^answer$/, mode: "inline" },  // one FAQ entry on its own page
   ];
 
   function modeFor(name) {
@@ -91,6 +92,85 @@
     });
   }
 
+  // Fixes in the order visitors try them: "Move up" / "Move down" buttons (the
+  // keyboard way) and drag and drop reorder the stacked fix forms, then number
+  // their order fields 1, 2, 3... so saving keeps what the editor sees.
+  function reorderable(group) {
+    const status = document.createElement("p");
+    status.className = "editor-order-status";
+    status.setAttribute("role", "status");
+    group.prepend(status);
+    let dragged = null;
+
+    function items() {
+      return Array.from(group.querySelectorAll(":scope .inline-related:not(.empty-form)"));
+    }
+    function title(item) {
+      const input = item.querySelector("input[name$='-title']");
+      return input && input.value ? input.value : "this fix";
+    }
+    function renumber(moved) {
+      items().forEach(function (item, index) {
+        const order = item.querySelector("input[name$='-order']");
+        if (order) order.value = String(index + 1);
+      });
+      if (moved) status.textContent = "Moved “" + title(moved) + "” to position " + (items().indexOf(moved) + 1) + " of " + items().length + ". Save to keep the new order.";
+    }
+    function move(item, step) {
+      const list = items();
+      const to = list.indexOf(item) + step;
+      if (to < 0 || to >= list.length) return;
+      if (step < 0) list[to].before(item); else list[to].after(item);
+      renumber(item);
+    }
+    function tools(item) {
+      if (item.dataset.reorderAttached) return;
+      item.dataset.reorderAttached = "1";
+      const bar = document.createElement("div");
+      bar.className = "editor-order-tools";
+      [["Move up", -1], ["Move down", 1]].forEach(function (spec) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "button";
+        button.textContent = spec[0];
+        button.addEventListener("click", function () {
+          move(item, spec[1]);
+          button.focus();
+        });
+        bar.append(button);
+      });
+      const handle = document.createElement("span");
+      handle.className = "editor-drag-handle";
+      handle.textContent = "Drag to reorder";
+      handle.setAttribute("aria-hidden", "true");  // the buttons are the accessible way
+      bar.prepend(handle);
+      item.prepend(bar);
+      // Dragged by the handle only: text in the fields stays selectable.
+      handle.draggable = true;
+      handle.addEventListener("dragstart", function (event) {
+        dragged = item;
+        event.dataTransfer.effectAllowed = "move";
+        event.dataTransfer.setData("text/plain", title(item));
+      });
+      item.addEventListener("dragover", function (event) {
+        if (dragged && dragged !== item) event.preventDefault();
+      });
+      item.addEventListener("drop", function (event) {
+        if (!dragged || dragged === item) return;
+        event.preventDefault();
+        const list = items();
+        if (list.indexOf(dragged) < list.indexOf(item)) item.after(dragged); else item.before(dragged);
+        renumber(dragged);
+        dragged = null;
+      });
+      handle.addEventListener("dragend", function () { dragged = null; });
+    }
+    items().forEach(tools);
+    document.addEventListener("formset:added", function (event) {
+      if (group.contains(event.target)) { tools(event.target); renumber(null); }
+    });
+  }
+
   function start() {
     const config = document.getElementById("editor-config");
     if (config && window.htmx) {
@@ -104,6 +184,8 @@
     countAll(document);
     document.addEventListener("formset:added", function (event) { countAll(event.target); });
     document.querySelectorAll(".editor-copy-link").forEach(copyLink);
+    const fixes = document.getElementById("fixes-group");
+    if (fixes) reorderable(fixes);
   }
 
   if (document.readyState === "loading") {

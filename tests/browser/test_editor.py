@@ -207,3 +207,44 @@ def test_the_page_preview_is_the_public_page_with_working_tabs(
     article.refresh_from_db()
     assert article.title != "Unsaved title for the preview"
     page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_fixes_are_reordered_by_keyboard_and_by_dragging(start_web: Any, browser: Any) -> None:
+    from django.core.management import call_command
+
+    call_command("import_content", verbosity=0)
+    _editor("writer", "Wren")
+    article = Article.objects.get(slug="chatgpt-access-denied-1020")
+    first, second, third = (fix.slug for fix in article.fixes.order_by("order")[:3])
+    web = start_web()
+    page = _signed_in(browser, web.url, "writer")
+    page.goto(f"{web.url}/admin/helpcenter/article/{article.pk}/change/")
+    fixes = page.locator("#fixes-group .inline-related:not(.empty-form)")
+
+    # Keyboard: focus the first fix's "Move down" and press Enter.
+    fixes.first.get_by_role("button", name="Move down").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("status").filter(has_text="to position 2 of 7").wait_for()
+    # Dragging: the (new) third fix, by its handle, onto the first (a tall window, so
+    # both are on screen: the mouse drags only within the viewport).
+    page.set_viewport_size({"width": 1400, "height": 6000})
+    fixes.nth(0).scroll_into_view_if_needed()
+    handle = fixes.nth(2).locator(".editor-drag-handle").bounding_box()
+    target = fixes.nth(0).locator("h3").first.bounding_box()
+    assert handle is not None and target is not None
+    page.mouse.move(handle["x"] + 5, handle["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(target["x"] + 20, target["y"] + 5, steps=10)
+    page.mouse.up()
+    page.get_by_role("status").filter(has_text="to position 1 of 7").wait_for()
+    orders = [fixes.nth(i).locator("input[name$='-order']").input_value() for i in range(7)]
+    assert orders == [str(n) for n in range(1, 8)]
+
+    page.click("input[name=_continue]")
+    page.locator(".messagelist .success").wait_for()
+    _no_csp_violations(page)
+    saved = list(article.fixes.order_by("order").values_list("slug", flat=True)[:3])
+    assert saved == [third, second, first]
+    page.context.close()
