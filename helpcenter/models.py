@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from helpcenter import share_images
 from helpcenter.markdown import render_inline, render_markdown
 from helpcenter.text import without_control_chars
 
@@ -46,6 +47,13 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # Article share images name their category.
+        for article in self.articles.all():
+            article.category = self
+            share_images.refresh_after_commit([share_images.article_card(article)])
 
     def get_absolute_url(self) -> str:
         return reverse("category", kwargs={"slug": self.slug})
@@ -128,6 +136,14 @@ class Article(models.Model):
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
     )
     title = models.CharField(max_length=200)
+    short_title = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text=(
+            "How a fix page names this guide, e.g. “ChatGPT error 1020” gives "
+            "“Clear the site's cookies — fixing ChatGPT error 1020”. Empty: the title."
+        ),
+    )
     slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
     summary = models.CharField(max_length=300, blank=True)
     body = models.TextField(
@@ -154,7 +170,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        _clean_text_fields(self, "title", "summary", "body")
+        _clean_text_fields(self, "title", "short_title", "summary", "body")
         rendered = render_markdown(self.body)
         self.body_html = rendered.html
         self.headings = [{"level": h.level, "id": h.id, "text": h.text} for h in rendered.headings]
@@ -174,6 +190,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
         if old_slug is not None and old_slug != self.slug:
             SlugRedirect.objects.create(article=self, old_slug=old_slug)
+        share_images.refresh_article(self)
 
     def get_absolute_url(self) -> str:
         return reverse("article", kwargs={"slug": self.slug})
@@ -254,6 +271,7 @@ class Fix(models.Model):
         super().save(*args, **kwargs)
         if old_slug is not None and old_slug != self.slug:
             SlugRedirect.objects.create(article_id=self.article_id, fix=self, old_slug=old_slug)
+        share_images.refresh_after_commit([share_images.fix_card(self)])
 
     def get_absolute_url(self) -> str:
         return reverse("fix", kwargs={"slug": self.article.slug, "fix_slug": self.slug})

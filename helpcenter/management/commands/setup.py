@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
+from helpcenter import share_images
+
 
 class Command(BaseCommand):
     help = "Migrate, load the starter content and targets, and make sure an admin exists."
@@ -25,6 +27,9 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         if "import_content" in get_commands():
             call_command("import_content")
+        drawn = share_images.ensure_all()
+        if drawn:
+            self.stdout.write(f"Drew {drawn} share images.")
         # By name: the knowledge base never imports the diagnostics app.
         # Rules point at fixes, so they come after the content.
         call_command("seed_targets")
