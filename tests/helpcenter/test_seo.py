@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape, unescape
 from typing import Any
 from xml.etree import ElementTree
@@ -12,8 +12,10 @@ from xml.etree import ElementTree
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from django.utils.http import http_date
 
 from helpcenter import seo
+from helpcenter.models import Article, Category, FaqEntry, Fix
 from tests.helpcenter.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -34,19 +36,75 @@ def _meta(html: str, key: str) -> str:
     return match.group(1)
 
 
-def test_the_sitemap_lists_every_published_article_and_fix(client: Any) -> None:
+SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def _sitemap(client: Any) -> dict[str, str | None]:
+    """Each <loc> of /sitemap.xml with its <lastmod> (None when there is none)."""
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    entries = {}
+    for url in ElementTree.fromstring(response.content).findall("s:url", SITEMAP_NS):
+        lastmod = url.find("s:lastmod", SITEMAP_NS)
+        entries[url.findtext("s:loc", namespaces=SITEMAP_NS)] = (
+            lastmod.text if lastmod is not None else None
+        )
+    return entries
+
+
+def test_the_sitemap_lists_every_published_page(client: Any) -> None:
     make_article(fixes=2)
     make_article("draft-guide", status="draft")
     make_article("scheduled", published_at=timezone.now() + timedelta(days=2))
-    response = client.get("/sitemap.xml")
-    assert response.status_code == 200
-    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    locs = {el.text for el in ElementTree.fromstring(response.content).findall(".//s:loc", ns)}
+    locs = set(_sitemap(client))
+    assert f"{SITE}/" in locs
+    assert f"{SITE}/status/" in locs
     assert f"{SITE}/articles/access-denied/" in locs
     assert f"{SITE}/articles/access-denied/fix/step-1/" in locs
     assert f"{SITE}/articles/access-denied/fix/step-2/" in locs
     assert f"{SITE}/categories/errors/" in locs
     assert not any("draft-guide" in loc or "scheduled" in loc for loc in locs)
+
+
+def _stamp(value: str | None) -> datetime:
+    assert value is not None
+    return datetime.fromisoformat(value)
+
+
+def test_sitemap_lastmod_is_when_each_page_last_changed(client: Any) -> None:
+    long_ago = timezone.now() - timedelta(days=30)
+    article = make_article(fixes=2)
+    other = make_article("other-guide", fixes=1)
+    # Back-date everything, then change one fix: only that guide's pages move on.
+    for model in (Article, Fix, FaqEntry, Category):
+        model.objects.update(updated_at=long_ago)
+    fix = article.fixes.get(slug="step-1")
+    fix.summary = "Edited."
+    fix.save()
+    fix.refresh_from_db()
+    changed = fix.updated_at
+    entries = _sitemap(client)
+
+    article_page = client.get(article.get_absolute_url())
+    assert _stamp(entries[f"{SITE}/articles/access-denied/"]) == changed
+    assert http_date(changed.timestamp()) == article_page["Last-Modified"]
+    assert _stamp(entries[f"{SITE}/articles/access-denied/fix/step-2/"]) == changed
+    assert _stamp(entries[f"{SITE}/articles/other-guide/"]) == long_ago
+    # Lists show titles and summaries only: a fix's edit leaves them as they were,
+    # last changed when the newer guide was published.
+    listed = max(a.published_at for a in (article, other) if a.published_at)
+    assert _stamp(entries[f"{SITE}/categories/errors/"]) == listed
+    assert _stamp(entries[f"{SITE}/"]) == listed
+
+
+def test_the_sitemap_lets_the_browsers_xml_viewer_style_it(client: Any) -> None:
+    response = client.get("/sitemap.xml")
+    policy = response["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy
+    assert "default-src 'none'" in policy
+    assert "script-src" not in policy  # falls back to 'none'
+    # Every other page keeps the strict policy.
+    assert "unsafe-inline" not in client.get("/robots.txt")["Content-Security-Policy"]
 
 
 def test_robots_txt_names_the_sitemap_by_absolute_url(client: Any) -> None:
