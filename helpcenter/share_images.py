@@ -159,15 +159,22 @@ def render(card: ShareCard) -> bytes:
 
 
 def ensure(card: ShareCard) -> Path:
-    """Draw the card's file if it is missing and remove the same page's older images."""
+    """Draw the card's file if it is missing, and then remove the same page's older images.
+
+    An existing file costs one stat: this runs on every image request.
+    """
     path = card.path
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside and renamed: a reader never sees half a PNG.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written aside and renamed: a reader never sees half a PNG.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
         with os.fdopen(fd, "wb") as out:
             out.write(render(card))
         os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)  # only left when something failed
     for old in path.parent.glob(f"{card.kind}-{card.pk}-*.png"):
         if old.name != path.name:
             old.unlink(missing_ok=True)
