@@ -123,7 +123,20 @@ class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("title",)}
     inlines = [FixInline, FaqInline, OldSlugInline]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "category", "summary", "body", "loaded_state"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "short_title",
+                    "slug",
+                    "category",
+                    "summary",
+                    "body",
+                    "loaded_state",
+                ]
+            },
+        ),
         (
             "Publishing (a future time publishes it then, by itself)",
             {"fields": ["status", "published_at", "related"]},

@@ -24,6 +24,10 @@ class HelpCenterConfig(AppConfig):
 
         # Every save or delete that can change a public page retires the cached pages.
         pagecache.connect_signals()
+
+        from helpcenter import share_images
+
+        share_images.connect_signals()
         # The Editor role exists after every migrate (and test database flush).
         post_migrate.connect(_seed_roles, sender=self, dispatch_uid="helpcenter.seed_roles")
 

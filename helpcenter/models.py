@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from helpcenter import share_images
 from helpcenter.markdown import render_inline, render_markdown
 from helpcenter.text import without_control_chars
 
@@ -47,6 +48,13 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # Article share images name their category.
+        for article in self.articles.all():
+            article.category = self
+            share_images.refresh_after_commit([share_images.article_card(article)])
 
     def get_absolute_url(self) -> str:
         return reverse("category", kwargs={"slug": self.slug})
@@ -102,6 +110,11 @@ class ArticleQuerySet(models.QuerySet["Article"]):
                 return article, True
         return None, False
 
+    def page_times(self) -> dict[int, datetime]:
+        """When each article's pages last changed (their Last-Modified), from one query."""
+        rows = self.annotate(**_page_state_columns()).values("pk", "updated_at", *_PAGE_STATE_KEYS)
+        return {row["pk"]: _page_state(row)[1] for row in rows}
+
     def list_state(self) -> tuple[str, datetime | None]:
         """A cheap validator pair (etag, last modified) for pages that list articles.
 
@@ -129,6 +142,14 @@ class Article(models.Model):
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
     )
     title = models.CharField(max_length=200)
+    short_title = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text=(
+            "How a fix page names this guide, e.g. “ChatGPT error 1020” gives "
+            "“Clear the site's cookies — fixing ChatGPT error 1020”. Empty: the title."
+        ),
+    )
     slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
     summary = models.CharField(max_length=300, blank=True)
     body = models.TextField(
@@ -155,7 +176,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        _clean_text_fields(self, "title", "summary", "body")
+        _clean_text_fields(self, "title", "short_title", "summary", "body")
         self.render()
         # Here rather than in a view so every path (admin, importer, shell)
         # keeps old links working; only QuerySet.update() bypasses it.
@@ -173,6 +194,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
         if old_slug is not None and old_slug != self.slug:
             SlugRedirect.objects.create(article=self, old_slug=old_slug)
+        share_images.refresh_article(self)
 
     def get_absolute_url(self) -> str:
         return reverse("article", kwargs={"slug": self.slug})
@@ -261,6 +283,7 @@ class Fix(models.Model):
         super().save(*args, **kwargs)
         if old_slug is not None and old_slug != self.slug:
             SlugRedirect.objects.create(article_id=self.article_id, fix=self, old_slug=old_slug)
+        share_images.refresh_after_commit([share_images.fix_card(self)])
 
     def get_absolute_url(self) -> str:
         return reverse("fix", kwargs={"slug": self.article.slug, "fix_slug": self.slug})

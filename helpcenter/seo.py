@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.templatetags.static import static
 from django.urls import reverse
+
+from helpcenter import share_images
+from helpcenter.search.documents import html_text
 
 if TYPE_CHECKING:
     from helpcenter.models import Article, Category, FaqEntry, Fix
 
-SHARE_IMAGE = "img/share.png"
-SHARE_IMAGE_SIZE = (1200, 630)
+# Search engines cut descriptions at about this many characters.
+DESCRIPTION_CHARS = 160
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,51 @@ def absolute(path: str) -> str:
     return path if path.startswith(("http://", "https://")) else f"{base}{path}"
 
 
-def share_image_url() -> str:
-    return absolute(static(SHARE_IMAGE))
+@dataclass(frozen=True)
+class Preview:
+    """What a shared link shows: title, description and image (absolute URL)."""
+
+    title: str
+    description: str
+    image: str
+    image_alt: str
+
+
+def description(text: str) -> str:
+    """At most DESCRIPTION_CHARS characters, cut at a word boundary with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= DESCRIPTION_CHARS:
+        return text
+    cut = text[: DESCRIPTION_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,;:.\u2013\u2014-")
+    return f"{cut}…"
+
+
+def with_site_name(title: str) -> str:
+    return f"{title} · {settings.SITE_NAME}"
+
+
+def fix_title(article: Article, fix: Fix) -> str:
+    """The fix named with its guide: "Clear the site's cookies — fixing ChatGPT error 1020"."""
+    if article.short_title:
+        return f"{fix.title} — fixing {article.short_title}"
+    return f"{fix.title} — {article.title}"
+
+
+def article_preview(article: Article) -> Preview:
+    card = share_images.article_card(article)
+    text = article.summary or html_text(article.body_html)
+    return Preview(with_site_name(article.title), description(text), absolute(card.url), card.title)
+
+
+def fix_preview(article: Article, fix: Fix) -> Preview:
+    card = share_images.fix_card(fix)
+    text = fix.summary or html_text(fix.body_html)
+    return Preview(
+        with_site_name(fix_title(article, fix)),
+        description(text),
+        absolute(card.url),
+        f"{card.title} — {card.context}",
+    )
 
 
 def crumbs(
@@ -71,8 +116,8 @@ def faq_page(faq: list[FaqEntry]) -> dict[str, Any]:
             {
                 "@type": "Question",
                 "name": entry.question,
-                # Plain Markdown source: search engines take text, not our HTML.
-                "acceptedAnswer": {"@type": "Answer", "text": entry.answer.strip()},
+                # Plain text: search engines show it as is, so neither Markdown nor HTML.
+                "acceptedAnswer": {"@type": "Answer", "text": html_text(entry.answer_html)},
             }
             for entry in faq
         ],
@@ -106,6 +151,28 @@ def article_graph(article: Article, fixes: list[Fix], faq: list[FaqEntry]) -> di
     return {"@context": "https://schema.org", "@graph": graph}
 
 
+def fix_how_to(article: Article, fix: Fix) -> dict[str, Any]:
+    """One fix as a HowTo of its own: the fix's instructions are its step."""
+    url = absolute(fix.get_absolute_url())
+    return {
+        "@type": "HowTo",
+        "name": fix_title(article, fix),
+        "description": fix.summary or article.summary,
+        "url": url,
+        "image": absolute(share_images.fix_card(fix).url),
+        "step": [
+            {
+                "@type": "HowToStep",
+                "position": 1,
+                "name": fix.title,
+                "text": html_text(fix.body_html) or fix.summary or fix.title,
+                "url": url,
+            }
+        ],
+    }
+
+
 def fix_graph(article: Article, fix: Fix, number: int) -> dict[str, Any]:
     trail = crumbs(article.category, article, fix, number)
-    return {"@context": "https://schema.org", "@graph": [breadcrumb_list(trail)]}
+    graph = [breadcrumb_list(trail), fix_how_to(article, fix)]
+    return {"@context": "https://schema.org", "@graph": graph}

@@ -417,6 +417,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Generated files (share images, helpcenter/share_images.py), served by the app itself.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_URL = "/media/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

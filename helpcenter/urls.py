@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.cache import cache_control
 
 from helpcenter import staff_views, views
 from helpcenter.feeds import ArticleFeed
-from helpcenter.sitemaps import sitemaps
+from helpcenter.sitemaps import sitemap_xml
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,13 +16,9 @@ urlpatterns = [
     path("articles/<slug:slug>/fix/<slug:fix_slug>/", views.fix_detail, name="fix"),
     path("preview/<str:token>/", views.draft_preview, name="draft_preview"),
     path("articles/<slug:slug>/fix/<slug:fix_slug>/vote/", views.fix_vote, name="fix_vote"),
-    path(
-        "sitemap.xml",
-        cache_control(public=True, max_age=3600)(sitemap),
-        {"sitemaps": sitemaps},
-        name="sitemap",
-    ),
+    path("sitemap.xml", sitemap_xml, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),
+    path("media/share/<str:name>", views.share_image, name="share_image"),
     path("feed.atom", cache_control(public=True, max_age=600)(ArticleFeed()), name="feed"),
     # Wired by string only: the knowledge base never imports diagnostics.
     path("checks/", include("diagnostics.urls")),

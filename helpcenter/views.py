@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.db.models import Prefetch
 from django.http import (
+    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -30,7 +31,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import condition, require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from helpcenter import editing, feedback, pagecache, seo
+from helpcenter import editing, feedback, pagecache, seo, share_images
 from helpcenter import search as site_search
 from helpcenter.clients import rate_limited, visitor_hash
 from helpcenter.codes import code_links
@@ -117,6 +118,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "faq": faq,
         "related": article.related.published().only("title", "slug", "summary"),
         "breadcrumbs": seo.crumbs(article.category, article),
+        "preview": seo.article_preview(article),
         "canonical": seo.absolute(article.get_absolute_url()),
         "structured_data": seo.article_graph(article, fixes, faq),
     }
@@ -144,7 +146,7 @@ def fix_detail(request: HttpRequest, slug: str, fix_slug: str) -> HttpResponse:
         "fix": fix,
         "number": number,
         "fixes": fixes,
-        "share_title": f"Fix {number}: {fix.title}",
+        "preview": seo.fix_preview(article, fix),
         "breadcrumbs": seo.crumbs(article.category, article, fix, number),
         "canonical": seo.absolute(fix.get_absolute_url()),
         "structured_data": seo.fix_graph(article, fix, number),
@@ -159,6 +161,17 @@ def _with_article(fixes: Iterable[Fix], article: Article) -> list[Fix]:
     for fix in loaded:
         fix.article = article
     return loaded
+
+
+@require_safe
+def share_image(request: HttpRequest, name: str) -> FileResponse:
+    """A page's current share image; its name changes with what it shows, so it never goes stale."""
+    card = share_images.current_card(name)
+    if card is None:
+        raise Http404("No such image")
+    response = FileResponse(share_images.ensure(card).open("rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 @require_safe

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('helpcenter', '0005_synonym_sets'),
+        ("helpcenter", "0005_synonym_sets"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='fix',
-            options={'ordering': ['article', 'order', 'id'], 'verbose_name_plural': 'fixes'},
+            name="fix",
+            options={"ordering": ["article", "order", "id"], "verbose_name_plural": "fixes"},
         ),
     ]

@@ -24,11 +24,3 @@ def json_ld(data: dict[str, Any]) -> SafeString:
     """
     payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
-
-
-@register.simple_tag
-def share_image_url() -> str:
-    """The absolute URL of the link-preview image."""
-    from helpcenter.seo import share_image_url as build
-
-    return build()

@@ -115,7 +115,7 @@ def test_the_fix_page_puts_the_fix_first_then_the_others(client: Any) -> None:
     html = client.get("/articles/access-denied/fix/step-2/").content.decode()
 
     assert "Fix 2 of 7" in html
-    assert "<title>Fix 2: Try step 2</title>" in html
+    assert "<title>Try step 2 — Guide access-denied · " in html
     assert html.index("<h1>Try step 2</h1>") < html.index(
         'href="/articles/access-denied/fix/step-5/"'
     )

@@ -107,6 +107,7 @@ def render_article(article: Article, faq: list[FaqEntry]) -> str:
     assert article.category is not None
     lines = [
         f"title: {_quote(article.title)}",
+        *([f"short_title: {_quote(article.short_title)}"] if article.short_title else []),
         f"slug: {_scalar(article.slug)}",
         f"category: {_scalar(article.category.slug)}",
         f"summary: {_quote(article.summary)}",

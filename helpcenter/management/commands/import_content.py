@@ -51,6 +51,7 @@ class FixFile:
 class ArticleFile:
     path: Path
     title: str
+    short_title: str
     slug: str
     category: str
     summary: str
@@ -214,6 +215,7 @@ def _read_article(folder: Path) -> ArticleFile:
     article = ArticleFile(
         path=path,
         title=str(meta["title"]),
+        short_title=str(meta.get("short_title") or ""),
         slug=str(meta["slug"]),
         category=str(meta["category"]),
         summary=str(meta.get("summary") or ""),
@@ -300,6 +302,7 @@ def _apply(categories: list[dict[str, Any]], articles: list[ArticleFile]) -> dic
         article = _find_article(data)
         values = {
             "title": data.title,
+            "short_title": data.short_title,
             "slug": data.slug,
             "category_id": home.pk,
             "summary": data.summary,

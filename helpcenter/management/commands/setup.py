@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
+from helpcenter import share_images
 from helpcenter.search import rebuild_if_outdated
 
 
@@ -31,6 +32,9 @@ class Command(BaseCommand):
         reindexed = rebuild_if_outdated()
         if reindexed is not None:
             self.stdout.write(f"Search index rebuilt in the current format ({reindexed} pages).")
+        drawn = share_images.ensure_all()
+        if drawn:
+            self.stdout.write(f"Drew {drawn} share images.")
         # By name: the knowledge base never imports the diagnostics app.
         # Rules point at fixes, so they come after the content.
         call_command("seed_targets")
