@@ -294,7 +294,7 @@ PROBE_USER_AGENT = env_str(
 # The region this process's worker probes from; a run fans out to every live region.
 CHECKS_REGION = env_str("CHECKS_REGION", "default")
 # A run with missing results after this long is shown as delayed, not spun forever.
-CHECKS_DELAYED_AFTER = env_float("CHECKS_DELAYED_AFTER", 20.0, minimum=1)
+CHECKS_DELAYED_AFTER = env_float("CHECKS_DELAYED_AFTER", 20.0, minimum=0.1)
 CHECKS_POLL_SECONDS = env_float("CHECKS_POLL_SECONDS", 1.0, minimum=0.1)
 CHECKS_SOFT_TIME_LIMIT = env_int("CHECKS_SOFT_TIME_LIMIT", 30, minimum=1)
 CHECKS_TIME_LIMIT = env_int(
@@ -340,7 +340,7 @@ CHECKS_ROLLUP_KEEP_DAYS = env_int("CHECKS_ROLLUP_KEEP_DAYS", 400, minimum=400)
 # CHECKS_REGION only. Naming them keeps a stray worker from joining production runs.
 CHECKS_REGIONS = env_list("CHECKS_REGIONS", [])
 # Workers write a heartbeat this often; a region is live while its last one is < 3x old.
-HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10.0, minimum=1)
+HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10.0, minimum=0.1)
 # /healthz/ reads the heartbeat through this dotted path (helpcenter never imports diagnostics).
 HEALTH_HEARTBEAT_READER = "diagnostics.health.last_seen"
 # The local address probes leave from (a per-region egress IP); empty: the OS chooses.
