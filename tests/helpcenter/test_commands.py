@@ -136,6 +136,7 @@ def shell(line: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.worker
+@pytest.mark.timeout(360)  # two full setups and a server start, on a busy machine
 def test_make_run_shows_visitors_the_sites_own_pages(data_dir: Path) -> None:
     port = free_port()
     env = fresh_env(data_dir)
