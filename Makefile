@@ -1,24 +1,39 @@
-# The two commands README.md promises: `make run` and `make test`.
+# The commands README.md promises: `make run`, `make dev` and `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address pages link to (canonical, sitemap, feed): one a browser can open,
+# so 127.0.0.1 when the server listens on every address. Set SITE_URL to override.
+SITE_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+SITE_URL ?= http://$(SITE_HOST):$(PORT)
+# `make run` serves the site as visitors see it (DEBUG off: the site's own error
+# pages, hashed static files), over plain HTTP on loopback, logging for a person.
+RUN_ENV := DEBUG=0 HTTPS=0 SITE_URL=$(SITE_URL) LOG_FORMAT=$${LOG_FORMAT:-plain}
+DEV_ENV := DEBUG=1 HTTPS=0 SITE_URL=$(SITE_URL)
 
-.PHONY: run test demo setup lint lock check-deploy bench clean
+.PHONY: run dev test demo setup lint lock check-deploy bench clean
 
+## Install, then migrate, load the starter data, and create the secret key and an admin.
 setup:
 	@bash scripts/bootstrap.sh
-	@DEBUG=$${DEBUG:-1} $(PY) manage.py setup
+	@$(RUN_ENV) $(PY) manage.py setup
 
-## Set up, then run the site, a Celery worker and Celery beat (Ctrl-C stops all three).
+## Set up, then run the site (gunicorn), a Celery worker and Celery beat (Ctrl-C stops all three).
 run: setup
-	@DEBUG=$${DEBUG:-1} $(PY) manage.py serve --host $(HOST) --port $(PORT)
+	@$(RUN_ENV) $(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+## The same with DEBUG on: Django's runserver, reloading on code changes, debug pages.
+dev:
+	@bash scripts/bootstrap.sh
+	@$(DEV_ENV) $(PY) manage.py setup
+	@$(DEV_ENV) $(PY) manage.py serve --dev --host $(HOST) --port $(PORT)
 
 ## Run the site against loopback stand-ins, with its own data in data/demo (Ctrl-C stops all).
 ## The demo sets itself up (migrate, content, targets) in that folder; SCENARIO=fine etc.
 demo:
 	@bash scripts/bootstrap.sh
-	@DEBUG=1 $(PY) manage.py demo --host $(HOST) --port $(PORT) $(if $(SCENARIO),--scenario $(SCENARIO))
+	@DEBUG=1 SITE_URL=$(SITE_URL) $(PY) manage.py demo --host $(HOST) --port $(PORT) $(if $(SCENARIO),--scenario $(SCENARIO))
 
 ## Set up, then run the whole test suite.
 test:

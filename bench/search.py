@@ -336,6 +336,8 @@ def in_subprocess(database_url: str, articles: int) -> dict[str, Any]:
         # Production settings: DEBUG off (Django then keeps no log of every query).
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
+        HTTPS="0",
+        SITE_URL="http://127.0.0.1",
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )

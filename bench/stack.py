@@ -159,9 +159,8 @@ def environment(data_dir: Path) -> dict[str, str]:
             "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             # Plain HTTP on loopback: no TLS proxy in front to redirect to.
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
+            "HTTPS": "0",
+            "SITE_URL": "http://127.0.0.1",
             # The load script stands in for a CDN in front of nginx: two trusted hops.
             "CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR",
             "TRUSTED_PROXY_COUNT": "2",

@@ -73,6 +73,8 @@ def configure() -> str:
             # Production settings: DEBUG off (no query log in the workers' memory).
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "HTTPS": "0",
+            "SITE_URL": "http://127.0.0.1",
             "ALLOWED_HOSTS": "127.0.0.1",
             "DATA_DIR": data_dir,
             "DATABASE_URL": database_url,

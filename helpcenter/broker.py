@@ -62,6 +62,16 @@ _binding = threading.Lock()
 
 
 class AtomicChannel(filesystem.Channel):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Settings name the folders and create nothing; the first connection of
+        # a web process or a worker makes them.
+        folders = [self.data_folder_in, self.data_folder_out, self.control_folder]
+        if self.store_processed:
+            folders.append(self.processed_folder)
+        for folder in folders:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+
     def queue_bind(self, *args: Any, **kwargs: Any) -> Any:
         with _binding:
             return super().queue_bind(*args, **kwargs)

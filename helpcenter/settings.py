@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.utils.csp import CSP
 
+from helpcenter import datadir
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -47,24 +49,36 @@ def env_bool(name: str, default: bool) -> bool:
     raise _fail(name, f"must be a boolean like 1/0 or true/false, not {value!r}")
 
 
-def env_int(name: str, default: int) -> int:
+def _at_least(name: str, value: float, minimum: float | None) -> None:
+    # Refused rather than raised to the minimum: a value other than the one the
+    # operator wrote would be running without anyone knowing. (Defaults are
+    # chosen within range, following any minimum another setting raises.)
+    if minimum is not None and value < minimum:
+        raise _fail(name, f"must be at least {minimum:g}, not {value:g}")
+
+
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise _fail(name, f"must be a whole number, not {value!r}") from None
+    _at_least(name, number, minimum)
+    return number
 
 
-def env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float, minimum: float | None = None) -> float:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise _fail(name, f"must be a number, not {value!r}") from None
+    _at_least(name, number, minimum)
+    return number
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -87,13 +101,27 @@ def env_url(name: str, default: str | None, schemes: tuple[str, ...]) -> str | N
 # --- Core -----------------------------------------------------------------
 
 DEBUG = env_bool("DEBUG", False)
-DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data")))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Created by `manage.py setup` (helpcenter/datadir.py), never here: importing
+# settings writes nothing to disk.
+DATA_DIR = Path(env_str("DATA_DIR", str(datadir.DEFAULT)))
 
+# SECRET_KEY from the environment, else the key setup generated into DATA_DIR.
 _DEV_SECRET = "dev-only-insecure-key-never-used-when-DEBUG-is-off"  # noqa: S105
-SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else None)
+_generated_key = datadir.read_secret_key(DATA_DIR) or (_DEV_SECRET if DEBUG else "")
+SECRET_KEY = env_str("SECRET_KEY", _generated_key)
+if not SECRET_KEY:
+    raise _fail(
+        "SECRET_KEY",
+        f"is not set and {DATA_DIR / datadir.SECRET_KEY_FILE} does not exist "
+        "(`python manage.py setup` creates it)",
+    )
 if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     raise _fail("SECRET_KEY", "must be at least 50 random characters when DEBUG is off")
+
+# The site is reached over HTTPS through a TLS-terminating proxy: redirect plain
+# HTTP, send cookies over HTTPS only, send HSTS, and trust the proxy's
+# X-Forwarded-Proto. Off for plain HTTP on loopback (`make run`, the tests).
+HTTPS = env_bool("HTTPS", not DEBUG)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -104,8 +132,17 @@ for _origin in CSRF_TRUSTED_ORIGINS:
         )
 
 SITE_NAME = env_str("SITE_NAME", "Access Error Help Center")
-# Absolute base for link previews (og:image, canonical) when a page is shared.
-SITE_URL = env_url("SITE_URL", "http://localhost:8000", ("http", "https"))
+# The address visitors open: the base of every absolute link (canonical, og:url,
+# sitemap, robots.txt, feed). A guess would put wrong links into shared previews
+# and search engines, so only development has a default.
+_site_url = env_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else None, ("http", "https"))
+if _site_url is None:
+    raise _fail("SITE_URL", "is not set: the address visitors open, e.g. https://help.example.org")
+if urlsplit(_site_url).hostname in ("0.0.0.0", "::"):  # noqa: S104
+    raise _fail("SITE_URL", f"must be an address a browser can open, not {_site_url!r}")
+if HTTPS and not _site_url.startswith("https://"):
+    raise _fail("SITE_URL", f"must start with https: when HTTPS is on, not {_site_url!r}")
+SITE_URL = _site_url.rstrip("/")
 CONTACT_URL = env_str("CONTACT_URL", "https://example.invalid/contact")
 
 INSTALLED_APPS = [
@@ -191,7 +228,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # How long a process trusts the page cache's tag before asking the shared cache
 # again, i.e. how late another process may see an edit (pagecache.py). 0: ask
 # on every request (the tests, which edit in one process and read in another).
-PAGE_CACHE_TAG_SECONDS = env_float("PAGE_CACHE_TAG_SECONDS", 1.0)
+PAGE_CACHE_TAG_SECONDS = env_float("PAGE_CACHE_TAG_SECONDS", 1.0, minimum=0)
 
 REDIS_URL = env_url("REDIS_URL", None, ("redis", "rediss", "unix"))
 
@@ -209,7 +246,7 @@ if REDIS_URL:
         "socket_connect_timeout": 1,
         "socket_timeout": 5,
         # A task unacknowledged this long is redelivered (acks_late + a dead worker).
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300, minimum=1),
         # Look for such messages every 10 s, not kombu's default of every 10th look (100 s).
         "unacked_restore_throttle": 1,
     }
@@ -222,9 +259,8 @@ else:
             "LOCATION": "helpcenter_cache",
         }
     }
+    # The transport creates these folders when it first connects (broker.py).
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     # kombu's filesystem transport, but writing each message atomically (see broker.py).
     CELERY_BROKER_TRANSPORT = "helpcenter.broker:AtomicFilesystemTransport"
@@ -234,7 +270,7 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
-        "polling_interval": env_float("CELERY_POLLING_INTERVAL", 0.1),
+        "polling_interval": env_float("CELERY_POLLING_INTERVAL", 0.1, minimum=0.01),
     }
 
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -250,26 +286,28 @@ CELERY_TIMEZONE = "UTC"
 # Probes refuse loopback and private addresses; tests and the demo turn these on.
 PROBES_ALLOW_LOOPBACK = env_bool("PROBES_ALLOW_LOOPBACK", False)
 PROBES_ALLOW_PRIVATE = env_bool("PROBES_ALLOW_PRIVATE", False)
-PROBE_TIMEOUT = env_float("PROBE_TIMEOUT", 5.0)
-PROBE_DEADLINE = env_float("PROBE_DEADLINE", 10.0)
+PROBE_TIMEOUT = env_float("PROBE_TIMEOUT", 5.0, minimum=0.1)
+PROBE_DEADLINE = env_float("PROBE_DEADLINE", max(10.0, PROBE_TIMEOUT), minimum=PROBE_TIMEOUT)
 PROBE_USER_AGENT = env_str(
     "PROBE_USER_AGENT", f"HelpCenterProbe/0.1 (+{CONTACT_URL}; checks run on visitors' request)"
 )
 # The region this process's worker probes from; a run fans out to every live region.
 CHECKS_REGION = env_str("CHECKS_REGION", "default")
 # A run with missing results after this long is shown as delayed, not spun forever.
-CHECKS_DELAYED_AFTER = env_float("CHECKS_DELAYED_AFTER", 20.0)
-CHECKS_POLL_SECONDS = env_float("CHECKS_POLL_SECONDS", 1.0)
-CHECKS_SOFT_TIME_LIMIT = env_int("CHECKS_SOFT_TIME_LIMIT", 30)
-CHECKS_TIME_LIMIT = env_int("CHECKS_TIME_LIMIT", 45)
+CHECKS_DELAYED_AFTER = env_float("CHECKS_DELAYED_AFTER", 20.0, minimum=0.1)
+CHECKS_POLL_SECONDS = env_float("CHECKS_POLL_SECONDS", 1.0, minimum=0.1)
+CHECKS_SOFT_TIME_LIMIT = env_int("CHECKS_SOFT_TIME_LIMIT", 30, minimum=1)
+CHECKS_TIME_LIMIT = env_int(
+    "CHECKS_TIME_LIMIT", max(45, CHECKS_SOFT_TIME_LIMIT + 15), minimum=CHECKS_SOFT_TIME_LIMIT
+)
 
 # Reports (/checks/<uuid>/) stop working after this many days.
-CHECKS_REPORT_DAYS = env_int("CHECKS_REPORT_DAYS", 7)
+CHECKS_REPORT_DAYS = env_int("CHECKS_REPORT_DAYS", 7, minimum=1)
 # Runs make the server send traffic: limited per visitor and for everyone together.
-CHECKS_RATE_PER_VISITOR = env_int("CHECKS_RATE_PER_VISITOR", 10)
-CHECKS_RATE_VISITOR_WINDOW = env_int("CHECKS_RATE_VISITOR_WINDOW", 600)
-CHECKS_RATE_GLOBAL = env_int("CHECKS_RATE_GLOBAL", 300)
-CHECKS_RATE_GLOBAL_WINDOW = env_int("CHECKS_RATE_GLOBAL_WINDOW", 60)
+CHECKS_RATE_PER_VISITOR = env_int("CHECKS_RATE_PER_VISITOR", 10, minimum=1)
+CHECKS_RATE_VISITOR_WINDOW = env_int("CHECKS_RATE_VISITOR_WINDOW", 600, minimum=1)
+CHECKS_RATE_GLOBAL = env_int("CHECKS_RATE_GLOBAL", 300, minimum=1)
+CHECKS_RATE_GLOBAL_WINDOW = env_int("CHECKS_RATE_GLOBAL_WINDOW", 60, minimum=1)
 # A CA bundle for probes that must trust a private CA (tests, demo).
 PROBE_CA_FILE = env_str("PROBE_CA_FILE", "")
 
@@ -277,23 +315,32 @@ PROBE_CA_FILE = env_str("PROBE_CA_FILE", "")
 # Coalescing, politeness, regions and history (diagnostics/coalesce.py, health.py).
 
 # Within this window every visitor shares one outbound probe per (region, target, probe).
-CHECKS_FRESHNESS_SECONDS = env_float("CHECKS_FRESHNESS_SECONDS", 30.0)
+CHECKS_FRESHNESS_SECONDS = env_float("CHECKS_FRESHNESS_SECONDS", 30.0, minimum=0)
 # A target that answered 429 without a usable Retry-After is left alone this long;
 # a Retry-After beyond the cap is cut to it, so one odd header cannot silence a target.
-CHECKS_BACKOFF_DEFAULT_SECONDS = env_int("CHECKS_BACKOFF_DEFAULT_SECONDS", 60)
-CHECKS_BACKOFF_MAX_SECONDS = env_int("CHECKS_BACKOFF_MAX_SECONDS", 3600)
+CHECKS_BACKOFF_DEFAULT_SECONDS = env_int("CHECKS_BACKOFF_DEFAULT_SECONDS", 60, minimum=1)
+CHECKS_BACKOFF_MAX_SECONDS = env_int(
+    "CHECKS_BACKOFF_MAX_SECONDS",
+    max(3600, CHECKS_BACKOFF_DEFAULT_SECONDS),
+    minimum=CHECKS_BACKOFF_DEFAULT_SECONDS,
+)
 # A task waiting for another worker's probe re-queues itself this often (no worker held).
-CHECKS_WAIT_COUNTDOWN = env_float("CHECKS_WAIT_COUNTDOWN", 0.25)
+CHECKS_WAIT_COUNTDOWN = env_float("CHECKS_WAIT_COUNTDOWN", 0.25, minimum=0.01)
 # Periodic (beat) probes: every CHECKS_SAMPLE_SECONDS, never more often than the minimum.
-CHECKS_MIN_INTERVAL_SECONDS = env_int("CHECKS_MIN_INTERVAL_SECONDS", 60)
-CHECKS_SAMPLE_SECONDS = max(env_int("CHECKS_SAMPLE_SECONDS", 300), CHECKS_MIN_INTERVAL_SECONDS)
-CHECKS_SAMPLE_KEEP_DAYS = env_int("CHECKS_SAMPLE_KEEP_DAYS", 14)
-CHECKS_ROLLUP_KEEP_DAYS = max(env_int("CHECKS_ROLLUP_KEEP_DAYS", 400), 400)
+CHECKS_MIN_INTERVAL_SECONDS = env_int("CHECKS_MIN_INTERVAL_SECONDS", 60, minimum=1)
+CHECKS_SAMPLE_SECONDS = env_int(
+    "CHECKS_SAMPLE_SECONDS",
+    max(300, CHECKS_MIN_INTERVAL_SECONDS),
+    minimum=CHECKS_MIN_INTERVAL_SECONDS,
+)
+CHECKS_SAMPLE_KEEP_DAYS = env_int("CHECKS_SAMPLE_KEEP_DAYS", 14, minimum=1)
+# Daily summaries are kept more than a year, so a year of history can always be shown.
+CHECKS_ROLLUP_KEEP_DAYS = env_int("CHECKS_ROLLUP_KEEP_DAYS", 400, minimum=400)
 # Regions a run may fan out to (comma-separated). Empty: this deployment probes from
 # CHECKS_REGION only. Naming them keeps a stray worker from joining production runs.
 CHECKS_REGIONS = env_list("CHECKS_REGIONS", [])
 # Workers write a heartbeat this often; a region is live while its last one is < 3x old.
-HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10.0)
+HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10.0, minimum=0.1)
 # /healthz/ reads the heartbeat through this dotted path (helpcenter never imports diagnostics).
 HEALTH_HEARTBEAT_READER = "diagnostics.health.last_seen"
 # The local address probes leave from (a per-region egress IP); empty: the OS chooses.
@@ -328,16 +375,16 @@ CELERY_BEAT_SCHEDULE = {
 # helpcenter/feedback.py, diagnostics/crowd.py and diagnostics/live.py read these.
 
 # "Did this fix work?" votes one visitor may cast per hour before getting 429.
-VOTE_RATE_PER_HOUR = env_int("VOTE_RATE_PER_HOUR", 30)
+VOTE_RATE_PER_HOUR = env_int("VOTE_RATE_PER_HOUR", 30, minimum=1)
 # "I have this problem too": one report per visitor per target within this window.
-CROWD_REPORT_WINDOW_SECONDS = env_int("CROWD_REPORT_WINDOW_SECONDS", 3600)
+CROWD_REPORT_WINDOW_SECONDS = env_int("CROWD_REPORT_WINDOW_SECONDS", 3600, minimum=1)
 # The banner shows when reports in the last CROWD_RECENT_MINUTES exceed
 # max(CROWD_MIN_REPORTS, CROWD_FACTOR x the usual count for that hour of day), the usual
 # count being the median over the past CROWD_BASELINE_DAYS days (see diagnostics/crowd.py).
-CROWD_RECENT_MINUTES = env_int("CROWD_RECENT_MINUTES", 30)
-CROWD_MIN_REPORTS = env_int("CROWD_MIN_REPORTS", 5)
-CROWD_FACTOR = env_float("CROWD_FACTOR", 3.0)
-CROWD_BASELINE_DAYS = env_int("CROWD_BASELINE_DAYS", 7)
+CROWD_RECENT_MINUTES = env_int("CROWD_RECENT_MINUTES", 30, minimum=1)
+CROWD_MIN_REPORTS = env_int("CROWD_MIN_REPORTS", 5, minimum=1)
+CROWD_FACTOR = env_float("CROWD_FACTOR", 3.0, minimum=1.0)
+CROWD_BASELINE_DAYS = env_int("CROWD_BASELINE_DAYS", 7, minimum=1)
 # Fixes (by slug, any article) whose pages show the live status fragment.
 LIVE_STATUS_FIX_SLUGS = env_list(
     "LIVE_STATUS_FIX_SLUGS", ["check-service-status", "check-status-page"]
@@ -345,37 +392,33 @@ LIVE_STATUS_FIX_SLUGS = env_list(
 
 # --- Editing and search ---------------------------------------------------------
 
-PREVIEW_LINK_DAYS = env_int("PREVIEW_LINK_DAYS", 3)
-LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
-LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
-SEARCH_RATE_LIMIT = env_int("SEARCH_RATE_LIMIT", 60)  # searches per client per minute
+PREVIEW_LINK_DAYS = env_int("PREVIEW_LINK_DAYS", 3, minimum=1)
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60, minimum=1)
+SEARCH_RATE_LIMIT = env_int("SEARCH_RATE_LIMIT", 60, minimum=1)  # searches per client per minute
 
 # --- Client addresses behind proxies ------------------------------------------
 
-# Set only when a trusted proxy sets these headers; otherwise a visitor could
-# forge them. e.g. SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https
-_proxy_ssl = env_list("SECURE_PROXY_SSL_HEADER", [])
-if _proxy_ssl and len(_proxy_ssl) != 2:
-    raise _fail(
-        "SECURE_PROXY_SSL_HEADER", "must be 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https"
-    )
-SECURE_PROXY_SSL_HEADER = (_proxy_ssl[0], _proxy_ssl[1]) if _proxy_ssl else None
+# With HTTPS on, the proxy in front must set X-Forwarded-Proto and overwrite any
+# value a visitor sent; otherwise a visitor could claim HTTPS (docs/operations.md).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 # Which request header carries the client address (e.g. HTTP_X_FORWARDED_FOR),
 # and how many trusted proxies append to it (we read that many from the right).
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "REMOTE_ADDR")
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
 
 # --- Security -------------------------------------------------------------------
 
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
 # htmx reads the CSRF token from its cookie (pages stay cacheable), so no HttpOnly.
 CSRF_COOKIE_HTTPONLY = False
 CSRF_COOKIE_SAMESITE = "Lax"
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+# Browsers remember HSTS this long; only sent over HTTPS, so only with HTTPS on.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

@@ -30,3 +30,4 @@ urlpatterns = [
 ]
 
 handler404 = "helpcenter.views.page_not_found"
+handler500 = "helpcenter.views.server_error"

@@ -22,9 +22,11 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponsePermanentRedirect,
+    HttpResponseServerError,
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -193,6 +195,19 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     except DatabaseError:  # a 404 must never turn into a 500
         popular = []
     return render(request, "404.html", {"popular": popular}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The site's own 500 page, built from the template and the site name alone.
+
+    No context processors and no database: either may be what just failed.
+    """
+    html: str
+    try:
+        html = loader.render_to_string("500.html", {"SITE_NAME": settings.SITE_NAME})
+    except Exception:  # the page that reports an error must never raise one itself
+        html = "<!doctype html><title>Server error</title><h1>Something went wrong</h1>"
+    return HttpResponseServerError(html)
 
 
 @require_safe

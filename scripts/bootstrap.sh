@@ -47,14 +47,17 @@ if [ ! -x "$VENV/bin/python" ] || ! good_enough "$VENV/bin/python"; then
     echo "or point PYTHON at it: make run PYTHON=/path/to/python3.12" >&2
     exit 1
   fi
-  echo "Using $PY ($("$PY" --version))"
+  echo "Creating the Python environment in $VENV with $PY ($("$PY" --version))…"
   rm -rf "$VENV"
   "$PY" -m venv "$VENV"
 fi
 
-echo "Installing the locked dependencies into $VENV (uv.lock)..."
-"$VENV/bin/python" -m pip install --quiet "uv==$UV_VERSION"
+# Said before each slow step: a first run installs for about a minute, silently otherwise.
+echo "Installing the installer (uv $UV_VERSION)…"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+echo "Installing locked packages from uv.lock (first time: about a minute)…"
 # --locked: fail if pyproject.toml changed without `make lock` rather than resolve anew.
 UV_PROJECT_ENVIRONMENT="$VENV" "$VENV/bin/uv" sync --quiet --locked --extra dev \
   --no-python-downloads --python "$VENV/bin/python"
 echo "$WANT" >"$STAMP"
+echo "Python environment ready."

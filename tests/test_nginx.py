@@ -194,12 +194,10 @@ def test_the_client_address_reaches_django_and_a_forged_one_does_not(stack: Stac
 def test_behind_a_tls_proxy_the_page_comes_without_a_redirect_loop(
     start_web: Callable[..., WebProcess],
 ) -> None:
-    # .env.example's HTTPS settings: trust the proxy's scheme header, redirect plain HTTP.
+    # .env.example's HTTPS setting: trust the proxy's scheme header, redirect plain HTTP.
     if not nginx.available():
         skip_or_fail(f"nginx is not installed at {nginx.NGINX}")
-    web = start_web(
-        SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https", SECURE_SSL_REDIRECT="1", **PROXY_ENV
-    )
+    web = start_web(HTTPS="1", SITE_URL="https://help.example.org", **PROXY_ENV)
     proxy = nginx.NginxProcess(web.port, Path(settings.STATIC_ROOT)).start()
     try:
         with httpx.Client(base_url=proxy.url, timeout=60) as client:

@@ -17,9 +17,9 @@ TEST_DEFAULTS = {
     "SECRET_KEY": "test-secret-key-" + "x7Qp9Lm2Vw4Rt6Yz8Nb3Kc5Hd1Jf0Gs" * 2,
     "DATA_DIR": str(ROOT / "data" / "test"),
     "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
-    "SECURE_SSL_REDIRECT": "0",
-    "SESSION_COOKIE_SECURE": "0",
-    "CSRF_COOKIE_SECURE": "0",
+    # Plain HTTP on loopback, as `make run` serves it.
+    "HTTPS": "0",
+    "SITE_URL": "http://testserver",
     "PROBES_ALLOW_LOOPBACK": "1",
     "PROBE_TIMEOUT": "1",
     "PROBE_DEADLINE": "3",
@@ -33,3 +33,6 @@ TEST_DEFAULTS = {
 
 for _name, _value in TEST_DEFAULTS.items():
     os.environ.setdefault(_name, _value)
+# What `manage.py setup` would create (settings only read it): the SQLite test
+# database lives here.
+Path(os.environ["DATA_DIR"]).mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,6 @@ def queue_name() -> str:
 
 
 def connect(folder: Path) -> Connection:
-    (folder / "queue").mkdir(parents=True, exist_ok=True)
-    (folder / "control").mkdir(exist_ok=True)
     options = {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
@@ -125,3 +123,13 @@ def test_routing_tables_are_never_seen_half_written_and_no_binding_is_lost(
     with connect(tmp_path) as connection:
         assert len(connection.channel().get_table(exchange.name)) == 2 * per_binder
     assert not list((tmp_path / "control").glob(".*.partial"))
+
+
+def test_the_first_connection_creates_the_folders(tmp_path: Path) -> None:
+    # Settings only name them: importing settings creates nothing.
+    folder = tmp_path / "broker"
+    with connect(folder) as connection:
+        queue = connection.SimpleQueue(queue_name())
+        queue.put({"n": 1})
+        assert queue.get(timeout=5).payload == {"n": 1}
+    assert (folder / "queue").is_dir() and (folder / "control").is_dir()

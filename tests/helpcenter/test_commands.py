@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -96,3 +97,107 @@ def test_serve_runs_site_worker_and_beat_and_stops_them_together(data_dir: Path)
             not Path(f"/proc/{pid}").exists()
             or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
         )
+
+
+def make_run_commands(port: int, host: str = "127.0.0.1") -> list[str]:
+    """The shell lines `make run` executes, as make itself prints them (-n runs nothing)."""
+    printed = subprocess.run(
+        ["make", "-n", "run", f"PORT={port}", f"HOST={host}", f"PY={sys.executable}"],
+        cwd=ROOT,
+        env=fresh_env(ROOT / "data" / "unused"),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    return [line for line in printed if line.strip()]
+
+
+def fresh_env(data_dir: Path) -> dict[str, str]:
+    """A newcomer's shell: nothing set but where the data goes."""
+    env = dev_env(data_dir)
+    for name in ("DEBUG", "SECRET_KEY", "SITE_URL", "HTTPS", "LOG_FORMAT"):
+        env.pop(name, None)
+    return env
+
+
+def test_make_run_serves_debug_off_over_plain_http_on_a_loopback_site_url() -> None:
+    bootstrap, setup, serve = make_run_commands(8123, host="0.0.0.0")
+    assert bootstrap == "bash scripts/bootstrap.sh"
+    for line in (setup, serve):
+        # Links must name an address a browser can open, even when listening on all.
+        assert line.startswith("DEBUG=0 HTTPS=0 SITE_URL=http://127.0.0.1:8123 "), line
+    assert serve.endswith("manage.py serve --host 0.0.0.0 --port 8123")
+
+
+def shell(line: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.worker
+@pytest.mark.timeout(360)  # two full setups and a server start, on a busy machine
+def test_make_run_shows_visitors_the_sites_own_pages(data_dir: Path) -> None:
+    port = free_port()
+    env = fresh_env(data_dir)
+    _, setup, serve = make_run_commands(port)
+
+    first = shell(setup, env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"Created a secret key in {data_dir}/secret-key" in first.stdout
+    key_file = data_dir / "secret-key"
+    key = key_file.read_text()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert len(key.strip()) >= 50
+
+    server = subprocess.Popen(
+        # `env` hands the shell's assignments on; exec: the server is this process.
+        ["sh", "-c", f"exec env {serve}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def home() -> httpx.Response | None:
+            try:
+                response = httpx.get(f"{base}/", timeout=5)
+            except httpx.HTTPError:
+                return None
+            return response if response.status_code == 200 else None
+
+        page = wait_for(home, timeout=120, interval=0.2)
+        missing = httpx.get(f"{base}/no-such-guide/", timeout=10)
+        stylesheet = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page.text)
+        assert stylesheet, page.text[:2000]
+        css = httpx.get(base + stylesheet.group(1), timeout=10)
+        robots = httpx.get(f"{base}/robots.txt", timeout=10)
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=60)
+
+    # gunicorn, as compose's web service, over plain HTTP: no redirect, no HSTS.
+    assert page.headers["server"].startswith("gunicorn"), page.headers
+    assert "strict-transport-security" not in page.headers
+    assert f'<link rel="canonical" href="http://127.0.0.1:{port}/">' in page.text
+    assert f"Sitemap: http://127.0.0.1:{port}/sitemap.xml" in robots.text
+    # DEBUG off: the site's own 404 with its search box, not Django's debug page.
+    assert missing.status_code == 404
+    assert "We couldn't find that page" in missing.text
+    assert 'id="notfound-q" type="search" name="q"' in missing.text
+    assert "Using the URLconf" not in missing.text and "DEBUG = True" not in missing.text
+    # Static files from whitenoise, by their hashed names (collectstatic ran in setup).
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css") and "body" in css.text
+    assert "immutable" in css.headers["cache-control"]
+    assert server.returncode == 0, output
+    assert "Stopped the web server, the worker and beat." in output
+
+    second = shell(setup, env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "secret key" not in second.stdout
+    assert key_file.read_text() == key  # kept: visitors stay signed in across restarts

@@ -110,7 +110,9 @@ class Command(BaseCommand):
                 # Never the real database or Redis: a SQLite file and the embedded broker.
                 "DATABASE_URL": f"sqlite:///{data_dir / 'db.sqlite3'}",
                 "PROBES_ALLOW_LOOPBACK": "1",
-                "DEBUG": "1",  # runserver serves the static files; the dev key is fine here
+                # Static files straight from the source folders (no collectstatic), and
+                # the development key: the demo is never a deployment.
+                "DEBUG": "1",
                 # History fills quickly enough to see on the status pages.
                 "CHECKS_SAMPLE_SECONDS": env.get("CHECKS_SAMPLE_SECONDS") or "60",
                 "CHECKS_MIN_INTERVAL_SECONDS": env.get("CHECKS_MIN_INTERVAL_SECONDS") or "60",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,20 +15,36 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 
+def web_command(host: str, port: int, dev: bool) -> list[str]:
+    """gunicorn, as the compose file's web service runs it; runserver with --dev."""
+    python = sys.executable
+    if dev:
+        # Reloads on code changes; with DEBUG on, errors show Django's debug page.
+        return [python, "manage.py", "runserver", f"{host}:{port}"]
+    # Two workers rather than compose's three: a laptop runs the worker and beat too.
+    return [
+        python, "-m", "gunicorn", "helpcenter.wsgi:application",
+        "--bind", f"{host}:{port}", "--workers", "2", "--threads", "2", "--preload",
+        "--access-logfile", "-",
+    ]  # fmt: skip
+
+
 class Command(BaseCommand):
     help = "Start the web server, a Celery worker and Celery beat, and stop them together."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--dev", action="store_true", help="Django's runserver (autoreload) instead of gunicorn"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         python = sys.executable
         data = Path(settings.DATA_DIR)
         queues = f"default,checks.{settings.CHECKS_REGION}"
         commands = {
-            "web": [python, "manage.py", "runserver", "--noreload",
-                    f"{options['host']}:{options['port']}"],
+            "web": web_command(options["host"], options["port"], options["dev"]),
             "worker": [python, "-m", "celery", "-A", "helpcenter", "worker", "-Q", queues,
                        "--pool", "threads", "--concurrency", "4", "--loglevel", "INFO",
                        "--without-gossip", "--without-mingle"],
@@ -36,10 +53,13 @@ class Command(BaseCommand):
         }  # fmt: skip
         # Built from our own settings above, never from request input.
         processes = {
-            name: subprocess.Popen(cmd, env=os.environ.copy())  # noqa: S603
+            # Each in a session of its own, stopped as a group: runserver's
+            # autoreloader and gunicorn's master both have children of their own.
+            name: subprocess.Popen(cmd, env=os.environ.copy(), start_new_session=True)  # noqa: S603
             for name, cmd in commands.items()
         }
-        url = f"http://{options['host']}:{options['port']}/"
+        host = "127.0.0.1" if options["host"] in ("0.0.0.0", "::") else options["host"]  # noqa: S104
+        url = f"http://{host}:{options['port']}/"
         self.stdout.write(
             self.style.SUCCESS(f"\nHelp center running at {url}  (admin: {url}admin/)")
         )
@@ -67,12 +87,18 @@ class Command(BaseCommand):
 
     def _stop_all(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
         for process in processes.values():
-            if process.poll() is None:
-                process.terminate()
+            _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + 10
         for process in processes.values():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
         self.stdout.write("Stopped the web server, the worker and beat.")
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    # The group shares the leader's id; a group whose processes all exited is gone.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
