@@ -19,12 +19,12 @@ from django_htmx.http import HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
 from diagnostics import csp, visitors
+from diagnostics.evidence import target_rows
 from diagnostics.models import CheckRun, Target
 from diagnostics.runs import start_run
 from diagnostics.verdict import (
     VISITOR_ANSWERS,
     clean_browser_report,
-    evidence_items,
     support_message,
 )
 
@@ -155,7 +155,7 @@ def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) ->
     browser_rows = [(t, fetched[t.slug]) for t in targets if t.slug in fetched]
     context = {
         "run": run,
-        "rows": [(result, evidence_items(result.evidence)) for result in results],
+        "rows": target_rows(results),
         "done_count": len(results),
         "verdict": verdict,
         "support": support,
