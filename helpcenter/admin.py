@@ -38,7 +38,7 @@ class FixInline(admin.StackedInline):
     # model Meta change would cost a migration for a label only the admin shows.
     verbose_name = "fix"
     verbose_name_plural = "fixes"
-    fields = ["order", "title", "slug", "summary", "body"]
+    fields = ["order", "title", "slug", "summary", "ask_if_it_worked", "body"]
     prepopulated_fields = {"slug": ("title",)}
 
     def get_view_on_site_url(self, obj: Any = None) -> str | None:

@@ -64,6 +64,7 @@ EXPECTED = {
         "service-outage",
         "The service is failing behind Cloudflare (a 5xx error)",
         SERVICE,
+        says=("Your browser reached it just now, but behind Cloudflare it fails for our server",),
     ),
     "blocked": Expect(
         "blocked-1020",
@@ -82,7 +83,7 @@ EXPECTED = {
         "checks-blocked",
         "The service turned our checking server away",
         SERVICE,
-        says=("Your browser reached it",),
+        says=("Your browser reached it just now while Cloudflare turned our server away",),
     ),
     "challenge": Expect(
         "checks-blocked",
@@ -93,6 +94,7 @@ EXPECTED = {
         "checks-impaired",
         "Our checks are impaired right now",
         SERVER_TARGETS,
+        says=("our server reaches nothing at the moment",),
     ),
     "fine": Expect("all-clear", "Everything looks fine from here", frozenset()),
 }

@@ -115,7 +115,8 @@ def point_targets(scenario: Scenario, edge: Any, status_pages: Any, refused: Any
     Target.objects.filter(slug="chatgpt-web").update(
         browser_check=True, browser_url=edge.url(scenario.browser_path)
     )
-    Target.objects.filter(slug="control-example").update(
+    # The starter controls' browser checks would leave the machine: the edge stands in.
+    Target.objects.filter(slug__in=["control-wikipedia", "control-example"]).update(
         browser_check=True, browser_url=edge.url("/ok")
     )
     Target.objects.filter(slug__in=["chatgpt-web", "openai-api"]).update(expected_statuses=[200])
@@ -168,6 +169,8 @@ class Command(BaseCommand):
                 # Never the real database or Redis: a SQLite file and the embedded broker.
                 "DATABASE_URL": f"sqlite:///{data_dir / 'db.sqlite3'}",
                 "PROBES_ALLOW_LOOPBACK": "1",
+                # Share links are absolute: they must lead back to this demo.
+                "SITE_URL": f"http://{options['host']}:{options['port']}",
                 "DEBUG": "1",  # runserver serves the static files; the dev key is fine here
                 # History fills quickly enough to see on the status pages.
                 "CHECKS_SAMPLE_SECONDS": env.get("CHECKS_SAMPLE_SECONDS") or "60",

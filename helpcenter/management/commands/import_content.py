@@ -45,6 +45,7 @@ class FixFile:
     order: int
     summary: str
     body: str
+    ask_if_it_worked: bool = True
 
 
 @dataclass
@@ -242,6 +243,7 @@ def _read_article(folder: Path) -> ArticleFile:
                 order=order,
                 summary=str(fmeta.get("summary") or ""),
                 body=fbody,
+                ask_if_it_worked=fmeta.get("ask_if_it_worked", True) is not False,
             )
         )
     article.fixes.sort(key=lambda fix: (fix.order, fix.path.name))
@@ -367,6 +369,7 @@ def _sync_fixes(article: Article, files: list[FixFile]) -> tuple[int, int]:
             "order": data.order,
             "summary": data.summary,
             "body": data.body,
+            "ask_if_it_worked": data.ask_if_it_worked,
         }
         changed += _sync(fix, values)
         kept.add(fix.pk)
