@@ -101,7 +101,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "service answers",
         "our server reaches the service",
     ),
-    "reachable_from_browser": ("your browser reached", "reachable from your browser"),
+    "reachable_from_browser": (
+        "your browser reached",
+        "reachable from your browser",
+        "your browser got an answer",
+    ),
     "blocked_for_server": ("our server is blocked", "turned our checking server away"),
     "down_for_everyone": ("down for everyone", "outage on their side", "reports an outage"),
 }
@@ -132,20 +136,19 @@ def browser_beside_server(findings: Findings) -> str:
     web = _web(findings, SERVER)
     if any(_origin_failing(o) for o in web):
         return (
-            "Your browser reached it just now, but behind Cloudflare it fails for our "
-            "server: the service's own servers are in trouble, and your browser's answer "
+            "Your browser got an answer from it just now, but behind Cloudflare it fails for "
+            "our server: the service's own servers are in trouble, and your browser's answer "
             "may have been that same error page (a browser check cannot see what it got)."
         )
     if blocked_for_server(findings):
         return (
-            "Your browser reached it just now while Cloudflare turned our server away. "
-            "A browser check cannot see whether its answer was the page or a block page, "
-            "so tell us below what you see."
+            "Your browser got an answer from it just now while Cloudflare turned our server "
+            "away; a browser check cannot see whether that answer was the page or a block page."
         )
     if findings.controls_failed(SERVER) is True:
         return (
-            "Your browser reached it just now; our server reaches nothing at the moment, "
-            "so your browser's answer counts for more than ours."
+            "Your browser got an answer from it just now; our server reaches nothing at the "
+            "moment, so your browser's answer counts for more than ours."
         )
     if web and all(o.outcome == "ok" for o in web):
         return "Your browser reached it just now too."

@@ -64,7 +64,7 @@ EXPECTED = {
         "service-outage",
         "The service is failing behind Cloudflare (a 5xx error)",
         SERVICE,
-        says=("Your browser reached it just now, but behind Cloudflare it fails for our server",),
+        says=("Your browser got an answer from it just now, but behind Cloudflare it fails",),
     ),
     "blocked": Expect(
         "blocked-1020",
@@ -83,7 +83,7 @@ EXPECTED = {
         "checks-blocked",
         "The service turned our checking server away",
         SERVICE,
-        says=("Your browser reached it just now while Cloudflare turned our server away",),
+        says=("Your browser got an answer from it just now while Cloudflare turned our server",),
     ),
     "challenge": Expect(
         "checks-blocked",
