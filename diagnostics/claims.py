@@ -143,7 +143,8 @@ def browser_beside_server(findings: Findings) -> str:
     if blocked_for_server(findings):
         return (
             "Your browser got an answer from it just now while Cloudflare turned our server "
-            "away; a browser check cannot see whether that answer was the page or a block page."
+            "away; a browser check cannot see whether that answer was the page or a block or "
+            "challenge page."
         )
     if findings.controls_failed(SERVER) is True:
         return (
