@@ -5,6 +5,8 @@ Layout of a content directory::
     categories.yml                      list of {slug, title, description, order}
     articles/<slug>/index.md            front matter + guide body
     articles/<slug>/fixes/NN-<slug>.md  front matter + fix body
+                                        (``ask_if_it_worked: false`` for advice
+                                        reports should not ask a vote about)
 
 Everything is checked before anything is written, and the writes happen in
 one transaction: one bad file leaves the database exactly as it was. Running
