@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from diagnostics.management.commands.demo import SCENARIOS, point_targets
@@ -174,3 +175,33 @@ def test_the_panel_tells_each_demo_scenario_as_it_is(
     status_logged = "Failed to load resource: the server responded with a status of"
     expected_noise = SCENARIOS[name].browser_path != "/ok"
     assert [e for e in page.console_errors if not (expected_noise and status_logged in e)] == []
+
+
+def test_without_javascript_the_report_asks_one_question_and_shares_the_full_link(
+    start_web: Any,
+    celery_worker: Any,
+    edge: Any,
+    status_server: Any,
+    refused: RefusedPort,
+    browser: Any,
+) -> None:
+    load_content_and_rules()
+    call_command("seed_targets", verbosity=0)
+    point_targets(SCENARIOS["fine"], edge, status_server, refused)
+    web = start_web()
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    try:
+        page.goto(f"{web.url}/checks/")
+        page.get_by_role("button", name="Run checks").click()
+        # The report refreshes itself until the verdict is in.
+        page.locator("[data-verdict=all-clear]").wait_for(timeout=45_000)
+        share = page.locator(".share a")
+        assert share.inner_text() == f"{settings.SITE_URL}{page.url.split(web.url)[1]}"
+        assert page.locator("form.fix-worked").count() == 1
+        page.locator("form.fix-worked select").select_option(label="Try another browser")
+        page.get_by_role("button", name="Yes, it worked").click()
+        page.get_by_text("you told us “Try another browser” fixed it").wait_for()
+        screenshot(page, "demo-fine-no-js")
+    finally:
+        context.close()
