@@ -184,6 +184,8 @@ def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) ->
         "rows": target_rows(results),
         "done_count": len(results),
         "waiting_for": [] if run.is_finished else run.waiting_for(results),
+        # With one region the verdict itself says our checks are impaired.
+        "impaired_regions": run.impaired_regions() if len(run.regions) > 1 else [],
         "tried_fixes": fix_feedback.choices(verdict),
         "fix_answer": fix_feedback.given(verdict, visitor_hash(request)),
         "share_url": absolute(run.get_absolute_url()),

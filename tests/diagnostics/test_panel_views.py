@@ -424,3 +424,20 @@ def test_rule_data_costs_two_queries_and_leaves_no_models_for_the_collector(
         gc.set_debug(0)
         gc.garbage.clear()
     assert not left & {"Rule", "RuleFix", "Fix", "Article", "QuerySet"}, left
+
+
+@pytest.mark.django_db
+def test_the_report_says_which_region_could_not_reach_the_controls(
+    client: Client, rules: None, targets: dict[str, Target]
+) -> None:
+    run = CheckRun.objects.create(regions=["eu", "us"], expected_results=6)
+    for region, control in (("eu", "ok"), ("us", "error")):
+        for name, outcome in (("web", "ok"), ("status", "ok"), ("control", control)):
+            target = targets[name]
+            ProbeResult.store(run.pk, target.pk, region, {"probe": target.probes[0],
+                              "outcome": outcome, "summary": f"{name} {outcome}"})  # fmt: skip
+    run.close_if_complete()
+    html = client.get(f"/checks/{run.id}/").content.decode()
+    assert "From us, our server could not reach even the control sites" in html
+    # Each probe line says which region saw it.
+    assert "Page (from eu)" in html and "Page (from us)" in html
