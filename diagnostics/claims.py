@@ -101,7 +101,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "service answers",
         "our server reaches the service",
     ),
-    "reachable_from_browser": ("your browser reached", "reachable from your browser"),
+    "reachable_from_browser": (
+        "your browser reached",
+        "reachable from your browser",
+        "your browser got an answer",
+    ),
     "blocked_for_server": ("our server is blocked", "turned our checking server away"),
     "down_for_everyone": ("down for everyone", "outage on their side", "reports an outage"),
 }
@@ -123,11 +127,49 @@ def unsupported(claims: Iterable[str], findings: Findings) -> list[str]:
     return [c for c in claims if not supported(c, findings)]
 
 
+def browser_beside_server(findings: Findings) -> str:
+    """The browser's reach read beside what our server saw, so the two never sit unreconciled.
+
+    A browser's check of another site sees only whether an answer came, never what
+    it said (a 1020 page or a 5xx is an answer too), and the sentence says so.
+    """
+    web = _web(findings, SERVER)
+    if any(_origin_failing(o) for o in web):
+        return (
+            "Your browser got an answer from it just now, but behind Cloudflare it fails for "
+            "our server: the service's own servers are in trouble, and your browser's answer "
+            "may have been that same error page (a browser check cannot see what it got)."
+        )
+    if blocked_for_server(findings):
+        return (
+            "Your browser got an answer from it just now while Cloudflare turned our server "
+            "away; a browser check cannot see whether that answer was the page or a block or "
+            "challenge page."
+        )
+    if findings.controls_failed(SERVER) is True:
+        return (
+            "Your browser got an answer from it just now; our server reaches nothing at the "
+            "moment, so your browser's answer counts for more than ours."
+        )
+    if web and all(o.outcome == "ok" for o in web):
+        return "Your browser reached it just now too."
+    return SENTENCES["reachable_from_browser"][0]
+
+
+# Claims whose supported sentence depends on what else the run saw.
+COMPOSED: dict[str, Callable[[Findings], str]] = {
+    "reachable_from_browser": browser_beside_server,
+}
+
+
 def sentences(claims: Iterable[str], findings: Findings) -> list[str]:
     out = []
     for claim in claims:
         yes, no = SENTENCES.get(claim, ("", ""))
-        text = yes if supported(claim, findings) else no
+        if supported(claim, findings):
+            text = COMPOSED[claim](findings) if claim in COMPOSED else yes
+        else:
+            text = no
         if text:
             out.append(text)
     return out

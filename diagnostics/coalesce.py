@@ -109,11 +109,16 @@ def release(job: Job) -> None:
     cache.delete(_lock_key(job))
 
 
-def publish(job: Job, data: dict[str, Any]) -> dict[str, Any]:
-    """Keep the owner's answer for the window, count the request, free the lock."""
+def publish(job: Job, data: dict[str, Any], for_visitor: bool = True) -> dict[str, Any]:
+    """Keep the owner's answer for the window, count the request, free the lock.
+
+    ``for_visitor``: a visitor's run sent the probe (not the periodic history
+    sample), so whoever reuses the answer can be told whose check it was.
+    """
     now = time.time()
     evidence = dict(data.get("evidence") or {})
     evidence["probed_at"] = _iso(now)
+    evidence["probed_for"] = "visitor" if for_visitor else "history"
     fresh = {**data, "evidence": evidence}
     cache.set(
         f"checks:answer:{job.key}",
@@ -334,7 +339,7 @@ def gather(
         landed = []
         for spec, result in batch:
             job: Job = spec.key
-            landed.append((job, publish(job, result.to_dict())))
+            landed.append((job, publish(job, result.to_dict(), for_visitor=waiter is not None)))
             published.add(job.key)
         store(landed)
         if serve is not None and waiters_supported():

@@ -322,6 +322,18 @@ class CheckRun(models.Model):
             browser_online=browser.get("online"),
         )
 
+    def waiting_for(self, results: list[ProbeResult]) -> list[str]:
+        """Names of the enabled targets some of whose probes have not answered yet."""
+        have: dict[int, int] = {}
+        for result in results:
+            have[result.target_id] = have.get(result.target_id, 0) + 1
+        regions = max(len(self.regions), 1)
+        return [
+            target.name
+            for target in Target.objects.filter(enabled=True)
+            if have.get(target.pk, 0) < len(target.probes) * regions
+        ]
+
     def verdict(self, results: list[ProbeResult] | None = None) -> Any:
         from diagnostics.verdict import decide
 
@@ -576,11 +588,18 @@ class RuleQuerySet(models.QuerySet["Rule"]):
         rows = (
             RuleFix.objects.filter(rule__in=rules)
             .order_by("position", "id")
-            .values_list("rule_id", "fix__slug", "fix__title", "fix__article__slug")
+            .values_list(
+                "rule_id",
+                "fix_id",
+                "fix__slug",
+                "fix__title",
+                "fix__article__slug",
+                "fix__ask_if_it_worked",
+            )
         )
-        for rule_id, slug, title, article_slug in rows:
+        for rule_id, fix_id, slug, title, article_slug, can_do in rows:
             url = reverse("fix", kwargs={"slug": article_slug, "fix_slug": slug})
-            links[rule_id].append(FixLink(slug, title, url))
+            links[rule_id].append(FixLink(slug, title, url, fix_id, can_do))
         return [rule.as_data(tuple(links[rule.pk])) for rule in rules]
 
 

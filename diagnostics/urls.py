@@ -15,4 +15,5 @@ urlpatterns = [
     path("<uuid:run_id>/", views.report, name="report"),
     path("<uuid:run_id>/answer/", views.answer, name="answer"),
     path("<uuid:run_id>/browser/", views.browser_findings, name="browser"),
+    path("<uuid:run_id>/fixed/", views.fix_worked, name="fix_worked"),
 ]

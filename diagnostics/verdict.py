@@ -93,6 +93,8 @@ class FixLink:
     slug: str
     title: str
     url: str
+    fix_id: int = 0
+    ask_if_it_worked: bool = True  # False for advice such as "wait for it to recover"
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,18 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
-from diagnostics import csp, visitors
+from diagnostics import csp, fix_feedback, visitors
+from diagnostics.evidence import target_rows
 from diagnostics.models import CheckRun, Target
 from diagnostics.runs import start_run
 from diagnostics.verdict import (
     VISITOR_ANSWERS,
     clean_browser_report,
-    evidence_items,
     support_message,
 )
+from helpcenter import feedback
+from helpcenter.clients import visitor_hash
+from helpcenter.seo import absolute
 
 MAX_BROWSER_REPORT = 16_384
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
@@ -86,6 +89,29 @@ def answer(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
     if request.htmx:
         return _render_report(request, run, partial=True)
     return redirect(run)
+
+
+@require_POST
+@never_cache
+def fix_worked(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
+    """The report's one "Did this fix it?" answer, about the fix the visitor tried."""
+    run = get_object_or_404(CheckRun, pk=run_id)
+    if run.is_expired:
+        return render(request, "diagnostics/expired.html", status=410)
+    retry_after = feedback.votes_rate_limited(request)
+    if retry_after is not None:
+        response = HttpResponse("Too many answers in a short while; try again later.", status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
+    verdict = run.verdict() if run.has_verdict else None
+    fix = request.POST.get("fix", "")
+    if not fix_feedback.record(
+        verdict, fix, request.POST.get("helpful", ""), visitor_hash(request)
+    ):
+        return HttpResponse("Pick one of the fixes and answer Yes or No.", status=400)
+    if request.htmx:
+        return _render_report(request, run, partial=True)
+    return redirect(run.get_absolute_url() + "#fix-worked")
 
 
 @require_POST
@@ -155,8 +181,14 @@ def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) ->
     browser_rows = [(t, fetched[t.slug]) for t in targets if t.slug in fetched]
     context = {
         "run": run,
-        "rows": [(result, evidence_items(result.evidence)) for result in results],
+        "rows": target_rows(results),
         "done_count": len(results),
+        "waiting_for": [] if run.is_finished else run.waiting_for(results),
+        # With one region the verdict itself says our checks are impaired.
+        "impaired_regions": run.impaired_regions() if len(run.regions) > 1 else [],
+        "tried_fixes": fix_feedback.choices(verdict),
+        "fix_answer": fix_feedback.given(verdict, visitor_hash(request)),
+        "share_url": absolute(run.get_absolute_url()),
         "verdict": verdict,
         "support": support,
         "browser_rows": browser_rows,

@@ -51,7 +51,7 @@ class FixInline(admin.StackedInline):
     model = Fix
     form = FixAdminForm
     extra = 0
-    fields = ["order", "title", "slug", "summary", "body"]
+    fields = ["order", "title", "slug", "summary", "ask_if_it_worked", "body"]
     prepopulated_fields = {"slug": ("title",)}
     # Each fix also has a page of its own in the admin (FixAdmin), for editing one
     # fix with its own preview and history instead of the whole article's form.
@@ -78,7 +78,7 @@ class FixAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_filter = ["article"]
     search_fields = ["title", "summary", "article__title"]
     list_select_related = ["article"]
-    fields = ["article", "order", "title", "slug", "summary", "body"]
+    fields = ["article", "order", "title", "slug", "summary", "ask_if_it_worked", "body"]
     prepopulated_fields = {"slug": ("title",)}
     change_form_template = "admin/helpcenter/one_text_change_form.html"
 

@@ -263,6 +263,14 @@ class Fix(models.Model):
     body = models.TextField(blank=True)
     body_html = models.TextField(blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
+    # "Wait for the service to recover" is advice, not something a visitor tries and
+    # then sees work or fail: a report asks "did this fix it?" only about the others.
+    ask_if_it_worked = models.BooleanField(
+        default=True,
+        help_text="Reports ask a visitor who tried this whether it fixed the problem. Untick "
+        "for advice that is not a fix to try (waiting for an outage to end, reading a "
+        "status page).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

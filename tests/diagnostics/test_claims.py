@@ -261,3 +261,26 @@ def test_saving_such_a_rule_in_the_admin_is_refused() -> None:
     Rule(
         name="x", code="x", vantage="visitor", headline="x", explanation="You are blocked."
     ).clean()
+
+
+@pytest.mark.parametrize(
+    ("server", "controls", "expected"),
+    [
+        ("cloudflare-5xx", "ok", "behind Cloudflare it fails for our server"),
+        ("blocked-1020", "ok", "while Cloudflare turned our server away"),
+        ("timeout", "failed", "our server reaches nothing at the moment"),
+        ("up", "ok", "Your browser reached it just now too."),
+    ],
+)
+def test_the_browser_s_answer_is_read_beside_what_our_server_saw(
+    server: str, controls: str, expected: str
+) -> None:
+    findings = Findings(
+        observations=(*SERVER_SEES[server], *CONTROLS[controls], *BROWSER_SEES["reached"]),
+        browser_reported=True,
+        browser_online=True,
+    )
+    (sentence,) = claims.sentences(["reachable_from_browser"], findings)
+    assert expected in sentence
+    # Nothing the sentence says goes beyond what was seen.
+    assert claims.unsupported(claims.asserted(sentence), findings) == []

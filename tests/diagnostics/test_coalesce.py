@@ -46,6 +46,8 @@ def test_it_sends_one_request_and_reuses_the_answer_within_the_window(edge: Any)
     assert second[0]["evidence"]["coalesced"] is True
     assert second[0]["evidence"]["age_seconds"] >= 0
     assert second[0]["evidence"]["probed_at"] == first[0]["evidence"]["probed_at"]
+    # No run asked (no waiter): the history sample's answer says so to whoever reuses it.
+    assert second[0]["evidence"]["probed_for"] == "history"
 
 
 @pytest.mark.django_db

@@ -166,17 +166,68 @@ def test_the_report_shows_progress_then_the_verdict_and_ranked_fixes(
 
 
 @pytest.mark.django_db
-def test_each_ranked_fix_asks_whether_it_worked_for_this_verdict(
+def test_one_question_asks_whether_the_fix_the_visitor_tried_worked(
     client: Client, rules: None, targets: dict[str, Target]
 ) -> None:
     run = complete(make_run(targets, **ALL_OK))
     run.record_answer("block_1020", PASTED_1020)
     html = client.get(f"/checks/{run.id}/").content.decode()
-    first = "/articles/chatgpt-access-denied-1020/fix/use-trusted-vpn-or-turn-vpn-off/vote/"
-    # The vote fragment (and its no-JS link) carries the verdict code, never the run.
-    assert f'hx-get="{first}?verdict=blocked-1020"' in html
-    assert f'href="{first}?verdict=blocked-1020"' in html
-    assert str(run.id) not in html.split(first)[1].split('"')[0]
+    # One question for the whole list, not a vote box under each fix.
+    assert html.count('class="fix-worked"') == 1
+    assert "vote-slot" not in html and "/vote/" not in html
+    tried = Fix.objects.get(slug="use-trusted-vpn-or-turn-vpn-off")
+
+    # Without JavaScript the form posts and leads back to the report.
+    answered = client.post(f"/checks/{run.id}/fixed/", {"fix": tried.pk, "helpful": "yes"})
+    assert answered.status_code == 302
+    assert answered["Location"] == f"/checks/{run.id}/#fix-worked"
+    vote = tried.feedback.get()
+    assert (vote.helpful, vote.verdict_code) == (True, "blocked-1020")
+    html = client.get(f"/checks/{run.id}/").content.decode()
+    assert f"you told us “{tried.title}” fixed it" in html
+
+
+@pytest.mark.django_db
+def test_advice_a_visitor_cannot_try_is_not_asked_about(
+    client: Client, rules: None, targets: dict[str, Target]
+) -> None:
+    Fix.objects.filter(slug__in=["wait-and-retry", "check-status-page"]).update(
+        ask_if_it_worked=False
+    )
+    outage = {"status": ("down", {"state": "major_outage"})}
+    run = complete(make_run(targets, **{**ALL_OK, **outage}))
+    html = client.get(f"/checks/{run.id}/").content.decode()
+    assert 'data-verdict="down-for-everyone"' in html
+    assert 'data-fix="wait-and-retry"' in html  # still advised
+    assert 'class="fix-worked"' not in html  # but nothing to ask about
+    waiting = Fix.objects.get(slug="wait-and-retry")
+    refused = client.post(f"/checks/{run.id}/fixed/", {"fix": waiting.pk, "helpful": "yes"})
+    assert refused.status_code == 400
+    assert not waiting.feedback.exists()
+
+
+@pytest.mark.django_db
+def test_the_share_link_is_the_full_address_with_a_copy_button(
+    client: Client, rules: None, targets: dict[str, Target], settings: Any
+) -> None:
+    settings.SITE_URL = "https://help.example"
+    run = complete(make_run(targets, **ALL_OK))
+    html = client.get(f"/checks/{run.id}/").content.decode()
+    full = f"https://help.example/checks/{run.id}/"
+    assert f'value="{full}"' in html  # the field the Copy button copies
+    assert f'<a href="{full}">{full}</a>' in html  # and a plain link without JavaScript
+    assert 'data-copy="#share-' in html
+
+
+@pytest.mark.django_db
+def test_progress_names_what_is_still_running(
+    client: Client, rules: None, targets: dict[str, Target]
+) -> None:
+    run = make_run(targets, web=ALL_OK["web"])
+    run.expected_results = 3
+    run.save()
+    html = client.get(f"/checks/{run.id}/", **HTMX).content.decode()
+    assert "Checking… 1 of 3 checks done; still waiting for: Control, Status page." in html
 
 
 @pytest.mark.django_db
@@ -373,3 +424,20 @@ def test_rule_data_costs_two_queries_and_leaves_no_models_for_the_collector(
         gc.set_debug(0)
         gc.garbage.clear()
     assert not left & {"Rule", "RuleFix", "Fix", "Article", "QuerySet"}, left
+
+
+@pytest.mark.django_db
+def test_the_report_says_which_region_could_not_reach_the_controls(
+    client: Client, rules: None, targets: dict[str, Target]
+) -> None:
+    run = CheckRun.objects.create(regions=["eu", "us"], expected_results=6)
+    for region, control in (("eu", "ok"), ("us", "error")):
+        for name, outcome in (("web", "ok"), ("status", "ok"), ("control", control)):
+            target = targets[name]
+            ProbeResult.store(run.pk, target.pk, region, {"probe": target.probes[0],
+                              "outcome": outcome, "summary": f"{name} {outcome}"})  # fmt: skip
+    run.close_if_complete()
+    html = client.get(f"/checks/{run.id}/").content.decode()
+    assert "From us, our server could not reach even the control sites" in html
+    # Each probe line says which region saw it.
+    assert "Page (from eu)" in html and "Page (from us)" in html

@@ -132,7 +132,9 @@ def _read_all(root: Path) -> tuple[list[dict[str, object]], list[dict[str, objec
     articles = []
     for folder in import_content._article_dirs(root):
         data = import_content._read_article(folder)
-        fixes = [(f.title, f.slug, f.order, f.summary, f.body) for f in data.fixes]
+        fixes = [
+            (f.title, f.slug, f.order, f.summary, f.body, f.ask_if_it_worked) for f in data.fixes
+        ]
         articles.append(
             {
                 "title": data.title,
@@ -154,6 +156,9 @@ def test_it_exports_the_shipped_content_as_shipped(tmp_path: Path) -> None:
     call_command("import_content", str(DEFAULT_PATH))
     call_command("export_content", str(tmp_path))
     assert _read_all(tmp_path) == _read_all(DEFAULT_PATH)
+    # Advice the reports do not ask a vote about stays marked as such.
+    assert not Fix.objects.get(slug="wait-for-the-service").ask_if_it_worked
+    assert Fix.objects.get(slug="clear-site-cookies").ask_if_it_worked
     # Same folder layout and file names too.
     assert _files(tmp_path).keys() == _files(DEFAULT_PATH).keys()
     # And the categories file is the shipped one, byte for byte.

@@ -27,36 +27,56 @@ DEMO_FLAG = "HELPCENTER_DEMO"
 
 @dataclass(frozen=True)
 class Scenario:
-    web_path: str  # the edge route the web app and API answer from
+    web_path: str  # the edge route the web app and API answer our server from
     status_state: str  # the stand-in status page's state
     expect: str  # what "Run checks" says, in the words a visitor reads
     also: str  # what else to try
+    browser_path: str = "/ok"  # the edge route the visitor's browser fetches for the web app
+    # Our server reaches nothing (every server-side target refuses it); the browser still does.
+    impaired: bool = False
 
 
 SCENARIOS = {
     "outage": Scenario(
-        "/block/1020",
+        "/origin/502",
         "outage",
         "Down for everyone: the status page reports a major outage with an open incident.",
         "Tick “The 1020 page” and paste a 1020 page: the block is about you, not them.",
+        browser_path="/origin/502",
     ),
     "blocked": Scenario(
         "/block/1020",
         "operational",
         "Our server is blocked by Cloudflare (1020) while the status page says all is well.",
         "Tick “The 1020 page” to see the verdict and the message for the service's support.",
+        browser_path="/block/1020",
+    ),
+    "server-blocked": Scenario(
+        "/block/1020",
+        "operational",
+        "Our server is blocked by Cloudflare (1020); your browser reaches the service.",
+        "Compare with make demo SCENARIO=blocked, where you tick the 1020 page.",
     ),
     "origin": Scenario(
         "/origin/522",
         "operational",
         "Cloudflare answers 522: the service behind it is down.",
         "Compare with make demo SCENARIO=fine.",
+        browser_path="/origin/522",
     ),
     "challenge": Scenario(
         "/challenge",
         "operational",
         "Our server gets a “Just a moment…” challenge.",
         "Tick the endless “Just a moment…” answer to see the challenge-loop fixes.",
+        browser_path="/challenge",
+    ),
+    "impaired": Scenario(
+        "/ok",
+        "operational",
+        "Our checks are impaired: our server cannot reach even the control sites.",
+        "Your browser's own checks still run; tick an answer to see what it changes.",
+        impaired=True,
     ),
     "fine": Scenario(
         "/ok",
@@ -65,6 +85,42 @@ SCENARIOS = {
         "Tick “A blank page” or “Nothing loads” to see those verdicts.",
     ),
 }
+
+
+def point_targets(scenario: Scenario, edge: Any, status_pages: Any, refused: Any) -> None:
+    """Point the starter targets at the stand-ins so that only the scenario's failure shows.
+
+    ``refused`` is a RefusedPort: in the impaired scenario every server-side target
+    points there, so our server reaches nothing, controls included.
+    """
+    from diagnostics.models import Target
+
+    state = scenario.status_state
+    urls = {
+        "chatgpt-web": edge.url(scenario.web_path),
+        "openai-api": edge.url(scenario.web_path),
+        "openai-status": status_pages.url(f"/statuspage/{state}/api/v2/summary.json"),
+        "cloudflare-status": status_pages.url("/cloudflare/operational/api/v3/summary"),
+        "control-wikipedia": edge.url("/ok"),
+        "control-example": edge.url("/ok"),
+    }
+    if scenario.impaired:
+        urls = {slug: refused.url("/") for slug in urls}
+    for slug, url in urls.items():
+        Target.objects.filter(slug=slug).update(url=url, enabled=True)
+    # The edge speaks plain HTTP, so a certificate check against it could only
+    # fail: that red row would be no part of any scenario.
+    Target.objects.filter(slug="chatgpt-web").update(probes=["dns", "http"])
+    # The visitor's browser checks the stand-in too (its origin joins connect-src).
+    Target.objects.filter(slug="chatgpt-web").update(
+        browser_check=True, browser_url=edge.url(scenario.browser_path)
+    )
+    # The starter controls' browser checks would leave the machine: the edge stands in.
+    Target.objects.filter(slug__in=["control-wikipedia", "control-example"]).update(
+        browser_check=True, browser_url=edge.url("/ok")
+    )
+    Target.objects.filter(slug__in=["chatgpt-web", "openai-api"]).update(expected_statuses=[200])
+    # The web process starts after this, so it reads these new origins fresh.
 
 
 class Command(BaseCommand):
@@ -79,22 +135,25 @@ class Command(BaseCommand):
         if os.environ.get(DEMO_FLAG) != "1":
             self._restart_in_demo_environment(options)
         self._check_environment()
-        # Imported here: the stand-ins live with the tests and only the demo needs them.
+        # Imported here: only the demo needs the stand-ins.
         from diagnostics.standins.edge import EdgeServer
+        from diagnostics.standins.refused import RefusedPort
         from diagnostics.standins.statuspage import StatusPageServer
 
         call_command("setup")
         edge = EdgeServer(host="127.0.0.1").start()
         status_pages = StatusPageServer(host="127.0.0.1").start()
+        refused = RefusedPort(host="127.0.0.1").start()
         try:
             scenario = SCENARIOS[options["scenario"]]
-            self._point_targets(edge, status_pages, scenario)
+            point_targets(scenario, edge, status_pages, refused)
             self._explain(options, scenario, edge.url("/"), status_pages.base_url)
             # The same process management as `make run`; Ctrl-C returns from it.
             call_command("serve", host=options["host"], port=options["port"])
         finally:
             edge.stop()
             status_pages.stop()
+            refused.stop()
             self.stdout.write("Stopped the stand-in edge and status page.")
 
     def _restart_in_demo_environment(self, options: dict[str, Any]) -> None:
@@ -110,6 +169,8 @@ class Command(BaseCommand):
                 # Never the real database or Redis: a SQLite file and the embedded broker.
                 "DATABASE_URL": f"sqlite:///{data_dir / 'db.sqlite3'}",
                 "PROBES_ALLOW_LOOPBACK": "1",
+                # Share links are absolute: they must lead back to this demo.
+                "SITE_URL": f"http://{options['host']}:{options['port']}",
                 # Static files straight from the source folders (no collectstatic), and
                 # the development key: the demo is never a deployment.
                 "DEBUG": "1",
@@ -133,32 +194,6 @@ class Command(BaseCommand):
             raise CommandError("The demo needs PROBES_ALLOW_LOOPBACK=1; run it as `make demo`.")
         if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             raise CommandError("The demo runs on its own SQLite file only; run it as `make demo`.")
-
-    def _point_targets(self, edge: Any, status_pages: Any, scenario: Scenario) -> None:
-        from diagnostics.models import Target
-
-        state = scenario.status_state
-        urls = {
-            "chatgpt-web": edge.url(scenario.web_path),
-            "openai-api": edge.url("/ok" if scenario.web_path == "/ok" else scenario.web_path),
-            "openai-status": status_pages.url(f"/statuspage/{state}/api/v2/summary.json"),
-            "cloudflare-status": status_pages.url("/cloudflare/operational/api/v3/summary"),
-            "control-wikipedia": edge.url("/ok"),
-            "control-example": edge.url("/ok"),
-        }
-        for slug, url in urls.items():
-            Target.objects.filter(slug=slug).update(url=url, enabled=True)
-        # The edge speaks plain HTTP, so a certificate check against it could only
-        # fail: that red row would be no part of any scenario.
-        Target.objects.filter(slug="chatgpt-web").update(probes=["dns", "http"])
-        # The visitor's browser checks the stand-in too (its origin joins connect-src).
-        Target.objects.filter(slug__in=["chatgpt-web", "control-example"]).update(
-            browser_check=True, browser_url=edge.url("/ok")
-        )
-        Target.objects.filter(slug__in=["chatgpt-web", "openai-api"]).update(
-            expected_statuses=[200]
-        )
-        # The web process starts after this, so it reads these new origins fresh.
 
     def _explain(self, options: dict[str, Any], scenario: Scenario, edge: str, pages: str) -> None:
         site = f"http://{options['host']}:{options['port']}/"

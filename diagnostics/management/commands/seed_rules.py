@@ -277,6 +277,8 @@ STARTER_CLAIMS: dict[str, tuple[str, ...]] = {
     "Status page reports an outage": ("reachable_from_browser",),
     "Cloudflare reports the service's servers failing (5xx)": ("reachable_from_browser",),
     "Our server cannot reach the web app while controls are fine": ("reachable_from_browser",),
+    "The service turns our server away": ("reachable_from_browser",),
+    "Our control checks fail": ("reachable_from_browser",),
     "The browser cannot reach the web app, but reaches the controls": ("reachable_from_server",),
     "Visitor sees a blank page": ("service_up",),
     "Visitor says nothing loads": ("service_up",),

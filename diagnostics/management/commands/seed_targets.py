@@ -18,6 +18,8 @@ STARTER_TARGETS: list[dict[str, Any]] = [
         "kind": Target.Kind.WEB_APP,
         "probes": ["dns", "tls", "http"],
         "expected_statuses": [200],
+        # The visitor's browser checks it too: a second vantage point for the verdict.
+        "browser_check": True,
         "order": 10,
     },
     {
@@ -55,6 +57,7 @@ STARTER_TARGETS: list[dict[str, Any]] = [
         "kind": Target.Kind.CONTROL,
         "probes": ["http"],
         "expected_statuses": [200],
+        "browser_check": True,
         "order": 90,
     },
     {
@@ -64,6 +67,7 @@ STARTER_TARGETS: list[dict[str, Any]] = [
         "kind": Target.Kind.CONTROL,
         "probes": ["http"],
         "expected_statuses": [200],
+        "browser_check": True,
         "order": 91,
     },
 ]

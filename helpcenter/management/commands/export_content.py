@@ -133,6 +133,8 @@ def render_fix(fix: Fix) -> str:
         f"order: {fix.order}",
         f"summary: {_quote(fix.summary)}",
     ]
+    if not fix.ask_if_it_worked:  # written only when unset, so other fixes export as before
+        lines.append("ask_if_it_worked: false")
     return _document(lines, fix.body)
 
 

@@ -5,6 +5,8 @@ Layout of a content directory::
     categories.yml                      list of {slug, title, description, order}
     articles/<slug>/index.md            front matter + guide body
     articles/<slug>/fixes/NN-<slug>.md  front matter + fix body
+                                        (``ask_if_it_worked: false`` for advice
+                                        reports should not ask a vote about)
 
 Everything is checked before anything is written, and the writes happen in
 one transaction: one bad file leaves the database exactly as it was. Running
@@ -45,6 +47,7 @@ class FixFile:
     order: int
     summary: str
     body: str
+    ask_if_it_worked: bool = True
 
 
 @dataclass
@@ -244,6 +247,7 @@ def _read_article(folder: Path) -> ArticleFile:
                 order=order,
                 summary=str(fmeta.get("summary") or ""),
                 body=fbody,
+                ask_if_it_worked=fmeta.get("ask_if_it_worked", True) is not False,
             )
         )
     article.fixes.sort(key=lambda fix: (fix.order, fix.path.name))
@@ -370,6 +374,7 @@ def _sync_fixes(article: Article, files: list[FixFile]) -> tuple[int, int]:
             "order": data.order,
             "summary": data.summary,
             "body": data.body,
+            "ask_if_it_worked": data.ask_if_it_worked,
         }
         changed += _sync(fix, values)
         kept.add(fix.pk)
