@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 OUTCOME_LABELS = {
     "ok": "OK",
     "degraded": "Degraded",
+    "maintenance": "Maintenance",
     "blocked": "Blocked",
     "challenged": "Challenged",
     "down": "Down",
@@ -533,7 +534,17 @@ class DailyRollup(models.Model):
 
 
 # Worst last: what a day's bar shows when anything went wrong that day.
-SEVERITY = ["ok", "degraded", "unknown", "challenged", "timeout", "error", "blocked", "down"]
+SEVERITY = [
+    "ok",
+    "degraded",
+    "maintenance",
+    "unknown",
+    "challenged",
+    "timeout",
+    "error",
+    "blocked",
+    "down",
+]
 
 
 def _severity(outcome: str) -> int:

@@ -22,6 +22,8 @@ from diagnostics.verdict import safe_link
 
 UPTIME_DAYS = 90
 NOT_CHECKED = "unchecked"
+# Outcomes where the target answered as it meant to (for the latency line's marks).
+ANSWERED = ("ok", "degraded", "maintenance")
 
 STATE_LABELS = {
     **OUTCOME_LABELS,
@@ -207,7 +209,7 @@ def latency_points(target: Target, end: datetime) -> list[charts.LatencyPoint]:
         return []
     rows = samples.filter(region=latest.region).values_list("probed_at", "latency_ms", "outcome")
     return [
-        charts.LatencyPoint(at=at, latency_ms=latency, ok=outcome in ("ok", "degraded"))
+        charts.LatencyPoint(at=at, latency_ms=latency, ok=outcome in ANSWERED)
         for at, latency, outcome in rows
     ]
 
