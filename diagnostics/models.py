@@ -112,8 +112,12 @@ class Target(models.Model):
             samples = samples.filter(region=region)
         return samples.order_by("-probed_at").first()
 
-    def uptime_days(self, days: int = 90, region: str | None = None) -> list[DayUptime]:
+    def uptime_days(
+        self, days: int = 90, region: str | None = None, probe: str | None = None
+    ) -> list[DayUptime]:
         """One entry per day, oldest first; a day with no data has ``ratio`` None.
+
+        ``probe`` limits it to one probe's samples (None: all of them).
 
         Finished days come from the daily rollups, days still held as raw
         samples (today, and any day the prune task has not rolled up yet) from
@@ -127,6 +131,9 @@ class Target(models.Model):
         if region is not None:
             rollups = rollups.filter(region=region)
             samples = samples.filter(region=region)
+        if probe is not None:
+            rollups = rollups.filter(probe=probe)
+            samples = samples.filter(probe=probe)
         rows = rollups.values_list("day", "samples", "ok_samples", "unmeasured_samples")
         for day, count, ok, unmeasured in rows:
             counts = totals.setdefault(day, [0, 0, 0])

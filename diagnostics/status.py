@@ -200,7 +200,9 @@ def status_for(target: Target, *, with_latency: bool = False) -> TargetStatus:
     answers = latest_answers(target)
     checked_at = max((a.at for a in answers), default=None)
     incidents, page_state = incidents_of(answers)
-    days = target.uptime_days(UPTIME_DAYS)
+    # One probe, the one a visitor cares about: a name lookup that works while
+    # the page is blocked must not make the service look "up 50%".
+    days = target.uptime_days(UPTIME_DAYS, probe=primary_probe(target))
     state, impaired_at = current_state(answers)
     status = TargetStatus(
         target=target,

@@ -201,3 +201,16 @@ def test_it_escapes_a_target_name_everywhere(client: Any) -> None:
 def test_every_page_links_to_status_and_privacy(client: Any) -> None:
     html = client.get("/status/").content.decode()
     assert 'href="/status/"' in html and 'href="/privacy/"' in html
+
+
+@pytest.mark.django_db
+def test_uptime_follows_the_probe_a_visitor_cares_about(client: Any) -> None:
+    target = make_target(probes=["dns", "http"])
+    sample(target, ago=timedelta(minutes=2), probe="dns", outcome="ok")
+    sample(target, ago=timedelta(minutes=2), probe="http", outcome="down")
+
+    html = card(client.get("/status/").content.decode(), target.slug)
+
+    # The name lookup working does not make a failing page "up 50%".
+    assert "Up 0% over the 1 day we checked in the last 90" in html
+    assert "50%" not in html
