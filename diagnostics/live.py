@@ -13,7 +13,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from diagnostics.models import OUTCOME_LABELS, ProbeResult, ProbeSample, Target
-from diagnostics.status import IMPAIRED, impaired_sentence
+from diagnostics.status import IMPAIRED, MARKED_CANT_TELL, impaired_sentence
 from diagnostics.status import STATE_LABELS as STATUS_STATE_LABELS
 
 STATE_LABELS = {
@@ -51,10 +51,8 @@ class LiveRow:
 
     @property
     def text(self) -> str:
-        """The sentence after the label: the probe's summary, or why we can't tell."""
-        if not self.measured and self.checked_at is not None:
-            return impaired_sentence(self.checked_at)
-        return self.summary
+        """The sentence after the label; none when we can't tell (the list says why, once)."""
+        return self.summary if self.measured else ""
 
     @property
     def label(self) -> str:
@@ -119,3 +117,11 @@ def live_rows(now: datetime | None = None) -> list[LiveRow]:
     )
     rows = [row_for(target, now) for target in targets]
     return sorted(rows, key=lambda row: row.target.kind != Target.Kind.STATUS_PAGE)
+
+
+def impaired_note(rows: list[LiveRow]) -> str:
+    """One sentence for the rows that can't tell, at the latest such moment; "" if none."""
+    moments = [row.checked_at for row in rows if not row.measured and row.checked_at]
+    if not moments:
+        return ""
+    return impaired_sentence(max(moments), MARKED_CANT_TELL)

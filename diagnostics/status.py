@@ -39,6 +39,10 @@ STATE_LABELS = {
 }
 
 
+# What a list of several targets can't tell, when some of them could not be measured.
+MARKED_CANT_TELL = "whether the services marked “Can't tell” are up"
+
+
 def impaired_sentence(at: datetime, unknown: str = "whether it is up") -> str:
     """What every surface says when our own network, not the target, failed."""
     moment = at.astimezone(UTC)

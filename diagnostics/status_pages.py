@@ -32,9 +32,7 @@ def status_overview(request: HttpRequest) -> HttpResponse:
         "statuses": statuses,
         "days": status.UPTIME_DAYS,
         "impaired": (
-            status.impaired_sentence(impaired_at, "whether the services marked “Can't tell” are up")
-            if impaired_at
-            else ""
+            status.impaired_sentence(impaired_at, status.MARKED_CANT_TELL) if impaired_at else ""
         ),
     }
     return render(request, "diagnostics/status_overview.html", context)

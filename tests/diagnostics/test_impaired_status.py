@@ -48,6 +48,10 @@ def make(kind: str, url: str, **fields: Any) -> Target:
 
 @pytest.fixture
 def offline(dead_port: int) -> dict[str, Target]:
+    return offline_targets(dead_port)
+
+
+def offline_targets(dead_port: int) -> dict[str, Target]:
     """Two controls, a web app and a status page, all unreachable: our network is down."""
     dead = f"http://127.0.0.1:{dead_port}/"
     return {
