@@ -8,6 +8,7 @@ edge and status-page servers play the internet once it is back.
 from __future__ import annotations
 
 import html
+import importlib
 import re
 import socket
 import uuid
@@ -15,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.test import Client
 from django.utils import timezone
 
@@ -181,3 +183,30 @@ def test_maintenance_is_its_own_state_on_status_pages(
     assert ">Maintenance<" in page and "Degraded" not in visible_text(page)
     live = visible_text(client.get("/checks/live/", headers=HTMX).content.decode())
     assert "Acme status: Maintenance in progress" in live
+
+
+def test_the_migration_marks_impaired_rounds_stored_before_it(offline: dict[str, Target]) -> None:
+    migration = importlib.import_module("diagnostics.migrations.0005_measured_samples")
+    now = timezone.now()
+
+    def stored(target: Target, minutes_ago: float, outcome: str) -> ProbeSample:
+        return ProbeSample.objects.create(
+            target=target, region="default", probe="http", outcome=outcome, summary=outcome,
+            probed_at=now - timedelta(minutes=minutes_ago),
+        )  # fmt: skip
+
+    offline_round = [
+        stored(offline["wikipedia"], 10, "down"),
+        stored(offline["example"], 10.01, "error"),
+        stored(offline["web"], 10.02, "down"),
+    ]
+    online_round = [
+        stored(offline["wikipedia"], 5, "down"),
+        stored(offline["example"], 5.01, "ok"),  # one control got through: we measured
+        stored(offline["web"], 5.02, "down"),
+    ]
+
+    migration.settle_stored_rounds(django_apps, None)
+
+    assert [ProbeSample.objects.get(pk=s.pk).measured for s in offline_round] == [False] * 3
+    assert [ProbeSample.objects.get(pk=s.pk).measured for s in online_round] == [True] * 3
