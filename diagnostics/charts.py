@@ -48,6 +48,9 @@ class Day(Protocol):
     def ok_samples(self) -> int: ...
 
     @property
+    def unmeasured(self) -> int: ...
+
+    @property
     def ratio(self) -> float | None: ...
 
 
@@ -55,18 +58,39 @@ class Day(Protocol):
 class UptimeSummary:
     """The numbers behind a bar, for its text alternative."""
 
-    percent: float | None  # over checked days' samples; None when nothing was checked
+    percent: float | None  # over measured samples; None when nothing was measured
     problem_days: int
     unchecked_days: int
     days: int
+    # Days whose every sample was taken while our own checks could not reach the internet.
+    unmeasured_days: int = 0
+
+    @property
+    def measured_days(self) -> int:
+        return self.days - self.unchecked_days - self.unmeasured_days
 
     @property
     def sentence(self) -> str:
+        # Never "not checked": a card may show a visitor's check seconds old
+        # beside this, and only the scheduled history feeds the bar.
+        if self.percent is None and self.unmeasured_days:
+            return (
+                f"No uptime measured yet: each time we checked in the last {self.days} days, "
+                "our own checks could not reach the internet."
+            )
         if self.percent is None:
-            return f"Not checked yet: no data for the last {self.days} days."
-        parts = [f"Up {format_percent(self.percent)} over the last {self.days} days"]
-        parts.append(_count(self.problem_days, "day with problems", "days with problems"))
-        parts.append(_count(self.unchecked_days, "day not checked", "days not checked"))
+            return f"No uptime history yet: nothing measured in the last {self.days} days."
+        measured = _count(self.measured_days, "day", "days")
+        parts = [
+            f"Up {format_percent(self.percent)} over the {measured} we checked "
+            f"in the last {self.days}",
+            _count(self.problem_days, "day with problems", "days with problems"),
+        ]
+        if self.unmeasured_days:
+            parts.append(
+                _count(self.unmeasured_days, "day", "days")
+                + " not measured because our own checks could not reach the internet"
+            )
         return "; ".join(parts) + "."
 
 
@@ -81,20 +105,25 @@ def _count(number: int, one: str, many: str) -> str:
 
 
 def summarise_uptime(days: Sequence[Day]) -> UptimeSummary:
+    """Uptime over measured samples only: impaired rounds neither help nor hurt."""
     checked = [d for d in days if d.samples]
+    unmeasured = [d for d in days if not d.samples and d.unmeasured]
     total = sum(d.samples for d in checked)
     ok = sum(d.ok_samples for d in checked)
     return UptimeSummary(
         percent=100 * ok / total if total else None,
         problem_days=sum(1 for d in checked if d.ok_samples < d.samples),
-        unchecked_days=len(days) - len(checked),
+        unchecked_days=len(days) - len(checked) - len(unmeasured),
         days=len(days),
+        unmeasured_days=len(unmeasured),
     )
 
 
 def day_fill(day: Day) -> tuple[str, str]:
     """(colour, word) for one day's bar; a day without data is never drawn as up."""
     ratio = day.ratio
+    if ratio is None and day.unmeasured:
+        return FILL_UNCHECKED, "not measured"
     if ratio is None:
         return FILL_UNCHECKED, "not checked"
     if ratio >= 1:
@@ -106,6 +135,8 @@ def day_fill(day: Day) -> tuple[str, str]:
 
 def _day_title(day: Day) -> str:
     _, word = day_fill(day)
+    if day.ratio is None and day.unmeasured:
+        return f"{day.day}: not measured, our own checks could not reach the internet"
     if day.ratio is None:
         return f"{day.day}: not checked"
     checks = _count(day.samples, "check", "checks")

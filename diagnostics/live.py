@@ -13,6 +13,8 @@ from datetime import datetime
 from django.utils import timezone
 
 from diagnostics.models import OUTCOME_LABELS, ProbeResult, ProbeSample, Target
+from diagnostics.status import IMPAIRED, MARKED_CANT_TELL, impaired_sentence
+from diagnostics.status import STATE_LABELS as STATUS_STATE_LABELS
 
 STATE_LABELS = {
     "operational": "All systems operational",
@@ -34,13 +36,28 @@ class LiveRow:
     state: str = ""  # status pages only: operational, major_outage, ...
     checked_at: datetime | None = None
     age: str = ""  # "40 s", "3 min", "2 h"
+    # False when every control failed alongside this answer: it says nothing of the target.
+    measured: bool = True
 
     @property
     def checked(self) -> bool:
         return self.checked_at is not None
 
     @property
+    def css_state(self) -> str:
+        if not self.checked:
+            return "unchecked"
+        return self.outcome if self.measured else IMPAIRED
+
+    @property
+    def text(self) -> str:
+        """The sentence after the label; none when we can't tell (the list says why, once)."""
+        return self.summary if self.measured else ""
+
+    @property
     def label(self) -> str:
+        if not self.measured:
+            return STATUS_STATE_LABELS[IMPAIRED]
         if self.state:
             return STATE_LABELS.get(self.state, self.state.replace("_", " ").capitalize())
         return OUTCOME_LABELS.get(self.outcome, self.outcome)
@@ -76,7 +93,10 @@ def row_for(target: Target, now: datetime | None = None) -> LiveRow:
     latest = _latest(target)
     if latest is None:
         return LiveRow(target)
-    at = latest.probed_at if isinstance(latest, ProbeSample) else latest.created_at
+    if isinstance(latest, ProbeSample):
+        at, measured = latest.probed_at, latest.measured
+    else:
+        at, measured = latest.created_at, latest.region not in latest.run.impaired_regions()
     evidence = latest.evidence if isinstance(latest.evidence, dict) else {}
     state = str(evidence.get("state") or "") if latest.probe == "status" else ""
     return LiveRow(
@@ -86,6 +106,7 @@ def row_for(target: Target, now: datetime | None = None) -> LiveRow:
         state=state,
         checked_at=at,
         age=describe_age((now - at).total_seconds()),
+        measured=measured,
     )
 
 
@@ -96,3 +117,11 @@ def live_rows(now: datetime | None = None) -> list[LiveRow]:
     )
     rows = [row_for(target, now) for target in targets]
     return sorted(rows, key=lambda row: row.target.kind != Target.Kind.STATUS_PAGE)
+
+
+def impaired_note(rows: list[LiveRow]) -> str:
+    """One sentence for the rows that can't tell, at the latest such moment; "" if none."""
+    moments = [row.checked_at for row in rows if not row.measured and row.checked_at]
+    if not moments:
+        return ""
+    return impaired_sentence(max(moments), MARKED_CANT_TELL)

@@ -23,9 +23,13 @@ if TYPE_CHECKING:
 
     from diagnostics.coalesce import Job
 
+# A control answering with either of these proves our network reached the internet.
+REACHED = frozenset({"ok", "degraded"})
+
 OUTCOME_LABELS = {
     "ok": "OK",
     "degraded": "Degraded",
+    "maintenance": "Maintenance",
     "blocked": "Blocked",
     "challenged": "Challenged",
     "down": "Down",
@@ -108,8 +112,12 @@ class Target(models.Model):
             samples = samples.filter(region=region)
         return samples.order_by("-probed_at").first()
 
-    def uptime_days(self, days: int = 90, region: str | None = None) -> list[DayUptime]:
+    def uptime_days(
+        self, days: int = 90, region: str | None = None, probe: str | None = None
+    ) -> list[DayUptime]:
         """One entry per day, oldest first; a day with no data has ``ratio`` None.
+
+        ``probe`` limits it to one probe's samples (None: all of them).
 
         Finished days come from the daily rollups, days still held as raw
         samples (today, and any day the prune task has not rolled up yet) from
@@ -117,39 +125,52 @@ class Target(models.Model):
         """
         today = timezone.now().date()
         first = today - timedelta(days=days - 1)
-        totals: dict[date, list[int]] = {}
+        totals: dict[date, list[int]] = {}  # day -> [measured, ok, unmeasured]
         rollups = self.rollups.filter(day__gte=first)
         samples = self.samples.filter(probed_at__date__gte=first)
         if region is not None:
             rollups = rollups.filter(region=region)
             samples = samples.filter(region=region)
-        for day, count, ok in rollups.values_list("day", "samples", "ok_samples"):
-            pair = totals.setdefault(day, [0, 0])
-            pair[0] += count
-            pair[1] += ok
+        if probe is not None:
+            rollups = rollups.filter(probe=probe)
+            samples = samples.filter(probe=probe)
+        rows = rollups.values_list("day", "samples", "ok_samples", "unmeasured_samples")
+        for day, count, ok, unmeasured in rows:
+            counts = totals.setdefault(day, [0, 0, 0])
+            counts[0] += count
+            counts[1] += ok
+            counts[2] += unmeasured
         rolled_up = set(totals)
-        for probed_at, outcome in samples.values_list("probed_at", "outcome"):
+        for probed_at, outcome, measured in samples.values_list("probed_at", "outcome", "measured"):
             day = probed_at.astimezone(UTC).date()
             if day in rolled_up:
                 continue  # already counted in that day's rollup
-            pair = totals.setdefault(day, [0, 0])
-            pair[0] += 1
-            pair[1] += outcome == "ok"
+            counts = totals.setdefault(day, [0, 0, 0])
+            if measured:
+                counts[0] += 1
+                counts[1] += outcome == "ok"
+            else:
+                counts[2] += 1
         result = []
         for offset in range(days):
             day = first + timedelta(days=offset)
-            count, ok = totals.get(day, (0, 0))
-            result.append(DayUptime(day, count, ok))
+            count, ok, unmeasured = totals.get(day, (0, 0, 0))
+            result.append(DayUptime(day, count, ok, unmeasured))
         return result
 
 
 @dataclass(frozen=True)
 class DayUptime:
-    """One day of a target's history; ``ratio`` is None when nothing was checked."""
+    """One day of a target's history; ``ratio`` is None when nothing was measured.
+
+    ``samples`` and ``ok_samples`` count measured samples only; ``unmeasured``
+    counts those taken while our own checks could not reach the internet.
+    """
 
     day: date
     samples: int
     ok_samples: int
+    unmeasured: int = 0
 
     @property
     def ratio(self) -> float | None:
@@ -212,7 +233,7 @@ class CheckRun(models.Model):
         reached: dict[str, bool] = {}
         controls = self.results.filter(target__kind=Target.Kind.CONTROL)
         for region, outcome in controls.values_list("region", "outcome"):
-            reached[region] = reached.get(region, False) or outcome in ("ok", "degraded")
+            reached[region] = reached.get(region, False) or outcome in REACHED
         return sorted(region for region, ok in reached.items() if not ok)
 
     def impaired(self) -> bool:
@@ -439,6 +460,9 @@ class ProbeSample(ProbeAnswer):
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="samples")
     probed_at = models.DateTimeField(default=timezone.now)
+    # False when every control failed in the same round: our own network was
+    # down, so this answer says nothing about the target and uptime skips it.
+    measured = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-probed_at"]
@@ -461,6 +485,24 @@ class ProbeSample(ProbeAnswer):
         )
         targets = list(Target.objects.filter(enabled=True))
         return [j for j in jobs_for(targets, region) if (j.target.pk, j.probe) not in recent]
+
+    @classmethod
+    def settle_round(cls, region: str, since: datetime) -> bool:
+        """Mark one sampling round measured or not, from its control samples.
+
+        The round is every sample of ``region`` probed since ``since``. When it
+        holds control answers and none reached its control, our own checks
+        could not reach the internet: all its samples, controls included, are
+        marked not measured. Settling again after later answers arrive (a
+        control that was still in flight) corrects the mark either way.
+        Returns True when the round was impaired.
+        """
+        round_samples = cls.objects.filter(region=region, probed_at__gte=since)
+        controls = round_samples.filter(target__kind=Target.Kind.CONTROL)
+        outcomes = set(controls.values_list("outcome", flat=True))
+        impaired = bool(outcomes) and not outcomes & REACHED
+        round_samples.exclude(measured=not impaired).update(measured=not impaired)
+        return impaired
 
     @classmethod
     def record(cls, target: Target, region: str, data: dict[str, Any]) -> ProbeSample | None:
@@ -492,8 +534,10 @@ class DailyRollup(models.Model):
     region = models.CharField(max_length=40)
     probe = models.CharField(max_length=20)
     day = models.DateField()
-    samples = models.PositiveIntegerField()
+    samples = models.PositiveIntegerField()  # measured samples only
     ok_samples = models.PositiveIntegerField()
+    # Samples taken while our own checks could not reach the internet.
+    unmeasured_samples = models.PositiveIntegerField(default=0)
     avg_latency_ms = models.FloatField(null=True, blank=True)
     p95_latency_ms = models.FloatField(null=True, blank=True)
     worst_outcome = models.CharField(max_length=12)
@@ -517,12 +561,17 @@ class DailyRollup(models.Model):
         (or after a late sample) gives the same rows.
         """
         groups: dict[tuple[int, str, str, date], list[tuple[str, float | None]]] = {}
+        unmeasured: dict[tuple[int, str, str, date], int] = {}
         rows = ProbeSample.objects.filter(probed_at__date__lt=before).values_list(
-            "target_id", "region", "probe", "probed_at", "outcome", "latency_ms"
+            "target_id", "region", "probe", "probed_at", "outcome", "latency_ms", "measured"
         )
-        for target_id, region, probe, probed_at, outcome, latency in rows.iterator():
-            day = probed_at.astimezone(UTC).date()
-            groups.setdefault((target_id, region, probe, day), []).append((outcome, latency))
+        for target_id, region, probe, probed_at, outcome, latency, measured in rows.iterator():
+            key = (target_id, region, probe, probed_at.astimezone(UTC).date())
+            samples = groups.setdefault(key, [])
+            if measured:
+                samples.append((outcome, latency))
+            else:
+                unmeasured[key] = unmeasured.get(key, 0) + 1
         for (target_id, region, probe, day), samples in groups.items():
             latencies = sorted(lat for _, lat in samples if lat is not None)
             outcomes = [outcome for outcome, _ in samples]
@@ -534,18 +583,29 @@ class DailyRollup(models.Model):
                 defaults={
                     "samples": len(samples),
                     "ok_samples": outcomes.count("ok"),
+                    "unmeasured_samples": unmeasured.get((target_id, region, probe, day), 0),
                     "avg_latency_ms": (
                         round(sum(latencies) / len(latencies), 1) if latencies else None
                     ),
                     "p95_latency_ms": _percentile(latencies, 0.95),
-                    "worst_outcome": max(outcomes, key=_severity),
+                    "worst_outcome": max(outcomes, key=_severity, default="unknown"),
                 },
             )
         return len(groups)
 
 
 # Worst last: what a day's bar shows when anything went wrong that day.
-SEVERITY = ["ok", "degraded", "unknown", "challenged", "timeout", "error", "blocked", "down"]
+SEVERITY = [
+    "ok",
+    "degraded",
+    "maintenance",
+    "unknown",
+    "challenged",
+    "timeout",
+    "error",
+    "blocked",
+    "down",
+]
 
 
 def _severity(outcome: str) -> int:

@@ -3,13 +3,16 @@
 A target's current state is the worst of its probes' latest answers (a beat
 sample or a visitor's run, whichever is newer); its incidents come from the
 latest status-page answer; its uptime from ``Target.uptime_days``. Days and
-targets without data say so: nothing here is invented to fill a gap.
+targets without data say so: nothing here is invented to fill a gap. An
+answer taken while every control failed was not a measurement of the target:
+when the newest answer is one, the state is "impaired" (we can't tell), never
+the error our own network caused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +25,9 @@ from diagnostics.verdict import safe_link
 
 UPTIME_DAYS = 90
 NOT_CHECKED = "unchecked"
+IMPAIRED = "impaired"
+# Outcomes where the target answered as it meant to (for the latency line's marks).
+ANSWERED = ("ok", "degraded", "maintenance")
 
 STATE_LABELS = {
     **OUTCOME_LABELS,
@@ -29,7 +35,21 @@ STATE_LABELS = {
     "blocked": "Blocked from our server",
     "timeout": "Not answering",
     NOT_CHECKED: "Not checked yet",
+    IMPAIRED: "Can't tell",
 }
+
+
+# What a list of several targets can't tell, when some of them could not be measured.
+MARKED_CANT_TELL = "whether the services marked “Can't tell” are up"
+
+
+def impaired_sentence(at: datetime, unknown: str = "whether it is up") -> str:
+    """What every surface says when our own network, not the target, failed."""
+    moment = at.astimezone(UTC)
+    return (
+        f"Our own checks could not reach the internet at {moment:%H:%M} UTC "
+        f"on {moment:%Y-%m-%d}, so we can't tell {unknown}."
+    )
 
 
 @dataclass(frozen=True)
@@ -41,6 +61,8 @@ class Answer:
     summary: str
     at: datetime
     evidence: dict[str, Any]
+    # False when every control failed alongside it: says nothing about the target.
+    measured: bool = True
 
 
 @dataclass(frozen=True)
@@ -64,10 +86,15 @@ class TargetStatus:
     latency_svg: SafeString | None = None
     latency: charts.LatencySummary | None = None
     stale: bool = False
+    impaired_at: datetime | None = None  # set when state is IMPAIRED
 
     @property
     def label(self) -> str:
         return STATE_LABELS.get(self.state, self.state)
+
+    @property
+    def impaired_sentence(self) -> str:
+        return impaired_sentence(self.impaired_at) if self.impaired_at else ""
 
     @property
     def page_state_label(self) -> str:
@@ -103,11 +130,25 @@ def latest_answers(target: Target) -> list[Answer]:
         candidates = []
         if sample is not None:
             candidates.append(
-                Answer(probe, sample.outcome, sample.summary, sample.probed_at, _dict(sample))
+                Answer(
+                    probe,
+                    sample.outcome,
+                    sample.summary,
+                    sample.probed_at,
+                    _dict(sample),
+                    sample.measured,
+                )
             )
         if result is not None:
             candidates.append(
-                Answer(probe, result.outcome, result.summary, result.created_at, _dict(result))
+                Answer(
+                    probe,
+                    result.outcome,
+                    result.summary,
+                    result.created_at,
+                    _dict(result),
+                    result.region not in result.run.impaired_regions(),
+                )
             )
         if candidates:
             answers.append(max(candidates, key=lambda a: a.at))
@@ -123,6 +164,20 @@ def worst_state(answers: list[Answer]) -> str:
         return NOT_CHECKED
     known = [a.outcome if a.outcome in SEVERITY else "unknown" for a in answers]
     return max(known, key=SEVERITY.index)
+
+
+def current_state(answers: list[Answer]) -> tuple[str, datetime | None]:
+    """(state, when our checks were impaired): the newest answer decides which applies.
+
+    When the newest answer was taken while every control failed, what we know
+    now is that we can't tell; older measured answers would be out of date.
+    """
+    if not answers:
+        return NOT_CHECKED, None
+    newest = max(answers, key=lambda a: a.at)
+    if not newest.measured:
+        return IMPAIRED, newest.at
+    return worst_state([a for a in answers if a.measured]), None
 
 
 def incidents_of(answers: list[Answer]) -> tuple[list[Incident], str]:
@@ -149,10 +204,14 @@ def status_for(target: Target, *, with_latency: bool = False) -> TargetStatus:
     answers = latest_answers(target)
     checked_at = max((a.at for a in answers), default=None)
     incidents, page_state = incidents_of(answers)
-    days = target.uptime_days(UPTIME_DAYS)
+    # One probe, the one a visitor cares about: a name lookup that works while
+    # the page is blocked must not make the service look "up 50%".
+    days = target.uptime_days(UPTIME_DAYS, probe=primary_probe(target))
+    state, impaired_at = current_state(answers)
     status = TargetStatus(
         target=target,
-        state=worst_state(answers),
+        state=state,
+        impaired_at=impaired_at,
         checked_at=checked_at,
         answers=answers,
         incidents=incidents,
@@ -199,18 +258,28 @@ def latency_points(target: Target, end: datetime) -> list[charts.LatencyPoint]:
     probe = primary_probe(target)
     if probe is None:
         return []
+    # Impaired samples are left out: a red mark there would blame the target.
     samples = ProbeSample.objects.filter(
-        target=target, probe=probe, probed_at__gt=end - timedelta(hours=24), probed_at__lte=end
+        target=target,
+        probe=probe,
+        measured=True,
+        probed_at__gt=end - timedelta(hours=24),
+        probed_at__lte=end,
     )
     latest = samples.order_by("-probed_at").first()
     if latest is None:
         return []
     rows = samples.filter(region=latest.region).values_list("probed_at", "latency_ms", "outcome")
     return [
-        charts.LatencyPoint(at=at, latency_ms=latency, ok=outcome in ("ok", "degraded"))
+        charts.LatencyPoint(at=at, latency_ms=latency, ok=outcome in ANSWERED)
         for at, latency, outcome in rows
     ]
 
 
 def overview() -> list[TargetStatus]:
     return [status_for(target) for target in Target.objects.filter(enabled=True)]
+
+
+def impaired_now(statuses: list[TargetStatus]) -> datetime | None:
+    """The latest moment a card on the page could not tell, for one line above them all."""
+    return max((s.impaired_at for s in statuses if s.impaired_at is not None), default=None)

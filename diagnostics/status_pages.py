@@ -26,11 +26,16 @@ PRIVACY_CACHE = {"public": True, "max_age": 300}
 @require_safe
 @cache_control(**STATUS_CACHE)
 def status_overview(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "diagnostics/status_overview.html",
-        {"statuses": status.overview(), "days": status.UPTIME_DAYS},
-    )
+    statuses = status.overview()
+    impaired_at = status.impaired_now(statuses)
+    context = {
+        "statuses": statuses,
+        "days": status.UPTIME_DAYS,
+        "impaired": (
+            status.impaired_sentence(impaired_at, status.MARKED_CANT_TELL) if impaired_at else ""
+        ),
+    }
+    return render(request, "diagnostics/status_overview.html", context)
 
 
 @require_safe

@@ -58,4 +58,5 @@ def live_status(request: HttpRequest) -> HttpResponse:
     template = "diagnostics/_live_status.html"
     if _is_htmx(request):
         template += "#live"
-    return render(request, template, {"rows": live.live_rows()})
+    rows = live.live_rows()
+    return render(request, template, {"rows": rows, "impaired": live.impaired_note(rows)})

@@ -8,7 +8,7 @@ the Celery app) must not import diagnostics.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import kombu.exceptions
@@ -136,8 +136,17 @@ def schedule_samples() -> None:
     time_limit=settings.CHECKS_TIME_LIMIT,
     **RETRY,
 )
-def sample_region(region: str, attempt: int = 0) -> None:
-    """Probe each due target into history, through the same coalescing as visitors."""
+def sample_region(region: str, attempt: int = 0, since: str = "") -> None:
+    """Probe each due target into history, through the same coalescing as visitors.
+
+    ``since`` is when this round began (ISO time, carried across re-queues),
+    less the freshness window: a reused answer keeps the time it was probed.
+    Every pass settles the round against its controls, so samples taken while
+    our own network was down are kept but not counted as the targets failing.
+    """
+    started = _parse_since(since) or timezone.now() - timedelta(
+        seconds=settings.CHECKS_FRESHNESS_SECONDS
+    )
     jobs = ProbeSample.due_jobs(region)
 
     def store(items: list[tuple[coalesce.Job, dict[str, Any]]]) -> None:
@@ -145,11 +154,21 @@ def sample_region(region: str, attempt: int = 0) -> None:
             ProbeSample.record(job.target, region, data)
 
     waiting = coalesce.gather(jobs, probe_settings(), store)
+    ProbeSample.settle_round(region, started)
     if waiting and attempt < 20:
         countdown = settings.CHECKS_WAIT_COUNTDOWN * min(1 + attempt // 4, 8)
         sample_region.apply_async(
-            (region, attempt + 1), countdown=countdown, queue=runs.queue_name(region)
+            (region, attempt + 1, started.isoformat()),
+            countdown=countdown,
+            queue=runs.queue_name(region),
         )
+
+
+def _parse_since(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @shared_task(ignore_result=True, **RETRY)

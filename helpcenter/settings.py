@@ -370,6 +370,9 @@ CELERY_BEAT_SCHEDULE = {
     # Closes runs a killed worker left open (their messages may be gone with it).
     "close-stale-runs": {"task": "diagnostics.tasks.close_stale_runs", "schedule": 60.0},
 }
+# Entries beat also sends once as it starts (helpcenter/celery.py), so a new site has
+# a status within a minute instead of after the first CHECKS_SAMPLE_SECONDS.
+BEAT_RUN_AT_START = ["sample-targets"]
 
 # --- Votes, crowd reports and live status ------------------------------------------
 # helpcenter/feedback.py, diagnostics/crowd.py and diagnostics/live.py read these.

@@ -32,6 +32,8 @@ def without_control_chars_deep(value: Any) -> Any:
 class Outcome(StrEnum):
     OK = "ok"
     DEGRADED = "degraded"
+    # Planned work a status page announces: neither healthy nor an outage.
+    MAINTENANCE = "maintenance"
     BLOCKED = "blocked"
     CHALLENGED = "challenged"
     DOWN = "down"

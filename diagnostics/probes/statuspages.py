@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from diagnostics.probes.cloudflare import CloudflareFinding, classify
 from diagnostics.probes.http import (
     FetchedResponse,
     HttpConfig,
@@ -102,7 +103,7 @@ _OUTCOMES = {
     "degraded": Outcome.DEGRADED,
     "partial_outage": Outcome.DEGRADED,
     "major_outage": Outcome.DOWN,
-    "maintenance": Outcome.DEGRADED,
+    "maintenance": Outcome.MAINTENANCE,
 }
 
 # Incident and maintenance statuses that mean "over"; such entries are ignored.
@@ -763,7 +764,40 @@ def parse_status_document(
                 "The answer is JSON, but not a status page format we know "
                 "(Statuspage, incident.io, Instatus, Better Stack or Cloudflare)."
             )
+    else:
+        # Some parsers are lenient enough to read another format's document as
+        # "all operational"; the document's own shape decides instead.
+        written_by = detect_provider("", data)
+        if written_by not in ("unknown", provider):
+            raise StatusFormatError(
+                f"The answer is in {PROVIDER_LABELS[written_by]}'s format, "
+                f"not {PROVIDER_LABELS[provider]}'s."
+            )
     return _PARSERS[provider](data)
+
+
+def read_status_document(
+    body: bytes, url: str, provider: str | None, content_type: str = ""
+) -> tuple[StatusReport, str]:
+    """Parse as configured; when that format does not fit, detect it and say so.
+
+    Returns the report and a note for the result ("" when the configured
+    format fitted). A page that moved to another provider keeps being read
+    instead of turning into an error until someone edits the target.
+    """
+    try:
+        return parse_status_document(body, url, provider, content_type), ""
+    except StatusFormatError as configured_error:
+        if provider is None:
+            raise
+        try:
+            report = parse_status_document(body, url, None, content_type)
+        except StatusFormatError:
+            raise configured_error from None
+    configured = PROVIDER_LABELS[provider]
+    found = PROVIDER_LABELS.get(report.provider, report.provider)
+    note = f"Set up as {configured}, but the page is in {found}'s format: read as that."
+    return report, note
 
 
 # --- the probe ---------------------------------------------------------------------
@@ -824,10 +858,42 @@ def _failure(exc: ProbeFailure, evidence: dict[str, Any]) -> ProbeResult:
     return _error(f"The status page could not be read: {exc}.", evidence)
 
 
+# Cloudflare turning *our* request away from the status page: the page says
+# nothing either way, but its code and Ray ID are what its owner would ask for.
+_CLOUDFLARE_REFUSALS = {
+    "block": Outcome.BLOCKED,
+    "rate_limit": Outcome.BLOCKED,
+    "challenge": Outcome.CHALLENGED,
+}
+
+
+def _refused(finding: CloudflareFinding, evidence: dict[str, Any], latency: float) -> ProbeResult:
+    evidence["cloudflare"] = {
+        "kind": finding.kind,
+        "code": finding.code,
+        "ray_id": finding.ray_id,
+        "colo": finding.colo,
+        "retry_after": finding.retry_after,
+    }
+    if finding.kind == "challenge":
+        what = "Cloudflare asked our server for a browser check on the status page"
+    else:
+        what = f"{finding.title}, on the status page"
+    ray = f", Ray ID {finding.ray_id}" if finding.ray_id else ""
+    summary = f"{what}{ray}: we could not read what it says."
+    return ProbeResult(PROBE, _CLOUDFLARE_REFUSALS[finding.kind], summary, latency, evidence)
+
+
 def _judge_fetched(
     fetched: FetchedResponse, url: str, provider: str | None, evidence: dict[str, Any]
 ) -> ProbeResult:
     latency = fetched.elapsed_ms
+    text = fetched.body.decode("utf-8", errors="replace")
+    finding = classify(fetched.status, fetched.headers, text)
+    # An origin error (5xx behind Cloudflare) stays a plain HTTP error below: it
+    # is the status page's own server failing, not the service's.
+    if finding is not None and finding.kind in _CLOUDFLARE_REFUSALS:
+        return _refused(finding, evidence, latency)
     if fetched.status != 200:
         return _error(
             f"The status page answered HTTP {fetched.status} instead of its status summary.",
@@ -842,15 +908,19 @@ def _judge_fetched(
             latency,
         )
     try:
-        report = parse_status_document(
+        report, note = read_status_document(
             fetched.body, url, provider, fetched.headers.get("content-type", "")
         )
     except StatusFormatError as exc:
         return _error(str(exc), evidence, latency)
     affected = [c for c in report.components if _SEVERITY.get(c["status"], 0) > 0]
     evidence.update(_report_evidence(report))
+    summary = _summary(report, affected)
+    if note:
+        evidence.update({"configured_provider": provider, "format_note": note})
+        summary = f"{summary} ({note})"
     outcome = _OUTCOMES[report.state]
-    return ProbeResult(PROBE, outcome, _summary(report, affected), latency, evidence)
+    return ProbeResult(PROBE, outcome, summary, latency, evidence)
 
 
 async def probe_status_page(url: str, provider: str | None, config: HttpConfig) -> ProbeResult:

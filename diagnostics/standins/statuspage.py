@@ -3,9 +3,11 @@
 Paths are ``/<provider>/<state>/<the provider's own path>``, for example
 ``/statuspage/outage/api/v2/summary.json`` or ``/feed/atom-incident/history.atom``
 (see ``PROVIDER_PATHS``). States: operational, degraded, outage, maintenance;
-malformed answers: truncated, html, wrong-shape, error500, empty. Statuspage
-also has ``partial`` (the reference sample) and two "blend" pages where the
-headline indicator disagrees with the components.
+malformed answers: truncated, html, wrong-shape, error500, empty; Cloudflare
+turning the request away: cloudflare-1020, cloudflare-challenge (with the
+edge's headers and pages). Statuspage also has ``partial`` (the reference
+sample) and two "blend" pages where the headline indicator disagrees with the
+components.
 
 A test can replace or add a document at runtime with ``server.set(path, body)``.
 Run standalone for the demo mode: ``python -m diagnostics.standins.statuspage --port 8025``.
@@ -21,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from diagnostics.standins.edge import BLOCK_PAGE, CHALLENGE_PAGE
+
 JSON = "application/json"
 
 PROVIDER_PATHS = {
@@ -33,8 +37,11 @@ PROVIDER_PATHS = {
 FEED_PATHS = {"atom": "history.atom", "rss": "history.rss"}
 STATES = ("operational", "degraded", "outage", "maintenance")
 MALFORMED = ("truncated", "html", "wrong-shape", "error500", "empty")
+CLOUDFLARE = ("cloudflare-1020", "cloudflare-challenge")
+# The Ray ID the Cloudflare answers carry, so a test can look for it in the result.
+RAY_ID = "8f3a2b1c4d5e6f70"
 
-Document = tuple[bytes, int, str]  # body, HTTP status, content type
+Document = tuple[bytes, int, str, dict[str, str]]  # body, HTTP status, content type, headers
 
 _PAGE = {
     "id": "kctbh9vrtdwd",
@@ -479,16 +486,34 @@ def rss_feed(state: str, now: datetime) -> bytes:
 
 def _malformed(good: bytes) -> dict[str, Document]:
     return {
-        "truncated": (good[: len(good) // 2], 200, JSON),
+        "truncated": (good[: len(good) // 2], 200, JSON, {}),
         "html": (
             b"<!DOCTYPE html><html><head><title>Example status</title></head>"
             b"<body><h1>All Systems Operational</h1></body></html>",
             200,
             "text/html; charset=utf-8",
+            {},
         ),
-        "wrong-shape": (b'{"message": "hello", "items": [1, 2, 3]}', 200, JSON),
-        "error500": (b'{"error": "internal"}', 500, JSON),
-        "empty": (b"", 200, JSON),
+        "wrong-shape": (b'{"message": "hello", "items": [1, 2, 3]}', 200, JSON, {}),
+        "error500": (b'{"error": "internal"}', 500, JSON, {}),
+        "empty": (b"", 200, JSON, {}),
+    }
+
+
+def _cloudflare_answers() -> dict[str, Document]:
+    """What a status page behind Cloudflare sends a request its rules turn away."""
+    html = "text/html; charset=UTF-8"
+    headers = {"Server": "cloudflare", "CF-RAY": f"{RAY_ID}-SEA"}
+    block = BLOCK_PAGE.format(host="status.example.com", code="1020", ray=RAY_ID)
+    challenge = CHALLENGE_PAGE.format(host="status.example.com", ray=RAY_ID)
+    return {
+        "cloudflare-1020": (block.encode(), 403, html, headers),
+        "cloudflare-challenge": (
+            challenge.encode(),
+            403,
+            html,
+            {**headers, "cf-mitigated": "challenge"},
+        ),
     }
 
 
@@ -506,21 +531,23 @@ def build_documents(now: datetime | None = None) -> dict[str, Document]:
     for provider, states in per_provider.items():
         suffix = PROVIDER_PATHS[provider]
         for state, data in states.items():
-            documents[f"/{provider}/{state}/{suffix}"] = (json.dumps(data).encode(), 200, JSON)
+            body = json.dumps(data).encode()
+            documents[f"/{provider}/{state}/{suffix}"] = (body, 200, JSON, {})
         good = json.dumps(states["outage"]).encode()
-        for state, document in _malformed(good).items():
+        for state, document in {**_malformed(good), **_cloudflare_answers()}.items():
             documents[f"/{provider}/{state}/{suffix}"] = document
     for fmt, suffix in FEED_PATHS.items():
         render = atom_feed if fmt == "atom" else rss_feed
         content_type = "application/atom+xml" if fmt == "atom" else "application/rss+xml"
         for state in STATES:
             body = render(state, now)
-            documents[f"/feed/{fmt}-{state}/{suffix}"] = (body, 200, content_type)
+            documents[f"/feed/{fmt}-{state}/{suffix}"] = (body, 200, content_type, {})
         # Short names used in docs and demos.
         documents[f"/feed/{fmt}-ok/{suffix}"] = documents[f"/feed/{fmt}-operational/{suffix}"]
         documents[f"/feed/{fmt}-incident/{suffix}"] = documents[f"/feed/{fmt}-outage/{suffix}"]
         documents[f"/feed/{fmt}-html/{suffix}"] = _malformed(b"")["html"]
-        documents[f"/feed/{fmt}-truncated/{suffix}"] = (body[: len(body) // 2], 200, content_type)
+        cut = body[: len(body) // 2]
+        documents[f"/feed/{fmt}-truncated/{suffix}"] = (cut, 200, content_type, {})
     return documents
 
 
@@ -541,12 +568,12 @@ class StatusPageServer:
                 with owner._lock:
                     owner.requests.append(path)
                     document = owner.documents.get(path)
-                if document is None:
-                    body, status, content_type = b'{"error": "not found"}', 404, JSON
-                else:
-                    body, status, content_type = document
+                missing: Document = (b'{"error": "not found"}', 404, JSON, {})
+                body, status, content_type, headers = document or missing
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -567,10 +594,17 @@ class StatusPageServer:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def set(self, path: str, body: bytes, status: int = 200, content_type: str = JSON) -> str:
+    def set(
+        self,
+        path: str,
+        body: bytes,
+        status: int = 200,
+        content_type: str = JSON,
+        headers: dict[str, str] | None = None,
+    ) -> str:
         """Serve ``body`` at ``path`` from now on; returns its full URL."""
         with self._lock:
-            self.documents[path] = (body, status, content_type)
+            self.documents[path] = (body, status, content_type, dict(headers or {}))
         return self.url(path)
 
     def paths(self) -> list[str]:

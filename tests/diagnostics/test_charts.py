@@ -28,14 +28,48 @@ def test_it_draws_a_day_without_data_as_not_checked() -> None:
 def test_it_never_draws_an_unchecked_day_as_up() -> None:
     svg = charts.uptime_bar(days_of([(0, 0)] * 90), chart_id="c", label="x")
     assert charts.FILL_UP not in svg
-    assert "Not checked yet: no data for the last 90 days." in svg
+    assert "No uptime history yet: nothing measured in the last 90 days." in svg
 
 
 def test_it_summarises_uptime_in_one_sentence() -> None:
     days = [(100, 100)] * 75 + [(100, 90)] * 3 + [(0, 0)] * 12
     summary = charts.summarise_uptime(days_of(days))
     assert summary.sentence == (
-        "Up 99.6% over the last 90 days; 3 days with problems; 12 days not checked."
+        "Up 99.6% over the 78 days we checked in the last 90; 3 days with problems."
+    )
+
+
+def test_it_counts_only_measured_samples_in_uptime() -> None:
+    first = date(2026, 1, 1)
+    days = [
+        DayUptime(first, 100, 97),  # a measured day with a few failures
+        DayUptime(first + timedelta(days=1), 50, 50, unmeasured=50),  # half the day impaired
+        DayUptime(first + timedelta(days=2), 0, 0, unmeasured=288),  # impaired all day
+        DayUptime(first + timedelta(days=3), 0, 0),  # nothing at all
+    ]
+
+    summary = charts.summarise_uptime(days)
+
+    assert summary.percent == 100 * 147 / 150
+    assert summary.sentence == (
+        "Up 98% over the 2 days we checked in the last 4; 1 day with problems; "
+        "1 day not measured because our own checks could not reach the internet."
+    )
+    svg = charts.uptime_bar(days, chart_id="c", label="x")
+    assert "2026-01-03: not measured, our own checks could not reach the internet" in svg
+    assert "bar-not-measured" in svg and charts.FILL_DOWN not in svg.split("2026-01-03")[1]
+
+
+def test_it_never_says_up_0_percent_from_impaired_samples_alone() -> None:
+    days = [DayUptime(date(2026, 1, 1) + timedelta(days=i), 0, 0, unmeasured=3) for i in range(2)]
+
+    summary = charts.summarise_uptime(days)
+
+    assert summary.percent is None
+    assert "0%" not in summary.sentence
+    assert summary.sentence == (
+        "No uptime measured yet: each time we checked in the last 2 days, "
+        "our own checks could not reach the internet."
     )
 
 

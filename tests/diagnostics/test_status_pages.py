@@ -72,7 +72,7 @@ def test_it_says_not_checked_yet_for_a_target_never_probed(client: Any) -> None:
     assert response.status_code == 200
     html = card(response.content.decode(), target.slug)
     assert "Not checked yet" in html and "not checked yet" in html
-    assert "Not checked yet: no data for the last 90 days." in html
+    assert "No uptime history yet: nothing measured in the last 90 days." in html
     assert html.count(f'fill="{charts.FILL_UNCHECKED}"') == 90
     assert charts.FILL_UP not in html
 
@@ -141,7 +141,7 @@ def test_the_bar_combines_rollups_and_todays_samples_and_leaves_gaps_grey(client
     # 12 days with data (11 rolled up + today), 78 never checked.
     assert html.count(f'fill="{charts.FILL_UNCHECKED}"') == 78
     assert html.count(f'fill="{charts.FILL_DOWN}"') == 1
-    assert "Up 95.4% over the last 90 days; 1 day with problems; 78 days not checked." in html
+    assert "Up 95.4% over the 12 days we checked in the last 90; 1 day with problems." in html
 
 
 @pytest.mark.django_db
@@ -201,3 +201,16 @@ def test_it_escapes_a_target_name_everywhere(client: Any) -> None:
 def test_every_page_links_to_status_and_privacy(client: Any) -> None:
     html = client.get("/status/").content.decode()
     assert 'href="/status/"' in html and 'href="/privacy/"' in html
+
+
+@pytest.mark.django_db
+def test_uptime_follows_the_probe_a_visitor_cares_about(client: Any) -> None:
+    target = make_target(probes=["dns", "http"])
+    sample(target, ago=timedelta(minutes=2), probe="dns", outcome="ok")
+    sample(target, ago=timedelta(minutes=2), probe="http", outcome="down")
+
+    html = card(client.get("/status/").content.decode(), target.slug)
+
+    # The name lookup working does not make a failing page "up 50%".
+    assert "Up 0% over the 1 day we checked in the last 90" in html
+    assert "50%" not in html

@@ -28,6 +28,7 @@ from diagnostics.standins.statuspage import (
     FEED_PATHS,
     MALFORMED,
     PROVIDER_PATHS,
+    RAY_ID,
     STATES,
     StatusPageServer,
     atom_feed,
@@ -39,7 +40,7 @@ EXPECTED = {
     "operational": (Outcome.OK, "operational"),
     "degraded": (Outcome.DEGRADED, "degraded"),
     "outage": (Outcome.DOWN, "major_outage"),
-    "maintenance": (Outcome.DEGRADED, "maintenance"),
+    "maintenance": (Outcome.MAINTENANCE, "maintenance"),
 }
 
 
@@ -220,11 +221,89 @@ def test_it_explains_a_broken_feed(status_server: StatusPageServer, fmt: str) ->
     assert "not well-formed XML" in truncated.summary
 
 
-def test_it_explains_a_feed_where_json_was_expected(status_server: StatusPageServer) -> None:
-    result = probe(status_server.url("/feed/atom-operational/history.atom"), "statuspage")
+def test_it_reads_a_feed_where_json_was_configured_and_says_so(
+    status_server: StatusPageServer,
+) -> None:
+    result = probe(status_server.url("/feed/atom-outage/history.atom"), "statuspage")
+
+    assert result.outcome is Outcome.DOWN
+    assert result.evidence["provider"] == "feed"
+    assert result.evidence["configured_provider"] == "statuspage"
+    assert "Set up as Statuspage, but the page is in status feed's format" in result.summary
+
+
+@pytest.mark.parametrize(
+    ("configured", "served"),
+    [("statuspage", "instatus"), ("incidentio", "betterstack"), ("instatus", "cloudflare")],
+)
+def test_it_falls_back_to_detection_when_the_configured_format_does_not_match(
+    status_server: StatusPageServer, configured: str, served: str
+) -> None:
+    result = probe(provider_url(status_server, served, "outage"), configured)
+
+    assert result.outcome is Outcome.DOWN
+    assert result.evidence["state"] == "major_outage"
+    assert result.evidence["provider"] == served
+    assert result.evidence["configured_provider"] == configured
+    assert "format: read as that" in result.evidence["format_note"]
+    assert result.evidence["format_note"] in result.summary
+
+
+def test_it_adds_no_note_when_the_configured_format_matches(
+    status_server: StatusPageServer,
+) -> None:
+    result = probe(provider_url(status_server, "instatus", "outage"), "instatus")
+
+    assert "format_note" not in result.evidence
+    assert "Set up as" not in result.summary
+
+
+def test_it_keeps_the_configured_formats_complaint_when_nothing_else_fits(
+    status_server: StatusPageServer,
+) -> None:
+    url = status_server.set("/custom-nothing/api/v2/summary.json", b'{"hello": "world"}')
+
+    result = probe(url, "statuspage")
 
     assert result.outcome is Outcome.ERROR
-    assert "an RSS/Atom feed, not the JSON summary expected" in result.summary
+    assert "format_note" not in result.evidence
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDER_PATHS))
+def test_it_keeps_code_and_ray_id_of_a_cloudflare_block_on_the_status_page(
+    status_server: StatusPageServer, provider: str
+) -> None:
+    result = probe(provider_url(status_server, provider, "cloudflare-1020"), provider)
+
+    assert result.outcome is Outcome.BLOCKED
+    cloudflare = result.evidence["cloudflare"]
+    assert (cloudflare["kind"], cloudflare["code"]) == ("block", "1020")
+    assert (cloudflare["ray_id"], cloudflare["colo"]) == (RAY_ID, "SEA")
+    assert "1020" in result.summary
+    assert RAY_ID in result.summary
+
+
+def test_it_keeps_the_ray_id_of_a_cloudflare_challenge_on_the_status_page(
+    status_server: StatusPageServer,
+) -> None:
+    result = probe(provider_url(status_server, "statuspage", "cloudflare-challenge"))
+
+    assert result.outcome is Outcome.CHALLENGED
+    assert result.evidence["cloudflare"]["kind"] == "challenge"
+    assert result.evidence["cloudflare"]["ray_id"] == RAY_ID
+    assert RAY_ID in result.summary
+    assert "browser check" in result.summary
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDER_PATHS))
+def test_it_reports_maintenance_as_its_own_outcome(
+    status_server: StatusPageServer, provider: str
+) -> None:
+    result = probe(provider_url(status_server, provider, "maintenance"), provider)
+
+    assert result.outcome is Outcome.MAINTENANCE
+    assert result.outcome is not Outcome.DEGRADED
+    assert result.evidence["state"] == "maintenance"
 
 
 def test_it_explains_malformed_json_that_is_complete(status_server: StatusPageServer) -> None:
