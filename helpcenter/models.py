@@ -20,13 +20,34 @@ from django.urls import reverse
 from django.utils import timezone
 
 from helpcenter.markdown import render_inline, render_markdown
-from helpcenter.text import without_control_chars
+from helpcenter.text import stored_text
 
 
-def _clean_text_fields(instance: models.Model, *names: str) -> None:
-    """Drop control characters (NUL above all) however text arrives: admin, importer, shell."""
-    for name in names:
-        setattr(instance, name, without_control_chars(getattr(instance, name)))
+def tidy_text(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` as ``model`` would store them: each text field in its one spelling.
+
+    The importer compares files with rows through this, so a file's CRLF or
+    trailing blank line is not mistaken for a change.
+    """
+    tidy = dict(values)
+    for f in model._meta.concrete_fields:
+        value = tidy.get(f.attname)
+        text_field = isinstance(f, models.CharField | models.TextField)
+        if isinstance(value, str) and f.editable and text_field:
+            tidy[f.attname] = stored_text(value, multiline=isinstance(f, models.TextField))
+    return tidy
+
+
+def _tidy_text_fields(instance: models.Model) -> None:
+    """Control characters (NUL above all) out, one spelling of line endings and ends.
+
+    In save() so every path (admin, importer, restore, shell) stores the same
+    text the same way; only QuerySet.update() bypasses it.
+    """
+    current = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    for name, value in tidy_text(type(instance), current).items():
+        if value is not current[name]:
+            setattr(instance, name, value)
 
 
 SLUG_HELP = "Part of the public URL. Changing it keeps the old URL working (301)."
@@ -46,6 +67,10 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _tidy_text_fields(self)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("category", kwargs={"slug": self.slug})
@@ -154,7 +179,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        _clean_text_fields(self, "title", "summary", "body")
+        _tidy_text_fields(self)
         rendered = render_markdown(self.body)
         self.body_html = rendered.html
         self.headings = [{"level": h.level, "id": h.id, "text": h.text} for h in rendered.headings]
@@ -248,7 +273,7 @@ class Fix(models.Model):
         return f"{self.article.title}: {self.title}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        _clean_text_fields(self, "title", "summary", "body")
+        _tidy_text_fields(self)
         self.body_html = render_markdown(self.body, tab_prefix=f"fix-{self.slug}").html
         old_slug = _stored_slug(Fix, self.pk)
         super().save(*args, **kwargs)
@@ -288,7 +313,7 @@ class FaqEntry(models.Model):
         return self.question
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        _clean_text_fields(self, "question", "answer")
+        _tidy_text_fields(self)
         self.answer_html = render_inline(self.answer)
         super().save(*args, **kwargs)
 
