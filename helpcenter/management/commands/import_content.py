@@ -423,6 +423,7 @@ class _Writer:
         self.deleted: set[str] = set()
         # Articles this run created: their related guides are missing, not edited.
         self.created: set[str] = set()
+        self.titles: dict[str, str] = {}
 
     # One row --------------------------------------------------------------------
 
@@ -553,6 +554,8 @@ class _Writer:
         }
         keys = [data.slug, *data.renamed_from]
         label = article.title if article.pk else data.title
+        # Messages name an article by the title the editor knows, even once replaced.
+        self.titles[data.slug] = label
         created = article.pk is None
         self.settle("article", keys, article, values, ARTICLE_FIELDS, label)
         if created and article.pk is not None:
@@ -586,13 +589,13 @@ class _Writer:
                 "body": fix_data.body,
             }
             title = fix.title if fix.pk else fix_data.title
-            label = f"fix “{title}” in {article.title}"
+            label = f"fix “{title}” in {self.titles[data.slug]}"
             changed |= self.settle("fix", keys, fix, values, FIX_FIELDS, label)
             if fix.pk is not None:
                 matched.add(fix.pk)
         removed = False
         for fix in article.fixes.exclude(pk__in=matched):
-            label = f"fix “{fix.title}” in {article.title}"
+            label = f"fix “{fix.title}” in {self.titles[data.slug]}"
             removed |= self.prune("fix", f"{data.slug}/{fix.slug}", fix, FIX_FIELDS, label)
         if removed:
             _touch(article)
@@ -638,14 +641,14 @@ class _Writer:
             entry = existing.get(order) or FaqEntry(article=article)
             values = {"question": question, "answer": answer, "order": order}
             shown = entry.question if entry.pk else question
-            label = f"FAQ “{shown}” in {article.title}"
+            label = f"FAQ “{shown}” in {self.titles[data.slug]}"
             key = f"{data.slug}#{order}"
             changed |= self.settle("faq", [key], entry, values, FAQ_FIELDS, label)
             if entry.pk is not None:
                 matched.add(entry.pk)
         removed = False
         for entry in article.faq.exclude(pk__in=matched):
-            label = f"FAQ “{entry.question}” in {article.title}"
+            label = f"FAQ “{entry.question}” in {self.titles[data.slug]}"
             removed |= self.prune("faq", f"{data.slug}#{entry.order}", entry, FAQ_FIELDS, label)
         if removed:
             _touch(article)
@@ -669,7 +672,7 @@ class _Writer:
         if data.slug in self.created:
             seeded.add(current)
         outcome = starter.decide(current, goal, seeded, overwrite=self.overwrite)
-        label = f"the related guides of {article.title}"
+        label = f"the related guides of {self.titles[data.slug]}"
         if outcome == "kept":
             self._note("kept", f"Kept your edit of {label}.")
             return
