@@ -25,6 +25,11 @@ class TextField(forms.CharField):
     def to_python(self, value: Any) -> str:
         return normalise_text(super().to_python(value) or "")
 
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # A row stored before text was normalised (CRLF, a trailing newline) is
+        # not changed by being shown and posted back.
+        return normalise_text(initial or "") != self.to_python(data)
+
 
 # Search engines and link previews show roughly this many characters of a summary.
 SUMMARY_SHOWN_CHARS = 160
