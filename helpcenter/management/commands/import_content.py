@@ -113,8 +113,8 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if report.kept:
             self.stdout.write(
-                "To take the files' version of these instead, run: "
-                "python manage.py import_content --overwrite"
+                "To take the files' version of these instead, run "
+                "manage.py import_content --overwrite (it lists them first)."
             )
         counts = report.counts
         summary = ", ".join(
@@ -130,7 +130,8 @@ class Command(BaseCommand):
             self.stdout.write("No edits to replace: nothing was changed since the last import.")
             return
         verb = "Would replace" if dry_run else "Replacing"
-        self.stdout.write(f"{verb} {len(plan.replaced)} edits with the files' version:")
+        n = len(plan.replaced)
+        self.stdout.write(f"{verb} {n} edit{'s' if n != 1 else ''} with the files' version:")
         for label in plan.replaced:
             self.stdout.write(f"  - {label}")
         if not dry_run:
