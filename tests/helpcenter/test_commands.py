@@ -68,6 +68,8 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+# Four processes, two of them a full setup: slow on a busy machine.
+@pytest.mark.timeout(300)
 def test_setup_twice_keeps_data_an_admin_edit_and_prints_the_admin_login(data_dir: Path) -> None:
     env = dev_env(data_dir)
     first = manage(env, "setup")

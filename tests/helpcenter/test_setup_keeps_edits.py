@@ -24,6 +24,8 @@ def _setup(capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
+# Setup twice (migrate check, collectstatic, the whole starter content): slow on a busy machine.
+@pytest.mark.timeout(300)
 def test_an_article_and_fix_edited_in_the_admin_survive_setup(
     client: Any, settings: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
