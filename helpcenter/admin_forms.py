@@ -16,8 +16,19 @@ from helpcenter.text import normalise_text
 class TextField(forms.CharField):
     """A textarea's value in one spelling, so comparing it with the stored text is fair."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The models' spelling (helpcenter.text.stored_text) keeps the first
+        # line's indentation; stripping it here would differ from what is stored.
+        kwargs["strip"] = False
+        super().__init__(*args, **kwargs)
+
     def to_python(self, value: Any) -> str:
         return normalise_text(super().to_python(value) or "")
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # A row stored before text was normalised (CRLF, a trailing newline) is
+        # not changed by being shown and posted back.
+        return normalise_text(initial or "") != self.to_python(data)
 
 
 # Search engines and link previews show roughly this many characters of a summary.

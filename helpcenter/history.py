@@ -29,6 +29,7 @@ from reversion.models import Version
 from reversion.revisions import _get_options
 
 from helpcenter.models import Article, Category, FaqEntry, Fix, SlugRedirect
+from helpcenter.text import normalise_text
 
 # Rendered copies, counters and stamps change with every save: diffing them
 # would only repeat the source fields' changes (or show noise).
@@ -220,6 +221,10 @@ def _diff_fields(
 def _normalise(value: Any) -> Any:
     if isinstance(value, list | tuple | set):
         return sorted(str(v) for v in value)
+    if isinstance(value, str):
+        # Versions stored before the models normalised text can differ from
+        # newer ones only in CRLF or a trailing blank line: no real difference.
+        return normalise_text(value)
     return value
 
 

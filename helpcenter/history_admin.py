@@ -54,6 +54,20 @@ class HistoryAdminMixin(VersionAdmin):
         ]
         return own + super().get_urls()
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # An existing object is saved in save_related(), once it is known whether
+        # the form or any inline changed at all.
+        if not change:
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # Pressing Save on an unchanged form must not record a version: every
+        # save of a registered model becomes one, and history would fill with
+        # entries that change nothing.
+        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
+            super().save_model(request, form.instance, form, change)
+        super().save_related(request, form, formsets, change)
+
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:

@@ -22,13 +22,34 @@ from django.utils import timezone
 
 from helpcenter import share_images
 from helpcenter.markdown import render_inline, render_markdown
-from helpcenter.text import without_control_chars
+from helpcenter.text import stored_text
 
 
-def _clean_text_fields(instance: models.Model, *names: str) -> None:
-    """Drop control characters (NUL above all) however text arrives: admin, importer, shell."""
-    for name in names:
-        setattr(instance, name, without_control_chars(getattr(instance, name)))
+def tidy_text(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` as ``model`` would store them: each text field in its one spelling.
+
+    The importer compares files with rows through this, so a file's CRLF or
+    trailing blank line is not mistaken for a change.
+    """
+    tidy = dict(values)
+    for f in model._meta.concrete_fields:
+        value = tidy.get(f.attname)
+        text_field = isinstance(f, models.CharField | models.TextField)
+        if isinstance(value, str) and f.editable and text_field:
+            tidy[f.attname] = stored_text(value, multiline=isinstance(f, models.TextField))
+    return tidy
+
+
+def _tidy_text_fields(instance: models.Model) -> None:
+    """Control characters (NUL above all) out, one spelling of line endings and ends.
+
+    In save() so every path (admin, importer, restore, shell) stores the same
+    text the same way; only QuerySet.update() bypasses it.
+    """
+    current = {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    for name, value in tidy_text(type(instance), current).items():
+        if value is not current[name]:
+            setattr(instance, name, value)
 
 
 SLUG_HELP = "Part of the public URL. Changing it keeps the old URL working (301)."
@@ -50,6 +71,7 @@ class Category(models.Model):
         return self.title
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        _tidy_text_fields(self)
         super().save(*args, **kwargs)
         # Article share images name their category.
         for article in self.articles.all():
@@ -176,7 +198,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        _clean_text_fields(self, "title", "short_title", "summary", "body")
+        _tidy_text_fields(self)
         self.render()
         # Here rather than in a view so every path (admin, importer, shell)
         # keeps old links working; only QuerySet.update() bypasses it.
@@ -285,7 +307,7 @@ class Fix(models.Model):
         return f"{self.article.title}: {self.title}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        _clean_text_fields(self, "title", "summary", "body")
+        _tidy_text_fields(self)
         self.render()
         old_slug = _stored_slug(Fix, self.pk)
         super().save(*args, **kwargs)
@@ -330,7 +352,7 @@ class FaqEntry(models.Model):
         return self.question
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        _clean_text_fields(self, "question", "answer")
+        _tidy_text_fields(self)
         self.render()
         super().save(*args, **kwargs)
 

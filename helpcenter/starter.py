@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,7 +30,7 @@ class Links:
     write: Callable[[Any, Any], None]
 
 
-def digest(values: dict[str, Any]) -> str:
+def digest(values: Any) -> str:
     text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -52,29 +52,51 @@ def seed_row(
         row = model._default_manager.create(**lookup, **values)
         if links:
             links.write(row, links.wanted)
-        _remember(kind, key, wanted)
+        remember(kind, key, wanted)
         return "created"
     now = {name: getattr(row, name) for name in values}
     current = _digest(now, links.read(row) if links else None)
+    outcome = decide(current, wanted, seeded_digests(kind, [key]), overwrite=overwrite)
+    if outcome == "kept":
+        return outcome
+    if outcome == "updated":
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.save()
+        if links:
+            links.write(row, links.wanted)
+    remember(kind, key, wanted)
+    return outcome
+
+
+def decide(
+    current: str, wanted: str, seeded: Collection[str], *, overwrite: bool = False
+) -> Outcome:
+    """The policy for an existing row whose content digests to ``current``.
+
+    ``seeded`` holds the digests setup wrote to it before: content still equal
+    to one of them is untouched since, anything else is someone's edit.
+    """
     if current == wanted:
         # Also covers an edit reverted to the starter text: it counts as unedited.
-        _remember(kind, key, wanted)
         return "unchanged"
-    seeded = SeededRow.objects.filter(kind=kind, key=key).values_list("digest", flat=True)
-    if not overwrite and current not in seeded:
-        return "kept"
-    for name, value in values.items():
-        setattr(row, name, value)
-    row.save()
-    if links:
-        links.write(row, links.wanted)
-    _remember(kind, key, wanted)
-    return "updated"
+    if current in seeded or overwrite:
+        return "updated"
+    return "kept"
+
+
+def seeded_digests(kind: str, keys: Iterable[str]) -> set[str]:
+    rows = SeededRow.objects.filter(kind=kind, key__in=list(keys))
+    return set(rows.values_list("digest", flat=True))
+
+
+def remember(kind: str, key: str, value: str) -> None:
+    SeededRow.objects.update_or_create(kind=kind, key=key, defaults={"digest": value})
+
+
+def forget(kind: str, keys: Iterable[str]) -> None:
+    SeededRow.objects.filter(kind=kind, key__in=list(keys)).delete()
 
 
 def _digest(values: dict[str, Any], linked: Any) -> str:
     return digest(values if linked is None else {"values": values, "links": linked})
-
-
-def _remember(kind: str, key: str, value: str) -> None:
-    SeededRow.objects.update_or_create(kind=kind, key=key, defaults={"digest": value})

@@ -70,6 +70,21 @@ def form_data(article: Article, **changes: Any) -> dict[str, Any]:
     return data
 
 
+def as_browser_sends(data: dict[str, Any]) -> dict[str, Any]:
+    """Textareas come back with CRLF line endings (the hidden loaded state is JSON).
+
+    A browser reads any line ending in the page as one line break, and posts each as CRLF.
+    """
+    sent = {
+        k: v.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+        if isinstance(v, str)
+        else v
+        for k, v in data.items()
+    }
+    sent["loaded_state"] = data["loaded_state"]
+    return sent
+
+
 def _management(prefix: str, count: int) -> dict[str, Any]:
     return {
         f"{prefix}-TOTAL_FORMS": count,

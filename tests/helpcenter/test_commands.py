@@ -36,12 +36,42 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Run in `manage.py shell` between two setups: the admin's change form posted as a
+# browser does (CRLF), by the admin setup created.
+EDIT_IN_THE_ADMIN = """
+from django.contrib.auth.models import User
+from django.test import Client
+from django.test.utils import setup_test_environment
+from helpcenter.models import Article
+from tests.helpcenter.admin_forms import as_browser_sends, change_url, form_data
+
+setup_test_environment()  # lets the test client's host in
+client = Client()
+client.force_login(User.objects.get(username="admin"))
+article = Article.objects.get(slug="chatgpt-access-denied-1020")
+data = form_data(article, body=article.body + "\\n\\nEdited between two runs.")
+response = client.post(change_url(article), as_browser_sends(data))
+assert response.status_code == 302, response.content.decode()[:2000]
+"""
+
+READ_THE_PUBLIC_PAGE = """
+from django.test import Client
+from django.test.utils import setup_test_environment
+
+setup_test_environment()
+page = Client().get("/articles/chatgpt-access-denied-1020/")
+print(page.status_code, "Edited between two runs." in page.content.decode())
+"""
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def test_setup_twice_keeps_data_and_prints_the_admin_login(data_dir: Path) -> None:
+# Four processes, two of them a full setup: slow on a busy machine.
+@pytest.mark.timeout(300)
+def test_setup_twice_keeps_data_an_admin_edit_and_prints_the_admin_login(data_dir: Path) -> None:
     env = dev_env(data_dir)
     first = manage(env, "setup")
     assert first.returncode == 0, first.stderr
@@ -50,6 +80,9 @@ def test_setup_twice_keeps_data_and_prints_the_admin_login(data_dir: Path) -> No
     assert "Created admin login: admin /" in first.stdout
     credentials = (data_dir / "admin-credentials.txt").read_text()
     assert "password:" in credentials
+    assert (data_dir / "db.sqlite3").is_file()  # the file database `make run` uses
+    edit = manage(env, "shell", "-c", EDIT_IN_THE_ADMIN)
+    assert edit.returncode == 0, edit.stderr
 
     second = manage(env, "setup")
     assert second.returncode == 0, second.stderr
@@ -57,6 +90,10 @@ def test_setup_twice_keeps_data_and_prints_the_admin_login(data_dir: Path) -> No
     assert "Admin login: admin" in second.stdout
     assert (data_dir / "admin-credentials.txt").read_text() == credentials
     assert "0 created" in second.stdout  # starter targets kept, not duplicated
+    # The next `make run` keeps the edit, says so, and the public page shows it.
+    assert "Kept your edit of ChatGPT says “Access denied” (error 1020)." in second.stdout
+    page = manage(env, "shell", "-c", READ_THE_PUBLIC_PAGE)
+    assert page.stdout.splitlines()[-1] == "200 True", page.stdout + page.stderr
 
 
 @pytest.mark.worker

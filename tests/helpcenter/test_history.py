@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import reversion
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
@@ -16,6 +17,7 @@ from reversion.models import Version
 from helpcenter import history
 from helpcenter.management.commands.import_content import DEFAULT_PATH
 from helpcenter.models import Article, Category, FaqEntry, Fix, SlugRedirect
+from tests.helpcenter.admin_forms import as_browser_sends, change_url, form_data
 from tests.helpcenter.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -339,3 +341,61 @@ def test_a_rule_keeps_its_fixes_in_its_history(admin_client: Client, admin_user:
     target = Target.objects.create(name="Site", slug="site", url="https://example.com/")
     response = admin_client.get(reverse("admin:diagnostics_target_history", args=[target.pk]))
     assert response.status_code == 200
+
+
+# --- No phantom changes ------------------------------------------------------------
+
+
+def _post_change_form(client: Client, article: Article, **changes: Any) -> None:
+    data = as_browser_sends(form_data(article, **changes))
+    response = client.post(change_url(article), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+
+def test_saving_an_unchanged_form_records_no_version(
+    admin_client: Client, admin_user: User
+) -> None:
+    with reversion.create_revision():
+        article = make_article("unchanged")
+    # Stored before text was normalised: a browser posts it back in another spelling.
+    Fix.objects.filter(article=article, slug="step-1").update(body="Line one.\r\nLine two.\r\n")
+    before = Version.objects.count()
+
+    _post_change_form(admin_client, article)
+
+    entry = LogEntry.objects.filter(object_id=str(article.pk)).latest("action_time")
+    assert entry.get_change_message() == "No fields changed."
+    assert Version.objects.count() == before
+
+
+def test_a_body_edit_shows_in_compare_as_the_only_change(admin_client: Client) -> None:
+    article = make_article("one-change")
+    # A fix stored before text was normalised, and whole seconds as the admin's
+    # date and time boxes (and every imported time) hold them.
+    Fix.objects.filter(article=article, slug="step-2").update(body="Do **step 2**.\r\n\r\n")
+    assert article.published_at is not None
+    Article.objects.filter(pk=article.pk).update(
+        published_at=article.published_at.replace(microsecond=0)
+    )
+    with reversion.create_revision():
+        reversion.add_to_revision(Article.objects.get(pk=article.pk))
+
+    _post_change_form(admin_client, article, body=article.body + "\n\nOne more line.")
+
+    newer, older = history.versions_for(article)[:2]
+    comparison = history.compare(older, newer)
+    assert [f.name for f in comparison.fields] == ["body"]
+    assert comparison.children == []  # no "fix changed" section for untouched fixes
+
+
+def test_compare_ignores_a_difference_of_line_endings_only(admin_user: User) -> None:
+    with reversion.create_revision():
+        article = make_article("old-spelling")
+    # A version written before the models normalised text, holding CRLF.
+    Article.objects.filter(pk=article.pk).update(body="Intro.\r\n\r\nMore.\r\n")
+    with reversion.create_revision():
+        reversion.add_to_revision(Article.objects.get(pk=article.pk))
+    _saved(admin_user, lambda: _edit(Article.objects.get(pk=article.pk), body="Intro.\n\nMore."))
+    newer, older = history.versions_for(article)[:2]
+    assert "\r" in older.field_dict["body"]
+    assert history.compare(older, newer).unchanged

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 import pytest
+import reversion
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from reversion.models import Version
 
+from helpcenter import history
 from helpcenter.management.commands.import_content import DEFAULT_PATH
 from helpcenter.markdown import render_markdown
-from helpcenter.models import Article, Category, FaqEntry, Fix, SlugRedirect
+from helpcenter.models import Article, Category, FaqEntry, Fix, SeededRow, SlugRedirect
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +227,245 @@ def test_a_later_bad_file_rolls_back_earlier_good_ones(tmp_path: Path) -> None:
     text = (other / "index.md").read_text().replace("slug: a-guide", "slug: b-guide")
     (other / "index.md").write_text(text.replace("faq:", "related: [missing-guide]\nfaq:"))
     _assert_refused(root, "b-guide/index.md", "related article 'missing-guide'")
+
+
+# --- The starter-data policy: update unless edited ----------------------------------
+
+
+def _import(*args: str) -> str:
+    out = io.StringIO()
+    call_command("import_content", *args, stdout=out)
+    return out.getvalue()
+
+
+def _edit_in_revision(
+    obj: Article | Fix | FaqEntry, user: User | None = None, **values: str
+) -> None:
+    """An edit as the admin saves it: inside a revision, with the editor as its user."""
+    with reversion.create_revision():
+        if user is not None:
+            reversion.set_user(user)
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+
+
+def _change_files(root: Path) -> None:
+    """A new starter version: the guide's body, its first fix and its FAQ answer change."""
+    index = root / "articles/a-guide/index.md"
+    index.write_text(
+        index.read_text().replace("Text.", "Better text.").replace("Because.", "Because so.")
+    )
+    fix = root / "articles/a-guide/fixes/01-first-fix.md"
+    fix.write_text(fix.read_text().replace("Steps for", "Newer steps for"))
+
+
+@pytest.fixture
+def editor() -> User:
+    return User.objects.create_user("editor", password="pw", is_staff=True)
+
+
+def test_an_unedited_article_fix_and_faq_take_the_new_starter_text(tmp_path: Path) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    _change_files(root)
+
+    output = _import(str(root))
+
+    article = Article.objects.get(slug="a-guide")
+    assert "Better text." in article.body
+    assert article.fixes.get(slug="first-fix").body == "Newer steps for first-fix."
+    assert article.faq.get().answer == "Because so."
+    assert "Kept" not in output and "3 updated" in output
+    # The new text counts as seeded: the next change of the files is taken too.
+    fix = root / "articles/a-guide/fixes/01-first-fix.md"
+    fix.write_text(fix.read_text().replace("Newer", "Newest"))
+    _import(str(root))
+    assert article.fixes.get(slug="first-fix").body == "Newest steps for first-fix."
+
+
+def test_an_edited_article_fix_and_faq_are_kept_and_named(tmp_path: Path, editor: User) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    article = Article.objects.get(slug="a-guide")
+    fix = article.fixes.get(slug="first-fix")
+    _edit_in_revision(article, editor, body="My own intro.")
+    _edit_in_revision(fix, editor, body="My own steps.")
+    _edit_in_revision(article.faq.get(), editor, answer="My answer.")
+    _change_files(root)
+
+    output = _import(str(root))
+
+    assert "Kept your edit of A guide." in output
+    assert "Kept your edit of fix “first fix” in A guide." in output
+    assert "Kept your edit of FAQ “Why?” in A guide." in output
+    assert "import_content --overwrite" in output
+    article.refresh_from_db()
+    assert article.body == "My own intro."
+    assert article.fixes.get(slug="first-fix").body == "My own steps."
+    assert article.faq.get().answer == "My answer."
+    # Nothing was written, so the editor's version is still the newest in history.
+    assert history.versions_for(article).first().revision.user == editor  # type: ignore[union-attr]
+
+
+def test_an_edit_reverted_to_the_starter_text_counts_as_unedited(tmp_path: Path) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    fix = Fix.objects.get(slug="first-fix")
+    original = fix.body
+    _edit_in_revision(fix, body="Changed.")
+    _edit_in_revision(fix, body=original)
+    _change_files(root)
+    _import(str(root))
+    assert Fix.objects.get(pk=fix.pk).body == "Newer steps for first-fix."
+
+
+def test_overwrite_lists_the_edits_then_replaces_them(tmp_path: Path, editor: User) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    article = Article.objects.get(slug="a-guide")
+    fix = article.fixes.get(slug="second-fix")
+    _edit_in_revision(article, editor, title="My title")
+    _edit_in_revision(fix, editor, body="My own steps.")
+    _change_files(root)
+
+    planned = _import(str(root), "--overwrite", "--dry-run")
+    assert "Would replace 2 edits" in planned
+    assert Article.objects.get(pk=article.pk).title == "My title"  # a dry run changes nothing
+
+    output = _import(str(root), "--overwrite")
+
+    listing, _, rest = output.partition("(Each replaced version stays in the history")
+    assert "Replacing 2 edits with the files' version:" in listing
+    assert "  - My title\n" in listing
+    assert "  - fix “second fix” in My title\n" in listing
+    assert "Imported 1 articles" in rest
+    article.refresh_from_db()
+    assert article.title == "A guide" and "Better text." in article.body
+    assert Fix.objects.get(pk=fix.pk).body == "Steps for second-fix."
+    # The replaced edit stays in history, one version below the import.
+    newest, below = history.versions_for(article)[:2]
+    assert newest.revision.get_comment() == "import from files (replacing edits)"
+    assert below.revision.user == editor and below.field_dict["title"] == "My title"
+    # Replaced text counts as seeded again: a plain import now changes nothing.
+    assert "Kept" not in _import(str(root))
+
+
+def test_a_fix_an_editor_deleted_or_added_stays_so(tmp_path: Path, editor: User) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    article = Article.objects.get(slug="a-guide")
+    article.fixes.get(slug="second-fix").delete()
+    Fix.objects.create(article=article, title="Mine", slug="mine", order=3, body="Mine.")
+
+    output = _import(str(root))
+
+    assert "Kept your deletion of fix “second fix” in A guide." in output
+    assert list(article.fixes.values_list("slug", flat=True)) == ["first-fix", "mine"]
+    _import(str(root), "--overwrite")
+    assert list(article.fixes.values_list("slug", flat=True)) == ["first-fix", "second-fix", "mine"]
+
+
+def test_a_fix_gone_from_the_files_is_removed_only_if_unedited(tmp_path: Path) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    _edit_in_revision(Fix.objects.get(slug="second-fix"), body="My own steps.")
+    (root / "articles/a-guide/fixes/02-second-fix.md").unlink()
+    (root / "articles/a-guide/fixes/01-first-fix.md").unlink()
+
+    output = _import(str(root))
+
+    assert list(Fix.objects.values_list("slug", flat=True)) == ["second-fix"]
+    assert (
+        "Kept your edit of fix “second fix” in A guide, which the files no longer have." in output
+    )
+
+
+def test_an_article_renamed_by_an_editor_is_found_and_kept(tmp_path: Path, editor: User) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    article = Article.objects.get(slug="a-guide")
+    _edit_in_revision(article, editor, slug="my-guide")
+
+    output = _import(str(root))
+
+    assert "Kept your edit of A guide." in output
+    assert list(Article.objects.values_list("slug", flat=True)) == ["my-guide"]
+
+
+def test_an_article_an_editor_deleted_is_not_recreated(tmp_path: Path) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    Article.objects.get(slug="a-guide").delete()
+    output = _import(str(root))
+    assert "Kept your deletion of A guide." in output
+    assert not Article.objects.exists()
+
+
+# Databases seeded before digests were kept: history decides, and an edit is never lost.
+
+
+def _forget_digests() -> None:
+    SeededRow.objects.filter(kind__in=["article", "fix", "faq", "category"]).delete()
+    SeededRow.objects.filter(kind="article-related").delete()
+
+
+def test_an_old_row_still_as_imported_takes_the_new_text(tmp_path: Path) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    _forget_digests()
+    _change_files(root)
+    output = _import(str(root))
+    assert "Kept" not in output
+    assert "Better text." in Article.objects.get(slug="a-guide").body
+    assert Fix.objects.get(slug="first-fix").body == "Newer steps for first-fix."
+
+
+def test_an_old_row_with_an_editors_revision_is_kept(tmp_path: Path, editor: User) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    _edit_in_revision(Fix.objects.get(slug="first-fix"), editor, body="My own steps.")
+    _forget_digests()
+    _change_files(root)
+    output = _import(str(root))
+    assert "Kept your edit of fix “first fix” in A guide." in output
+    assert Fix.objects.get(slug="first-fix").body == "My own steps."
+    assert "Better text." in Article.objects.get(slug="a-guide").body  # unedited: updated
+
+
+def test_an_old_row_without_history_is_kept_unless_it_equals_the_files(tmp_path: Path) -> None:
+    root = _content(tmp_path)
+    _import(str(root))
+    _forget_digests()
+    Version.objects.all().delete()
+    # Changed behind history's back (a shell, an old admin): no proof it is unedited.
+    Fix.objects.filter(slug="second-fix").update(body="Changed somehow.")
+    _change_files(root)
+
+    output = _import(str(root))
+
+    assert "Kept your edit of fix “second fix” in A guide." in output
+    assert "Kept your edit of A guide." in output  # differs from the files, no history
+    assert Fix.objects.get(slug="second-fix").body == "Changed somehow."
+    assert not SeededRow.objects.filter(kind="fix", key="a-guide/second-fix").exists()
+    # A row equal to the files gets its digest now, so later file changes reach it.
+    assert SeededRow.objects.filter(kind="category", key="errors").exists()
+
+
+# No phantom changes: one spelling of text, no empty revisions.
+
+
+def test_crlf_and_trailing_blank_lines_in_files_are_not_changes(tmp_path: Path) -> None:
+    root = _content(tmp_path)
+    for path in root.rglob("*.md"):
+        path.write_bytes(path.read_text().replace("\n", "\r\n").encode() + b"\r\n\r\n")
+    _import(str(root))
+    article = Article.objects.get(slug="a-guide")
+    assert "\r" not in article.body and not article.body.endswith("\n")
+    versions = Version.objects.count()
+    before = _snapshot()
+
+    output = _import(str(root))
+
+    assert _snapshot() == before and Version.objects.count() == versions
+    assert "0 created, 0 updated" in output

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from helpcenter.models import Article, FaqEntry, Fix
-from helpcenter.text import normalise_text, without_control_chars
+from helpcenter.models import Article, Category, FaqEntry, Fix
+from helpcenter.text import normalise_text, stored_text, without_control_chars
 from tests.helpcenter.factories import make_article
 
 
@@ -55,3 +55,26 @@ def test_a_run_started_with_a_junk_article_slug_stores_none(client: Client, sett
 def test_it_spells_line_endings_and_the_end_of_a_text_one_way() -> None:
     assert normalise_text("a\r\nb\rc  \r\n\r\n") == "a\nb\nc"
     assert normalise_text("a\n\n  b") == "a\n\n  b"  # indentation inside is kept
+
+
+def test_it_drops_leading_blank_lines_but_keeps_the_first_lines_indent() -> None:
+    assert normalise_text(" \r\n\r\n    code\r\n") == "    code"
+    assert stored_text("  Title \r\n", multiline=False) == "Title"
+    assert stored_text("a\x00b\r\n", multiline=True) == "ab"
+
+
+@pytest.mark.django_db
+def test_every_save_stores_one_spelling_of_text() -> None:
+    """Import, API and shell paths alike: not only the admin's forms."""
+    category = Category.objects.create(slug="c", title=" C ", description="d\r\n\r\n")
+    article = Article.objects.create(
+        title="T ", slug="t", category=category, summary="s\r\n", body="\r\nA\r\nB  \r\n\r\n"
+    )
+    fix = Fix.objects.create(article=article, title="F", slug="f", body="x\ry\n\n")
+    entry = FaqEntry.objects.create(article=article, question=" Q? ", answer="a\r\n")
+    for obj in (category, article, fix, entry):
+        obj.refresh_from_db()
+    assert (category.title, category.description) == ("C", "d")
+    assert (article.title, article.summary, article.body) == ("T", "s", "A\nB")
+    assert fix.body == "x\ny"
+    assert (entry.question, entry.answer) == ("Q?", "a")

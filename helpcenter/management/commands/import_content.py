@@ -11,14 +11,20 @@ Layout of a content directory::
 Everything is checked before anything is written, and the writes happen in
 one transaction: one bad file leaves the database exactly as it was. Running
 it again over the same files changes no row (unchanged rows are not saved, so
-their updated_at and the pages' ETags stay put). Articles that are not in the
-files are left alone; an imported article's fixes and FAQ are made to match
-its files exactly.
+their updated_at and the pages' ETags stay put).
+
+Content follows the starter-data policy (helpcenter.starter): what is missing
+is created, a row is updated only if nobody changed it since it was last
+imported, and an editor's change is kept ("Kept your edit of …") unless
+``--overwrite`` is given, which lists what it will replace first. Articles,
+fixes and FAQ entries the files do not have are left alone, except rows an
+import made and nobody touched since, which follow the files out.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -29,9 +35,12 @@ import reversion
 import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
+from reversion.errors import RevertError
+from reversion.models import Version
 
+from helpcenter import starter
 from helpcenter.markdown import MarkdownTooLarge, render_markdown
-from helpcenter.models import Article, Category, FaqEntry, Fix
+from helpcenter.models import Article, Category, FaqEntry, Fix, SlugRedirect, tidy_text
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "content"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -78,6 +87,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="*", type=Path, help=f"default: {DEFAULT_PATH}")
+        parser.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="Also replace what editors changed since the last import (listed first).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Say what would change; change nothing."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         roots: list[Path] = options["paths"] or [DEFAULT_PATH]
@@ -90,12 +107,39 @@ class Command(BaseCommand):
             folders = [root] if (root / "index.md").is_file() else _article_dirs(root)
             articles += [_read_article(folder) for folder in folders]
         _check_unique(articles)
-        with transaction.atomic(), reversion.create_revision(atomic=False):
-            # One revision per import: each changed article's history shows it.
-            reversion.set_comment("import from files")
-            counts = _apply(categories, articles)
-        summary = ", ".join(f"{n} {what}" for what, n in counts.items())
-        self.stdout.write(f"Imported {len(articles)} articles: {summary or 'nothing changed'}.")
+        overwrite, dry_run = options["overwrite"], options["dry_run"]
+        if overwrite:
+            # A dry run first, so the list printed is exactly what the real run replaces.
+            plan = run_import(categories, articles, overwrite=True, dry_run=True)
+            self._list_replacements(plan, dry_run)
+        report = run_import(categories, articles, overwrite=overwrite, dry_run=dry_run)
+        for line in report.kept:
+            self.stdout.write(line)
+        if report.kept:
+            self.stdout.write(
+                "To take the files' version of these instead, run "
+                "manage.py import_content --overwrite (it lists them first)."
+            )
+        counts = report.counts
+        summary = ", ".join(
+            f"{counts[what]} {what}"
+            for what in ("created", "updated", "removed", "unchanged", "kept")
+            if counts[what] or what in ("created", "updated", "kept")
+        )
+        verb = "Would import" if dry_run else "Imported"
+        self.stdout.write(f"{verb} {len(articles)} articles (rows {summary}).")
+
+    def _list_replacements(self, plan: ImportReport, dry_run: bool) -> None:
+        if not plan.replaced:
+            self.stdout.write("No edits to replace: nothing was changed since the last import.")
+            return
+        verb = "Would replace" if dry_run else "Replacing"
+        n = len(plan.replaced)
+        self.stdout.write(f"{verb} {n} edit{'s' if n != 1 else ''} with the files' version:")
+        for label in plan.replaced:
+            self.stdout.write(f"  - {label}")
+        if not dry_run:
+            self.stdout.write("(Each replaced version stays in the history, ready to restore.)")
 
 
 # --- Reading and checking -----------------------------------------------------
@@ -271,35 +315,246 @@ def _check_unique(articles: list[ArticleFile]) -> None:
             fix_seen[fix.slug] = fix.path
 
 
-# --- Writing ------------------------------------------------------------------
+# --- Writing: the starter-data policy -------------------------------------------
+# Each article, fix, FAQ entry, category and set of related articles is one row of
+# starter data (helpcenter.starter): created when missing, updated when nobody
+# changed it since it was last imported, otherwise kept as the editor left it.
+
+IMPORT_COMMENT = "import from files"
+ARTICLE_FIELDS = (
+    "title",
+    "short_title",
+    "slug",
+    "category_id",
+    "summary",
+    "status",
+    "published_at",
+    "body",
+)
+FIX_FIELDS = ("title", "slug", "order", "summary", "ask_if_it_worked", "body")
+FAQ_FIELDS = ("question", "answer", "order")
+CATEGORY_FIELDS = ("title", "description", "order")
 
 
-def _sync(obj: models.Model, values: dict[str, Any]) -> bool:
-    """Set changed fields and save; an unchanged row is not saved at all."""
-    changed = obj.pk is None
-    for name, value in values.items():
-        if getattr(obj, name) != value:
+def _content_digest(model: type[models.Model], values: Any, names: tuple[str, ...]) -> str:
+    """The digest of a row's content, from files, a row or an old version alike.
+
+    Text is compared in the spelling the models store, so CRLF or a trailing
+    blank line in a file or an old row is not a difference.
+    """
+    tidy = tidy_text(model, {name: values.get(name) for name in names})
+    return starter.digest({name: _plain(value) for name, value in tidy.items()})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value
+
+
+def _row_values(obj: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+def _imported_version(obj: models.Model) -> Version | None:
+    """The newest version an import (not a person) wrote of ``obj``."""
+    return (
+        Version.objects.get_for_object(obj)
+        .filter(revision__comment__startswith=IMPORT_COMMENT, revision__user__isnull=True)
+        .order_by("-revision__date_created", "-pk")
+        .first()
+    )
+
+
+def _digest_from_history(obj: models.Model, names: tuple[str, ...]) -> set[str]:
+    """What the last import wrote to a row seeded before digests were kept.
+
+    Databases from before the policy have no digest. A row still holding what
+    an import last wrote is untouched (safe to update); a row changed since
+    (an editor's revision on top) or with no import in its history at all
+    counts as edited and is kept.
+    """
+    version = _imported_version(obj)
+    if version is None:
+        return set()
+    try:
+        stored = version.field_dict
+    except RevertError:  # a version that no longer loads proves nothing
+        return set()
+    return {_content_digest(type(obj), stored, names)}
+
+
+def _related_from_history(article: Article) -> set[str]:
+    version = _imported_version(article)
+    if version is None:
+        return set()
+    try:
+        pks = version.field_dict.get("related") or []
+    except RevertError:
+        return set()
+    return {starter.digest(sorted(int(pk) for pk in pks))}
+
+
+class _Rollback(Exception):
+    """Ends a dry run: everything it wrote is rolled back."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, for a dry run, would do), row by row."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    kept: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+
+
+def run_import(
+    categories: list[dict[str, Any]],
+    articles: list[ArticleFile],
+    *,
+    overwrite: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Apply the files in one transaction and one revision; a dry run rolls it all back."""
+    writer = _Writer(overwrite)
+    try:
+        with transaction.atomic(), reversion.create_revision(atomic=False):
+            # One revision per import: each changed article's history shows it.
+            # It is saved only if a row was written, so a run that changes
+            # nothing leaves history alone.
+            reversion.set_comment(IMPORT_COMMENT + (" (replacing edits)" if overwrite else ""))
+            writer.apply(categories, articles)
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return writer.report
+
+
+class _Writer:
+    def __init__(self, overwrite: bool) -> None:
+        self.overwrite = overwrite
+        self.report = ImportReport()
+        # Starter articles an editor deleted: left deleted, and not linked to.
+        self.deleted: set[str] = set()
+        # Articles this run created: their related guides are missing, not edited.
+        self.created: set[str] = set()
+        self.titles: dict[str, str] = {}
+
+    # One row --------------------------------------------------------------------
+
+    def settle(
+        self,
+        kind: str,
+        keys: list[str],
+        obj: models.Model,
+        values: dict[str, Any],
+        names: tuple[str, ...],
+        label: str,
+    ) -> bool:
+        """Bring ``obj`` (unsaved when missing) to ``values`` by the policy; True if written.
+
+        ``keys[0]`` is the row's key now, the others what it was known by
+        before a rename in the files.
+        """
+        model = type(obj)
+        wanted = _content_digest(model, values, names)
+        if obj.pk is None:
+            # Seeded once, gone now: someone deleted it on purpose. Not for a
+            # category, though: articles in the files need theirs to exist.
+            if kind != "category" and starter.seeded_digests(kind, keys):
+                if not self.overwrite:
+                    self._note("kept", f"Kept your deletion of {label}.")
+                    return False
+                self.report.replaced.append(f"{label} (deleted here; recreated)")
+            self._write(obj, values)
+            self._remember(kind, keys, wanted)
+            self.report.counts["created"] += 1
+            return True
+        current = _content_digest(model, _row_values(obj, names), names)
+        seeded = starter.seeded_digests(kind, keys) or _digest_from_history(obj, names)
+        outcome = starter.decide(current, wanted, seeded, overwrite=self.overwrite)
+        if outcome == "kept":
+            self._note("kept", f"Kept your edit of {label}.")
+            return False
+        self._remember(kind, keys, wanted)
+        if outcome == "unchanged":
+            self.report.counts["unchanged"] += 1
+            return False
+        if current not in seeded:
+            self.report.replaced.append(label)
+        self._write(obj, values)
+        self.report.counts["updated"] += 1
+        return True
+
+    def prune(
+        self, kind: str, key: str, obj: models.Model, names: tuple[str, ...], label: str
+    ) -> bool:
+        """A row the files no longer have: deleted if it is still as imported; True if deleted.
+
+        Rows an editor added (never imported) are not the files' business and stay.
+        """
+        seeded = starter.seeded_digests(kind, [key]) or _digest_from_history(obj, names)
+        if not seeded:
+            return False
+        current = _content_digest(type(obj), _row_values(obj, names), names)
+        if current not in seeded:
+            if not self.overwrite:
+                self._note("kept", f"Kept your edit of {label}, which the files no longer have.")
+                return False
+            self.report.replaced.append(f"{label} (no longer in the files; removed)")
+        obj.delete()
+        starter.forget(kind, [key])
+        self.report.counts["removed"] += 1
+        return True
+
+    def _note(self, outcome: str, message: str) -> None:
+        self.report.counts[outcome] += 1
+        self.report.kept.append(message)
+
+    @staticmethod
+    def _write(obj: models.Model, values: dict[str, Any]) -> None:
+        for name, value in values.items():
             setattr(obj, name, value)
-            changed = True
-    if changed:
         obj.save()
-    return changed
 
+    @staticmethod
+    def _remember(kind: str, keys: list[str], wanted: str) -> None:
+        starter.remember(kind, keys[0], wanted)
+        if keys[1:]:
+            starter.forget(kind, keys[1:])
 
-def _apply(categories: list[dict[str, Any]], articles: list[ArticleFile]) -> dict[str, int]:
-    counts = {"categories changed": 0, "articles changed": 0, "fixes changed": 0, "faq changed": 0}
-    for item in categories:
-        category = Category.objects.filter(slug=item["slug"]).first() or Category(slug=item["slug"])
-        values = {
-            "title": str(item["title"]),
-            "description": str(item.get("description") or ""),
-            "order": int(item.get("order") or 0),
-        }
-        counts["categories changed"] += _sync(category, values)
-    by_slug = {c.slug: c for c in Category.objects.all()}
+    # The content ------------------------------------------------------------------
 
-    saved: dict[str, Article] = {}
-    for data in articles:
+    def apply(self, categories: list[dict[str, Any]], articles: list[ArticleFile]) -> None:
+        for item in categories:
+            category = Category.objects.filter(slug=item["slug"]).first()
+            values = {
+                "title": str(item["title"]),
+                "description": str(item.get("description") or ""),
+                "order": int(item.get("order") or 0),
+            }
+            self.settle(
+                "category",
+                [item["slug"]],
+                category or Category(slug=item["slug"]),
+                values,
+                CATEGORY_FIELDS,
+                f"category “{values['title']}”",
+            )
+        by_slug = {c.slug: c for c in Category.objects.all()}
+
+        saved: dict[str, Article] = {}
+        for data in articles:
+            article = self._article(data, by_slug)
+            if article is not None:
+                saved[data.slug] = article
+        # After every article exists, so guides may point at each other.
+        for data in articles:
+            if data.slug in saved:
+                self._related(data, saved)
+
+    def _article(self, data: ArticleFile, by_slug: dict[str, Category]) -> Article | None:
         home = by_slug.get(data.category)
         if home is None:
             raise ContentError(data.path, f"unknown category {data.category!r}")
@@ -314,34 +569,143 @@ def _apply(categories: list[dict[str, Any]], articles: list[ArticleFile]) -> dic
             "published_at": data.published_at,
             "body": data.body,
         }
-        counts["articles changed"] += _sync(article, values)
-        fixes_changed, removed = _sync_fixes(article, data.fixes)
-        faq_changed, faq_removed = _sync_faq(article, data.faq)
-        counts["fixes changed"] += fixes_changed
-        counts["faq changed"] += faq_changed
-        if removed or faq_removed:
-            # Deleting rows leaves no newer updated_at behind: bump the article
-            # so Last-Modified and the ETag move on.
-            article.save(update_fields=["updated_at"])
-        if fixes_changed or faq_changed or removed or faq_removed:
+        keys = [data.slug, *data.renamed_from]
+        label = article.title if article.pk else data.title
+        # Messages name an article by the title the editor knows, even once replaced.
+        self.titles[data.slug] = label
+        created = article.pk is None
+        self.settle("article", keys, article, values, ARTICLE_FIELDS, label)
+        if created and article.pk is not None:
+            self.created.add(data.slug)
+        if article.pk is None:
+            self.deleted.add(data.slug)
+            return None
+        children_changed = self._fixes(article, data)
+        children_changed |= self._faq(article, data)
+        if children_changed:
             # A changed fix or FAQ entry is part of the article's version too.
             reversion.add_to_revision(article)
-        saved[data.slug] = article
+        return article
 
-    # After every article exists, so guides may point at each other.
-    for data in articles:
-        wanted = []
+    def _fixes(self, article: Article, data: ArticleFile) -> bool:
+        existing = {fix.slug: fix for fix in article.fixes.all()}
+        by_order = {fix.order: fix for fix in existing.values()}
+        wanted = {f.slug for f in data.fixes}
+        changed = False
+        matched: set[int] = set()
+        for fix_data in data.fixes:
+            fix, old_slug = self._find_fix(article, fix_data, existing, by_order, wanted, matched)
+            keys = [f"{data.slug}/{fix_data.slug}"]
+            if old_slug and old_slug != fix_data.slug:
+                keys.append(f"{data.slug}/{old_slug}")
+            values = {
+                "title": fix_data.title,
+                "slug": fix_data.slug,
+                "order": fix_data.order,
+                "summary": fix_data.summary,
+                "ask_if_it_worked": fix_data.ask_if_it_worked,
+                "body": fix_data.body,
+            }
+            title = fix.title if fix.pk else fix_data.title
+            label = f"fix “{title}” in {self.titles[data.slug]}"
+            changed |= self.settle("fix", keys, fix, values, FIX_FIELDS, label)
+            if fix.pk is not None:
+                matched.add(fix.pk)
+        removed = False
+        for fix in article.fixes.exclude(pk__in=matched):
+            label = f"fix “{fix.title}” in {self.titles[data.slug]}"
+            removed |= self.prune("fix", f"{data.slug}/{fix.slug}", fix, FIX_FIELDS, label)
+        if removed:
+            _touch(article)
+        return changed or removed
+
+    @staticmethod
+    def _find_fix(
+        article: Article,
+        data: FixFile,
+        existing: dict[str, Fix],
+        by_order: dict[int, Fix],
+        wanted: set[str],
+        matched: set[int],
+    ) -> tuple[Fix, str | None]:
+        """The row for a fix file (unsaved if none) and the slug it had, if found by another."""
+        fix = existing.get(data.slug)
+        if fix is not None:
+            return fix, None
+        # Renamed by an editor: the old slug redirects to it.
+        moved = (
+            SlugRedirect.objects.filter(article=article, old_slug=data.slug, fix__isnull=False)
+            .order_by("-created_at", "-id")
+            .values_list("fix_id", flat=True)
+            .first()
+        )
+        fix = article.fixes.filter(pk=moved).first() if moved is not None else None
+        if fix is not None and fix.pk not in matched:
+            return fix, data.slug
+        # Renamed in the files: a fix whose slug vanished from the files but
+        # whose position is reused; keeping the row keeps its old URL working.
+        candidate = by_order.get(data.order)
+        if candidate is not None and candidate.slug not in wanted and candidate.pk not in matched:
+            return candidate, candidate.slug
+        return Fix(article=article), None
+
+    def _faq(self, article: Article, data: ArticleFile) -> bool:
+        existing: dict[int, FaqEntry] = {}
+        for entry in article.faq.all():
+            existing.setdefault(entry.order, entry)
+        changed = False
+        matched: set[int] = set()
+        for order, (question, answer) in enumerate(data.faq, start=1):
+            entry = existing.get(order) or FaqEntry(article=article)
+            values = {"question": question, "answer": answer, "order": order}
+            shown = entry.question if entry.pk else question
+            label = f"FAQ “{shown}” in {self.titles[data.slug]}"
+            key = f"{data.slug}#{order}"
+            changed |= self.settle("faq", [key], entry, values, FAQ_FIELDS, label)
+            if entry.pk is not None:
+                matched.add(entry.pk)
+        removed = False
+        for entry in article.faq.exclude(pk__in=matched):
+            label = f"FAQ “{entry.question}” in {self.titles[data.slug]}"
+            removed |= self.prune("faq", f"{data.slug}#{entry.order}", entry, FAQ_FIELDS, label)
+        if removed:
+            _touch(article)
+        return changed or removed
+
+    def _related(self, data: ArticleFile, saved: dict[str, Article]) -> None:
+        article = saved[data.slug]
+        wanted: list[int] = []
         for slug in data.related:
+            if slug in self.deleted:
+                continue  # deleted here on purpose: no link to it
             target = saved.get(slug) or Article.objects.filter(slug=slug).first()
             if target is None:
                 raise ContentError(data.path, f"related article {slug!r} does not exist")
             wanted.append(target.pk)
-        article = saved[data.slug]
-        current = set(article.related.values_list("pk", flat=True))
-        if current != set(wanted):
+        current_pks = sorted(article.related.values_list("pk", flat=True))
+        current = starter.digest(current_pks)
+        goal = starter.digest(sorted(wanted))
+        keys = [data.slug, *data.renamed_from]
+        seeded = starter.seeded_digests("article-related", keys) or _related_from_history(article)
+        if data.slug in self.created:
+            seeded.add(current)
+        outcome = starter.decide(current, goal, seeded, overwrite=self.overwrite)
+        label = f"the related guides of {self.titles[data.slug]}"
+        if outcome == "kept":
+            self._note("kept", f"Kept your edit of {label}.")
+            return
+        self._remember("article-related", keys, goal)
+        if outcome == "updated":
+            if current not in seeded:
+                self.report.replaced.append(label)
             article.related.set(wanted)
             reversion.add_to_revision(article)
-    return {what: n for what, n in counts.items() if n}
+
+
+def _touch(article: Article) -> None:
+    # Deleting rows leaves no newer updated_at behind: bump the article so
+    # Last-Modified and the ETag move on.
+    article.save(update_fields=["updated_at"])
 
 
 def _find_article(data: ArticleFile) -> Article:
@@ -350,46 +714,13 @@ def _find_article(data: ArticleFile) -> Article:
         # A rename in the files: keep the row (and its history) so the old
         # URL redirects instead of dying.
         article = Article.objects.filter(slug__in=data.renamed_from).first()
+    if article is None:
+        # Renamed by an editor: its old slug redirects to it.
+        moved = (
+            SlugRedirect.objects.filter(old_slug=data.slug, fix__isnull=True)
+            .order_by("-created_at", "-id")
+            .values_list("article_id", flat=True)
+            .first()
+        )
+        article = Article.objects.filter(pk=moved).first() if moved is not None else None
     return article or Article()
-
-
-def _sync_fixes(article: Article, files: list[FixFile]) -> tuple[int, int]:
-    existing = {fix.slug: fix for fix in article.fixes.all()}
-    by_order = {fix.order: fix for fix in existing.values()}
-    wanted = {f.slug for f in files}
-    changed = 0
-    kept: set[int] = set()
-    for data in files:
-        fix = existing.get(data.slug)
-        if fix is None:
-            # A fix whose slug vanished from the files but whose position is
-            # reused is a rename: keep the row so its old URL redirects.
-            candidate = by_order.get(data.order)
-            if candidate is not None and candidate.slug not in wanted and candidate.pk not in kept:
-                fix = candidate
-        fix = fix or Fix(article=article)
-        values = {
-            "title": data.title,
-            "slug": data.slug,
-            "order": data.order,
-            "summary": data.summary,
-            "body": data.body,
-            "ask_if_it_worked": data.ask_if_it_worked,
-        }
-        changed += _sync(fix, values)
-        kept.add(fix.pk)
-    removed, _ = article.fixes.exclude(pk__in=kept).delete()
-    return changed, removed
-
-
-def _sync_faq(article: Article, entries: list[tuple[str, str]]) -> tuple[int, int]:
-    existing = list(article.faq.all())
-    changed = 0
-    for order, (question, answer) in enumerate(entries, start=1):
-        entry = existing[order - 1] if order <= len(existing) else FaqEntry(article=article)
-        changed += _sync(entry, {"question": question, "answer": answer, "order": order})
-    removed = 0
-    if len(existing) > len(entries):
-        stale = [entry.pk for entry in existing[len(entries) :]]
-        removed, _ = FaqEntry.objects.filter(pk__in=stale).delete()
-    return changed, removed
