@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from diagnostics import marks
 from diagnostics.probes.result import without_control_chars_deep
 from helpcenter.text import without_control_chars
 
@@ -224,6 +226,7 @@ class CheckRun(models.Model):
         self.note = note
         self.finished_at = timezone.now()
         self.save(update_fields=["state", "note", "finished_at"])
+        _changed([self.pk])
 
     def close_if_complete(self) -> bool:
         """Mark the run complete once every server-side probe has a result row.
@@ -254,9 +257,12 @@ class CheckRun(models.Model):
             .values("n")
         )
         have = Coalesce(models.Subquery(rows), 0)
-        return cls.objects.filter(
+        closed = cls.objects.filter(
             pk__in=run_ids, state=cls.State.RUNNING, expected_results__lte=have
         ).update(state=cls.State.COMPLETE, finished_at=now or timezone.now())
+        if closed:
+            _changed(run_ids)
+        return closed
 
     @property
     def is_expired(self) -> bool:
@@ -273,7 +279,8 @@ class CheckRun(models.Model):
 
     @property
     def has_verdict(self) -> bool:
-        return self.state == self.State.COMPLETE and not self.awaiting_browser
+        """The server's verdict is there once its checks are; the browser's refine it later."""
+        return self.state == self.State.COMPLETE
 
     def record_answer(self, answer: str, pasted_text: str) -> None:
         """Keep the visitor's answer and the code, Ray ID and colo of pasted text: nothing else."""
@@ -290,10 +297,12 @@ class CheckRun(models.Model):
             self.pasted_time = read_pasted_time(pasted_text[:20_000]) or ""
         fields = ["visitor_answer", "pasted_code", "pasted_ray_id", "pasted_colo", "pasted_time"]
         self.save(update_fields=fields)
+        _changed([self.pk])
 
     def record_browser_findings(self, findings: dict[str, Any]) -> None:
         self.browser_findings = findings
         self.save(update_fields=["browser_findings"])
+        _changed([self.pk])
 
     def findings(self, results: list[ProbeResult] | None = None) -> Any:
         """Everything this run knows, as the plain shape diagnostics.verdict reads.
@@ -325,7 +334,13 @@ class CheckRun(models.Model):
     def verdict(self, results: list[ProbeResult] | None = None) -> Any:
         from diagnostics.verdict import decide
 
-        return decide(self.findings(results), Rule.objects.as_data())
+        return decide(self.findings(results), verdict_rules())
+
+
+def _changed(run_ids: Iterable[Any]) -> None:
+    """Tell polls these runs changed, once the change is visible to their renders."""
+    ids = list(run_ids)
+    transaction.on_commit(lambda: marks.changed(ids))
 
 
 class ProbeAnswer(models.Model):
@@ -420,6 +435,7 @@ class ProbeResult(ProbeAnswer):
             unique_fields=["run", "target", "region", "probe"],
             update_fields=["outcome", "summary", "latency_ms", "evidence"],
         )
+        _changed({row.run_id for row in unique.values()})
 
 
 class ProbeSample(ProbeAnswer):
@@ -582,6 +598,30 @@ class RuleQuerySet(models.QuerySet["Rule"]):
             url = reverse("fix", kwargs={"slug": article_slug, "fix_slug": slug})
             links[rule_id].append(FixLink(slug, title, url))
         return [rule.as_data(tuple(links[rule.pk])) for rule in rules]
+
+
+_loaded_rules: tuple[float, list[Any]] | None = None
+
+
+def verdict_rules() -> list[Any]:
+    """The rules as data, kept by this process for CHECKS_RULES_SECONDS.
+
+    Every verdict rendered (each report poll that finds the run finished, each
+    answer and browser report) needs them, and they change a few times a year:
+    loading them per render was two queries. An edit saved in this process
+    clears them at once (forget_verdict_rules, wired in apps.py); other
+    processes see it within the setting's seconds.
+    """
+    global _loaded_rules
+    now = time.monotonic()
+    if _loaded_rules is None or now - _loaded_rules[0] >= settings.CHECKS_RULES_SECONDS:
+        _loaded_rules = (now, Rule.objects.as_data())
+    return _loaded_rules[1]
+
+
+def forget_verdict_rules(**kwargs: Any) -> None:
+    global _loaded_rules
+    _loaded_rules = None
 
 
 class Rule(models.Model):

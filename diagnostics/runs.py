@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -35,7 +36,43 @@ def live_regions() -> list[str]:
 WAITER_FALLBACK_FACTOR = 8
 
 
-def start_run(article_slug: str = "") -> CheckRun:
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run would need, worked out before it exists.
+
+    ``ready``: answers fresh in the cache, by job key; ``claimed``: keys some
+    owner is probing right now (the run will be handed their answer).
+    """
+
+    regions: list[str]
+    jobs: list[Job]
+    ready: dict[str, dict[str, Any]]
+    claimed: set[str]
+
+    @property
+    def complete(self) -> bool:
+        return len(self.ready) == len(self.jobs)
+
+    @property
+    def sends_outbound(self) -> bool:
+        """True when some probe has neither a fresh answer nor an owner: this run would probe.
+
+        Only such runs cost the targets anything, so only they count against the
+        global run limit; the rest are answered from what others already asked.
+        """
+        return any(job.key not in self.ready and job.key not in self.claimed for job in self.jobs)
+
+
+def plan_run() -> RunPlan:
+    """Look up, in one cache round trip, which of a new run's probes are answered already."""
+    regions = live_regions()
+    targets = list(Target.objects.filter(enabled=True))
+    jobs = [job for region in regions for job in jobs_for(targets, region)]
+    ready, claimed = _look(jobs)
+    return RunPlan(regions, jobs, ready, claimed)
+
+
+def start_run(article_slug: str = "", plan: RunPlan | None = None) -> CheckRun:
     """Create a run and enqueue one task per region once the row is committed.
 
     Answers already fresh in the cache (someone probed within the window) are
@@ -48,15 +85,15 @@ def start_run(article_slug: str = "") -> CheckRun:
     handed the answers still missing (coalesce.register_waiter). Early in a
     stampede, when one probe is in flight and hundreds of runs wait for it,
     each run then finishes when that answer lands, however long the queue.
+
+    ``plan``: from plan_run, when the caller looked already (to apply the limits).
     """
-    regions = live_regions()
-    targets = list(Target.objects.filter(enabled=True))
-    jobs = [job for region in regions for job in jobs_for(targets, region)]
-    ready, claimed = _look(jobs)
+    plan = plan or plan_run()
+    jobs, ready, claimed = plan.jobs, plan.ready, plan.claimed
     now = timezone.now()
-    complete = len(ready) == len(jobs)
+    complete = plan.complete
     run = CheckRun.objects.create(
-        regions=regions,
+        regions=plan.regions,
         expected_results=len(jobs),
         article_slug=article_slug,
         created_at=now,
