@@ -296,6 +296,8 @@ class CheckRun(models.Model):
             self.pasted_colo = (finding.colo or "")[:3]
             self.pasted_time = read_pasted_time(pasted_text[:20_000]) or ""
         fields = ["visitor_answer", "pasted_code", "pasted_ray_id", "pasted_colo", "pasted_time"]
+        if not answer and finding is None:
+            return  # nothing told: a press without an answer costs no write
         self.save(update_fields=fields)
         _changed([self.pk])
 

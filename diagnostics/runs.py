@@ -72,7 +72,9 @@ def plan_run() -> RunPlan:
     return RunPlan(regions, jobs, ready, claimed)
 
 
-def start_run(article_slug: str = "", plan: RunPlan | None = None) -> CheckRun:
+def start_run(
+    article_slug: str = "", plan: RunPlan | None = None, *, browser_expected: bool = False
+) -> CheckRun:
     """Create a run and enqueue one task per region once the row is committed.
 
     Answers already fresh in the cache (someone probed within the window) are
@@ -87,6 +89,7 @@ def start_run(article_slug: str = "", plan: RunPlan | None = None) -> CheckRun:
     each run then finishes when that answer lands, however long the queue.
 
     ``plan``: from plan_run, when the caller looked already (to apply the limits).
+    ``browser_expected``: the page will post the browser's own findings.
     """
     plan = plan or plan_run()
     jobs, ready, claimed = plan.jobs, plan.ready, plan.claimed
@@ -96,6 +99,7 @@ def start_run(article_slug: str = "", plan: RunPlan | None = None) -> CheckRun:
         regions=plan.regions,
         expected_results=len(jobs),
         article_slug=article_slug,
+        browser_expected=browser_expected,
         created_at=now,
         state=CheckRun.State.COMPLETE if complete else CheckRun.State.RUNNING,
         finished_at=now if complete else None,

@@ -58,11 +58,9 @@ def checks_page(request: HtmxHttpRequest) -> HttpResponse:
     decision = visitors.allow_run(visitor, outbound=plan.sends_outbound)
     if not decision.allowed:
         return _too_many(request, article_slug, decision)
-    run = start_run(article_slug=article_slug, plan=plan)
+    browser = request.POST.get("browser_checks") == "1" and bool(_browser_targets())
+    run = start_run(article_slug=article_slug, plan=plan, browser_expected=browser)
     run.record_answer(request.POST.get("sees", ""), request.POST.get("pasted", ""))
-    if request.POST.get("browser_checks") == "1" and _browser_targets():
-        run.browser_expected = True
-        run.save(update_fields=["browser_expected"])
     if request.htmx:
         return _render_report(request, run, partial=True)
     return redirect(run)
@@ -146,9 +144,12 @@ def _browser_targets() -> list[Target]:
     return list(Target.objects.filter(enabled=True, browser_check=True))
 
 
-def _allow_browser_checks(response: HttpResponse) -> HttpResponse:
+def _allow_browser_checks(
+    response: HttpResponse, targets: list[Target] | None = None
+) -> HttpResponse:
     """Let this page's script reach exactly the browser-check targets' origins."""
-    return csp.with_connect_src(response, csp.origins_of(_browser_targets()))
+    targets = _browser_targets() if targets is None else targets
+    return csp.with_connect_src(response, csp.origins_of(targets))
 
 
 def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) -> HttpResponse:
@@ -181,10 +182,10 @@ def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) ->
         "poll_schedule": ",".join(f"{wait:g}" for wait in settings.CHECKS_POLL_SCHEDULE),
     }
     template = "diagnostics/report.html#run-status" if partial else "diagnostics/report.html"
-    response = _allow_browser_checks(render(request, template, context))
+    response = _allow_browser_checks(render(request, template, context), targets)
     done = run.is_finished or run.is_delayed
     if partial and done and request.method == "GET":
         # 286 tells htmx to stop polling; the body still replaces the panel.
         stopped = HttpResponseStopPolling(response.content)
-        return _allow_browser_checks(stopped)
+        return _allow_browser_checks(stopped, targets)
     return response

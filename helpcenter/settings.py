@@ -206,6 +206,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # again, i.e. how late another process may see an edit (pagecache.py). 0: ask
 # on every request (the tests, which edit in one process and read in another).
 PAGE_CACHE_TAG_SECONDS = env_float("PAGE_CACHE_TAG_SECONDS", 1.0)
+# Off: every public page is rendered (the benchmark measures the cost of a miss this way).
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
 
 REDIS_URL = env_url("REDIS_URL", None, ("redis", "rediss", "unix"))
 
