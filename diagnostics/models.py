@@ -410,11 +410,15 @@ class ProbeResult(ProbeAnswer):
         cls.store_rows([(run_id, target_id, region, data)])
 
     @classmethod
-    def store_rows(cls, rows: Iterable[tuple[Any, int, str, dict[str, Any]]]) -> None:
+    def store_rows(
+        cls, rows: Iterable[tuple[Any, int, str, dict[str, Any]]], *, new_run: bool = False
+    ) -> None:
         """Write (run, target, region, answer) rows in one upsert query.
 
         A redelivered task rewrites its rows instead of adding duplicates: the
         conflict on the unique (run, target, region, probe) key updates in place.
+        ``new_run``: the rows belong to a run created in this transaction, which
+        no poll can have seen yet, so there is no mark to clear.
         """
         unique: dict[tuple[str, int, str, str], ProbeResult] = {}
         for run_id, target_id, region, data in rows:
@@ -437,7 +441,8 @@ class ProbeResult(ProbeAnswer):
             unique_fields=["run", "target", "region", "probe"],
             update_fields=["outcome", "summary", "latency_ms", "evidence"],
         )
-        _changed({row.run_id for row in unique.values()})
+        if not new_run:
+            _changed({row.run_id for row in unique.values()})
 
 
 class ProbeSample(ProbeAnswer):

@@ -104,7 +104,7 @@ def start_run(
         state=CheckRun.State.COMPLETE if complete else CheckRun.State.RUNNING,
         finished_at=now if complete else None,
     )
-    missing = _store_answers(run, jobs, ready)
+    missing = _store_answers(run, jobs, ready, new_run=True)
     if not complete:
         # After the commit: an owner can store answers only into a run it can see.
         transaction.on_commit(lambda: _dispatch(run, missing, claimed))
@@ -144,11 +144,14 @@ def _wait_for_owners(run: CheckRun, missing: list[Job]) -> list[Job] | None:
     return rest
 
 
-def _store_answers(run: CheckRun, jobs: list[Job], answers: dict[str, Any]) -> list[Job]:
+def _store_answers(
+    run: CheckRun, jobs: list[Job], answers: dict[str, Any], *, new_run: bool = False
+) -> list[Job]:
     """Store the answers some of the run's jobs already have; return the jobs still without."""
-    ProbeResult.store_rows(
+    rows = [
         (run.pk, job.target.pk, job.region, answers[job.key]) for job in jobs if job.key in answers
-    )
+    ]
+    ProbeResult.store_rows(rows, new_run=new_run)
     return [job for job in jobs if job.key not in answers]
 
 
