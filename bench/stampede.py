@@ -244,8 +244,17 @@ async def press_and_wait(
         "X-CSRFToken": token,
         "X-Forwarded-For": f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}",
     }
+    import httpx
+
     pressed = time.monotonic()
-    response = await client.post("/checks/", data={"csrfmiddlewaretoken": token}, headers=headers)
+    try:
+        response = await client.post(
+            "/checks/", data={"csrfmiddlewaretoken": token}, headers=headers
+        )
+    except httpx.HTTPError as exc:
+        name = type(exc).__name__
+        out["failures"][name] = out["failures"].get(name, 0) + 1
+        return
     out["statuses"][response.status_code] = out["statuses"].get(response.status_code, 0) + 1
     if response.status_code != 200:
         return
@@ -262,7 +271,12 @@ async def press_and_wait(
         schedule = [float(w) for w in _SCHEDULE.search(html).group(1).split(",")]  # type: ignore[union-attr]
         await asyncio.sleep(schedule[min(step, len(schedule) - 1)])
         step += 1
-        polled = await client.get(poll.group(1).replace("&amp;", "&"), headers=headers)
+        try:
+            polled = await client.get(poll.group(1).replace("&amp;", "&"), headers=headers)
+        except httpx.HTTPError as exc:
+            name = type(exc).__name__
+            out["failures"][name] = out["failures"].get(name, 0) + 1
+            return
         out["polls"][polled.status_code] = out["polls"].get(polled.status_code, 0) + 1
         if polled.status_code == 286:
             out["waited"].append(time.monotonic() - pressed)
@@ -277,10 +291,13 @@ async def press_all(url: str) -> dict[str, Any]:
     import httpx
 
     out: dict[str, Any] = {
-        "statuses": {}, "polls": {}, "run_ids": [], "waited_ids": [], "at_once": [], "waited": []
+        "statuses": {}, "polls": {}, "run_ids": [], "waited_ids": [], "at_once": [], "waited": [],
+        "failures": {},
     }  # fmt: skip
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    # A visitor waits as long as it takes: the queue is the server's, so no pool timeout.
+    limits = httpx.Limits(max_connections=256)
+    timeout = httpx.Timeout(120, pool=None)
+    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
         panel = await client.get("/checks/panel/")
         token = str(panel.cookies.get("csrftoken") or "")
         started = time.monotonic() + 0.5
@@ -321,6 +338,7 @@ def stampede(edges: list[Any], url: str) -> dict[str, Any]:
 
     return {
         "statuses": out["statuses"],
+        "failures": out["failures"],
         "polls": out["polls"],
         "at_once": len(out["at_once"]),
         "at_once_seen": spread(out["at_once"]),
@@ -431,7 +449,8 @@ def main() -> None:
         "",
         "| measure | result |",
         "| --- | --- |",
-        f"| presses by answer | {dict(sorted(result['statuses'].items()))} |",
+        f"| presses by answer | {dict(sorted(result['statuses'].items()))}; client-side "
+        f"failures {result['failures'] or 0} |",
         f"| runs complete | {result['complete']} of {RUNS}"
         f"{'' if result['finished'] else ' (gave up waiting after 180 s)'} |",
         f"| requests that reached each target | {result['hits']} "
