@@ -6,7 +6,7 @@ It starts, natively and on 127.0.0.1 only: nginx with deploy/nginx/helpcenter.co
 (diagnostics/standins/nginx.py swaps in loopback addresses), gunicorn (2 sync workers,
 DEBUG=0), a Celery worker and beat as compose runs them, the machine's Redis
 (database BENCH_REDIS_DB, default 15, flushed) and PostgreSQL (database
-helpcenter_bench, created and dropped), and loopback stand-ins for the check
+BENCH_DATABASE, default helpcenter_bench, created and dropped), and loopback stand-ins for the check
 targets (diagnostics.standins.edge and diagnostics.standins.statuspage). The starter content
 is loaded by ``manage.py setup``; the starter targets, which point at the real
 services, are disabled before any worker starts, so no probe leaves the machine.
@@ -16,9 +16,14 @@ Then, with wrk and a small asyncio load script:
       same bytes as a static file served by the same gunicorn (whitenoise);
   (b) the article page through the nginx cache, next to nginx serving the same
       bytes as a plain file; and how long an edit takes to reach readers;
+  (a') the article's render time with the page cache off (a second gunicorn with
+      PAGE_CACHE=0) beside the same page served from the page cache, one request
+      at a time, so the figure is the render, not a queue;
   (c) an outage stampede: visitors, each with its own address (X-Forwarded-For,
-      as a CDN in front of nginx would send it), read the article and run the
-      checks for --duration seconds;
+      as a CDN in front of nginx would send it), read the article, fetch the
+      panel, press "Run checks" once as the panel does (htmx), post browser
+      findings as static/js/checks.js does, poll on the panel's back-off schedule
+      until the server's verdict, pause 5 s, and make room for a new visitor;
   (d) memory of a gunicorn worker and of the Celery worker afterwards.
 
 Results go to docs/benchmarks.md ("## Pages (issue 3)", "## Full stack (issue 7)").
@@ -54,10 +59,15 @@ from diagnostics.standins.processes import stop_process  # noqa: E402
 
 WRK = "/usr/bin/wrk"
 DOC = ROOT / "docs" / "benchmarks.md"
-DATABASE = "helpcenter_bench"
+# Both overridable, so a run can stay inside the databases its user was given.
+DATABASE = os.environ.get("BENCH_DATABASE", "helpcenter_bench")
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "15"))
 VISITORS = 200
+# What a visitor does after the answer, before a new visitor takes their place.
+PAUSE_SECONDS = 5.0
+# Sequential requests per server when timing one render (page cache on and off).
+RENDER_SAMPLES = 300
 EDIT_MARKER = "Edited by the benchmark at"
 
 
@@ -219,7 +229,7 @@ def loopback_targets(edge: Any, status: Any) -> None:
     Target.objects.update(enabled=False)
     Target.objects.create(
         name="Service (stand-in)", slug="bench-service", url=edge.url("/ok"),
-        probes=["http"], expected_statuses=[200], order=1,
+        probes=["http"], expected_statuses=[200], order=1, browser_check=True,
     )  # fmt: skip
     Target.objects.create(
         name="Status page (stand-in)", slug="bench-status",
@@ -307,16 +317,73 @@ class Stampede:
     statuses: dict[int, int] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     run_ids: list[str] = field(default_factory=list)
-    answered: list[float] = field(default_factory=list)  # press -> final answer, as seen
+    answered: list[float] = field(default_factory=list)  # press -> server's verdict, as seen
+    at_once: int = 0  # verdicts that came in the press's own response
+    presses: int = 0
+    limited: int = 0  # presses answered 429
+    polls: dict[int, int] = field(default_factory=dict)  # poll answers by status
+    browser_posts: dict[int, int] = field(default_factory=dict)
     articles: int = 0
 
     def count(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
 
-async def visitor(
-    index: int, base: str, slug: str, until: float, poll: float, result: Stampede
+_RUN_ID = re.compile(r'data-run-id="([0-9a-f-]{36})"')
+_POLL_URL = re.compile(r'hx-get="([^"]*\?seen=[^"]*)"')
+_SCHEDULE = re.compile(r'data-poll-schedule="([^"]+)"')
+_BROWSER_POST = re.compile(r'data-browser-post="([^"]+)"')
+_BROWSER_CHECKS = re.compile(r'data-browser-checks="([^"]+)"')
+
+
+def browser_report(html: str) -> dict[str, Any] | None:
+    """What static/js/checks.js posts for a panel that asks for browser checks: all reached."""
+    import html as markup
+    import json
+
+    found = _BROWSER_CHECKS.search(html)
+    if found is None:
+        return None
+    targets = json.loads(markup.unescape(found.group(1)))
+    fetches = {t["slug"]: {"outcome": "ok", "ms": 20} for t in targets}
+    return {"online": True, "cookies": True, "clock_offset_ms": 0, "fetches": fetches}
+
+
+async def post_browser_findings(
+    client: Any, html: str, headers: dict[str, str], result: Stampede
 ) -> None:
+    report, url = browser_report(html), _BROWSER_POST.search(html)
+    if report is None or url is None:
+        return
+    posted = await client.post(url.group(1), json=report, headers=headers)
+    result.count(posted.status_code)
+    result.browser_posts[posted.status_code] = result.browser_posts.get(posted.status_code, 0) + 1
+
+
+async def wait_for_verdict(
+    client: Any, html: str, headers: dict[str, str], until: float, result: Stampede
+) -> bool:
+    """Poll as the panel does, on its back-off schedule, until the server's verdict (286)."""
+    import html as markup
+
+    step = 0
+    while (poll := _POLL_URL.search(html)) is not None and time.monotonic() < until:
+        schedule = [float(w) for w in _SCHEDULE.search(html).group(1).split(",")]  # type: ignore[union-attr]
+        await asyncio.sleep(schedule[min(step, len(schedule) - 1)])
+        step += 1
+        polled = await client.get(markup.unescape(poll.group(1)), headers=headers)
+        result.count(polled.status_code)
+        result.polls[polled.status_code] = result.polls.get(polled.status_code, 0) + 1
+        if polled.status_code == 286:
+            return True
+        if polled.status_code == 200:
+            html = polled.text  # progress: a new panel with a new token
+        elif polled.status_code != 204:
+            return False
+    return False
+
+
+async def visitor(index: int, base: str, slug: str, until: float, result: Stampede) -> None:
     import httpx
 
     article = f"/articles/{slug}/"
@@ -335,35 +402,60 @@ async def visitor(
                 panel = await client.get(f"/checks/panel/?article={slug}", headers=headers)
                 result.count(panel.status_code)
                 token = str(panel.cookies.get("csrftoken") or client.cookies.get("csrftoken") or "")
+                htmx = {**headers, "HX-Request": "true", "X-CSRFToken": token}
                 pressed = time.monotonic()
                 started = await client.post(
                     "/checks/",
-                    data={"article": slug, "csrfmiddlewaretoken": token},
-                    headers={**headers, "X-CSRFToken": token},
+                    # checks.js sets browser_checks=1: the panel then asks for the browser's.
+                    data={"article": slug, "csrfmiddlewaretoken": token, "browser_checks": "1"},
+                    headers=htmx,
                 )
                 result.count(started.status_code)
-                if started.status_code != 302:
+                result.presses += 1
+                if started.status_code == 429:
+                    result.limited += 1
+                if started.status_code != 200:
+                    await asyncio.sleep(PAUSE_SECONDS)
                     continue
-                report = started.headers["location"]
-                result.run_ids.append(report.rstrip("/").rsplit("/", 1)[1])
-                while time.monotonic() < until + 30:
-                    polled = await client.get(report, headers={**headers, "HX-Request": "true"})
-                    result.count(polled.status_code)
-                    if polled.status_code != 200:
-                        break
-                    await asyncio.sleep(poll)
-                if polled.status_code == 286:
+                html = started.text
+                run_id = _RUN_ID.search(html)
+                if run_id:
+                    result.run_ids.append(run_id.group(1))
+                # The browser's checks run beside the wait, as in the page.
+                findings = asyncio.create_task(post_browser_findings(client, html, htmx, result))
+                if _POLL_URL.search(html) is None:
+                    result.at_once += 1
                     result.answered.append(time.monotonic() - pressed)
+                elif await wait_for_verdict(client, html, htmx, until + 30, result):
+                    result.answered.append(time.monotonic() - pressed)
+                await findings
             except httpx.HTTPError as exc:
                 name = type(exc).__name__
                 result.failures[name] = result.failures.get(name, 0) + 1
+            await asyncio.sleep(PAUSE_SECONDS)
 
 
-async def stampede(base: str, slug: str, seconds: float, poll: float) -> Stampede:
+async def stampede(base: str, slug: str, seconds: float) -> Stampede:
     result = Stampede()
     until = time.monotonic() + seconds
-    await asyncio.gather(*(visitor(i, base, slug, until, poll, result) for i in range(VISITORS)))
+    await asyncio.gather(*(visitor(i, base, slug, until, result) for i in range(VISITORS)))
     return result
+
+
+def render_times(url: str, samples: int = RENDER_SAMPLES) -> list[float]:
+    """Milliseconds per GET, one at a time over one connection, after a short warm-up."""
+    import httpx
+
+    times = []
+    with httpx.Client(timeout=10) as client:
+        for _ in range(20):
+            client.get(url)
+        for _ in range(samples):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+    return times
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -491,8 +583,11 @@ def stack_text(when: str, where: str, data: dict[str, Any], seconds: float) -> s
     s: Stampede = data["stampede"]
     done, states = data["completion"]
     server_errors = sum(n for code, n in s.statuses.items() if code >= 500)
-    limited = s.statuses.get(429, 0)
+    limited = s.limited
     p95 = percentile(done, 0.95)
+    answer_p95 = percentile(s.answered, 0.95)
+    cached, uncached = data["render_cached"], data["render_uncached"]
+    uncached_p95 = percentile(uncached, 0.95)
     gunicorn_rss, celery_rss = data["gunicorn_rss"], data["celery_rss"]
     lines = [
         f"Run {when} on {where}; `bench/stack.py` (`make bench`): nginx (2 workers,",
@@ -512,22 +607,47 @@ def stack_text(when: str, where: str, data: dict[str, Any], seconds: float) -> s
         f"- an edit saved through the ORM (as the admin saves) reached readers through nginx "
         f"after {data['edit_seconds']:.1f} s (the cache keeps pages 10 s).",
         "",
+        f"**One article render** (gunicorn direct, one request at a time over one connection, "
+        f"{RENDER_SAMPLES} each, back to back; load {data['render_load']:.1f}): the page cache "
+        "off is a second gunicorn with PAGE_CACHE=0, so every request runs the view (the "
+        "article's fragments stay cached by its revision, as after an edit elsewhere).",
+        "",
+        "| what | p50 | p95 | max |",
+        "| --- | --- | --- | --- |",
+        f"| article page, page cache off (view renders) | {percentile(uncached, 0.5):.1f} ms | "
+        f"{uncached_p95:.1f} ms | {max(uncached):.1f} ms |",
+        f"| article page, page cache on (replayed) | {percentile(cached, 0.5):.1f} ms | "
+        f"{percentile(cached, 0.95):.1f} ms | {max(cached):.1f} ms |",
+        "",
+        f"- uncached render p95 {uncached_p95:.1f} ms (target <= 10 ms: "
+        f"{verdict(uncached_p95 <= 10)}).",
+        "",
         f"**Outage stampede**: {VISITORS} concurrent visitors for {seconds:g} s, each round a "
         "new visitor with its own X-Forwarded-For address: read the article, fetch the panel "
-        "(CSRF cookie), start a run, poll the report every "
-        f"{data['poll']:g} s (as the panel does) until it stops.",
+        "(CSRF cookie), press Run checks once as the panel does (htmx, browser checks on), "
+        "post the browser's findings as static/js/checks.js does, poll on the panel's back-off "
+        f"schedule ({data['poll']} s) until the server's verdict, then pause "
+        f"{PAUSE_SECONDS:g} s before a new visitor takes the place.",
         "",
         "| measure | result |",
         "| --- | --- |",
         f"| article reads | {s.articles:,} |",
+        f"| presses | {s.presses:,} |",
+        f"| answered (the server's verdict reached the visitor) | {len(s.answered):,}, of which "
+        f"{s.at_once:,} in the press's own response |",
+        f"| press -> final answer, as the visitor saw it, p50 / p95 / max | "
+        f"{percentile(s.answered, 0.5):.2f} s / {answer_p95:.2f} s / "
+        f"{max(s.answered, default=float('nan')):.2f} s "
+        f"(target p95 <= 1 s: {verdict(answer_p95 <= 1)}) |",
+        f"| rate-limited answers (429) | {limited:,} of {s.presses:,} presses "
+        f"(target 0: {verdict(limited == 0)}) |",
+        f"| server errors (5xx) | {server_errors} (target 0: {verdict(server_errors == 0)}) |",
+        f"| polls by answer | {dict(sorted(s.polls.items()))} (204: nothing new, "
+        "answered from Redis without the database) |",
+        f"| browser findings posted | {dict(sorted(s.browser_posts.items()))} |",
         f"| runs started | {len(s.run_ids):,} (states: {states}) |",
         f"| run completion (created -> finished, server side) p50 / p95 / max | "
-        f"{percentile(done, 0.5):.2f} s / {p95:.2f} s / {max(done, default=float('nan')):.2f} s "
-        f"(target p95 <= 1 s: {verdict(p95 <= 1)}) |",
-        f"| press -> final answer, as the visitor saw it (includes polling) p50 / p95 | "
-        f"{percentile(s.answered, 0.5):.2f} s / {percentile(s.answered, 0.95):.2f} s |",
-        f"| server errors (5xx) | {server_errors} (target 0: {verdict(server_errors == 0)}) |",
-        f"| rate-limited answers (429) | {limited:,} |",
+        f"{percentile(done, 0.5):.2f} s / {p95:.2f} s / {max(done, default=float('nan')):.2f} s |",
         f"| client-side failures (timeouts, resets) | {s.failures or 0} |",
         f"| all answers by status | {dict(sorted(s.statuses.items()))} |",
         f"| outbound requests per target | service {data['hits_service']}, status page "
@@ -633,11 +753,29 @@ def run(args: argparse.Namespace, procs: Processes) -> None:
         pages[f"page{c}"] = wrk(f"{web_url}/articles/{slug}/", c, seconds)
         pages[f"file{c}"] = wrk(f"{web_url}/static/bench/article.html", c, seconds)
 
+    print("(a') one render, page cache on and off ...", flush=True)
+    uncached_env = {**env, "PAGE_CACHE": "0"}
+    uncached_port = free_port()
+    uncached_web = procs.start(
+        "gunicorn-uncached",
+        [*gunicorn[:5], f"127.0.0.1:{uncached_port}", *gunicorn[6:]],
+        {**uncached_env, "DATA_DIR": env["DATA_DIR"]},
+    )
+    uncached_url = f"http://127.0.0.1:{uncached_port}"
+    wait_http(f"{uncached_url}/healthz/")
+    render: dict[str, Any] = {
+        "render_uncached": render_times(f"{uncached_url}/articles/{slug}/"),
+        "render_cached": render_times(f"{web_url}/articles/{slug}/"),
+        "render_load": os.getloadavg()[0],
+    }
+    procs.stop(uncached_web)
+
     print("(b) pages through nginx ...", flush=True)
     fetch(f"{proxy.url}/articles/{slug}/")
     results: dict[str, Any] = {
         "nginx_cache": wrk(f"{proxy.url}/articles/{slug}/", 50, seconds),
         "nginx_file": wrk(f"{proxy.url}/static/bench/article.html", 50, seconds),
+        **render,
     }
     results["edit_seconds"] = edit_visible_after(article, proxy.url)
     print(f"  edit visible after {results['edit_seconds']:.1f} s", flush=True)
@@ -647,10 +785,8 @@ def run(args: argparse.Namespace, procs: Processes) -> None:
     edge.reset()
     with status._lock:
         status.requests.clear()
-    results["poll"] = settings.CHECKS_POLL_SECONDS
-    results["stampede"] = asyncio.run(
-        stampede(proxy.url, slug, args.duration, settings.CHECKS_POLL_SECONDS)
-    )
+    results["poll"] = ", ".join(f"{wait:g}" for wait in settings.CHECKS_POLL_SCHEDULE)
+    results["stampede"] = asyncio.run(stampede(proxy.url, slug, args.duration))
     results["load_after"] = os.getloadavg()[0]
     results["completion"] = completion_seconds(results["stampede"].run_ids)
     results["hits_service"] = edge.hits("/ok")

@@ -8,9 +8,13 @@ first), PostgreSQL when reachable (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/helpcenter_bench, recreated) or else a
 temporary SQLite file, then:
 
-1. starts 1,000 runs within 10 s against the four targets and reports the
-   requests that reached each target (must be exactly 1 per freshness window),
-   run completion p50/p95 (finished_at - created_at) and worker memory;
+1. presses "Run checks" 1,000 times within 10 s through HTTP, as the panel does
+   (gunicorn, htmx POST, each press from a visitor address of its own), against
+   the four targets, and reports the requests that reached each target (must be
+   exactly 1 per freshness window), the runs whose verdict came in the press's
+   own response apart from the runs that had to wait (press -> verdict as the
+   visitor saw it, polling on the panel's back-off schedule, and created ->
+   finished on the server), and worker memory;
 2. runs single checks over 10 targets that each answer in 0.5 s, against the
    0.65 s goal (concurrent probes: the slowest target plus our overhead).
 
@@ -19,9 +23,11 @@ Results are printed and written into docs/benchmarks.md under "## Diagnostics".
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import platform
+import re
 import secrets
 import statistics
 import subprocess
@@ -29,7 +35,6 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +87,12 @@ def configure() -> str:
             "PROBES_ALLOW_LOOPBACK": "1",
             "CHECKS_REGION": REGION,
             "LOG_LEVEL": "WARNING",
+            # Plain HTTP on loopback, and each press from its own (forwarded) address.
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "CLIENT_IP_HEADER": "HTTP_X_FORWARDED_FOR",
+            "TRUSTED_PROXY_COUNT": "1",
         }
     )
     import django
@@ -96,6 +107,7 @@ def configure() -> str:
     # Tables straight from the models, as the tests build them (no migrations).
     settings.MIGRATION_MODULES = {app.label: None for app in apps.get_app_configs()}
     call_command("migrate", run_syncdb=True, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     return database
 
 
@@ -187,12 +199,123 @@ def completion_seconds(run_ids: list[Any]) -> list[float]:
     return [(r.finished_at - r.created_at).total_seconds() for r in rows if r.finished_at]
 
 
-def stampede(edges: list[Any]) -> dict[str, Any]:
-    from django.db import connection
+def start_web() -> tuple[subprocess.Popen[str], str]:
+    """The site under gunicorn, as in production (2 workers, 4 threads each to keep pace)."""
+    import socket
+    import urllib.request
 
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [
+        sys.executable, "-m", "gunicorn", "helpcenter.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    web = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), text=True)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz/", timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
+
+    if not wait_until(answers, 60):
+        raise SystemExit("gunicorn did not start")
+    return web, url
+
+
+_POLL_URL = re.compile(r'hx-get="([^"]*\?seen=[^"]*)"')
+_SCHEDULE = re.compile(r'data-poll-schedule="([^"]+)"')
+_RUN_ID = re.compile(r'data-run-id="([0-9a-f-]{36})"')
+
+
+async def press_and_wait(
+    client: Any, index: int, token: str, at: float, out: dict[str, Any]
+) -> None:
+    """One visitor: press at ``at`` as the panel does, then poll as it does until the verdict."""
+    delay = at - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    headers = {
+        "HX-Request": "true",
+        "X-CSRFToken": token,
+        "X-Forwarded-For": f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}",
+    }
+    import httpx
+
+    pressed = time.monotonic()
+    try:
+        response = await client.post(
+            "/checks/", data={"csrfmiddlewaretoken": token}, headers=headers
+        )
+    except httpx.HTTPError as exc:
+        name = type(exc).__name__
+        out["failures"][name] = out["failures"].get(name, 0) + 1
+        return
+    out["statuses"][response.status_code] = out["statuses"].get(response.status_code, 0) + 1
+    if response.status_code != 200:
+        return
+    html = response.text
+    run_id = _RUN_ID.search(html)
+    if run_id:
+        out["run_ids"].append(run_id.group(1))
+    if _POLL_URL.search(html) is None:
+        out["at_once"].append(time.monotonic() - pressed)
+        return
+    out["waited_ids"].append(run_id.group(1) if run_id else "")
+    step = 0
+    while (poll := _POLL_URL.search(html)) is not None:
+        schedule = [float(w) for w in _SCHEDULE.search(html).group(1).split(",")]  # type: ignore[union-attr]
+        await asyncio.sleep(schedule[min(step, len(schedule) - 1)])
+        step += 1
+        try:
+            polled = await client.get(poll.group(1).replace("&amp;", "&"), headers=headers)
+        except httpx.HTTPError as exc:
+            name = type(exc).__name__
+            out["failures"][name] = out["failures"].get(name, 0) + 1
+            return
+        out["polls"][polled.status_code] = out["polls"].get(polled.status_code, 0) + 1
+        if polled.status_code == 286:
+            out["waited"].append(time.monotonic() - pressed)
+            return
+        if polled.status_code == 200:
+            html = polled.text
+        elif polled.status_code != 204 or time.monotonic() - pressed > 60:
+            return
+
+
+async def press_all(url: str) -> dict[str, Any]:
+    import httpx
+
+    out: dict[str, Any] = {
+        "statuses": {}, "polls": {}, "run_ids": [], "waited_ids": [], "at_once": [], "waited": [],
+        "failures": {},
+    }  # fmt: skip
+    # A visitor waits as long as it takes: the queue is the server's, so no pool timeout.
+    limits = httpx.Limits(max_connections=256)
+    timeout = httpx.Timeout(120, pool=None)
+    async with httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) as client:
+        panel = await client.get("/checks/panel/")
+        token = str(panel.cookies.get("csrftoken") or "")
+        started = time.monotonic() + 0.5
+        await asyncio.gather(
+            *(
+                press_and_wait(client, i + 1, token, started + i * SPREAD_SECONDS / RUNS, out)
+                for i in range(RUNS)
+            )
+        )
+    out["spread"] = time.monotonic() - started
+    return out
+
+
+def stampede(edges: list[Any], url: str) -> dict[str, Any]:
     from diagnostics import coalesce
     from diagnostics.models import CheckRun, Target
-    from diagnostics.runs import start_run
 
     targets = [
         Target.objects.create(
@@ -200,39 +323,36 @@ def stampede(edges: list[Any]) -> dict[str, Any]:
         )
         for i, edge in enumerate(edges)
     ]
-    started = time.monotonic()
-
-    def press(index: int) -> Any:
-        # Pace the presses evenly over the spread, as a crowd would; several threads
-        # stand in for several web processes, so creating runs keeps up with the pace.
-        delay = started + index * SPREAD_SECONDS / RUNS - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        try:
-            return start_run().pk
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        run_ids = list(pool.map(press, range(RUNS)))
-    spread = time.monotonic() - started
+    out = asyncio.run(press_all(url))
+    run_ids = out["run_ids"]
 
     def done() -> bool:
         return not CheckRun.objects.filter(pk__in=run_ids, state=CheckRun.State.RUNNING).exists()
 
     finished = wait_until(done, timeout=180)
     durations = completion_seconds(run_ids)
-    at_once = sum(1 for seconds in durations if seconds == 0)
+    waited_server = completion_seconds(out["waited_ids"])
+
+    def spread(values: list[float]) -> tuple[float, float, float]:
+        if not values:
+            return (float("nan"),) * 3
+        return percentile(values, 0.5), percentile(values, 0.95), max(values)
+
     return {
-        "at_once": at_once,
-        "spread": spread,
+        "statuses": out["statuses"],
+        "failures": out["failures"],
+        "polls": out["polls"],
+        "at_once": len(out["at_once"]),
+        "at_once_seen": spread(out["at_once"]),
+        "waited": len(out["waited_ids"]),
+        "waited_seen": spread(out["waited"]),
+        "waited_answered": len(out["waited"]),
+        "waited_server": spread(waited_server),
+        "spread": out["spread"],
         "finished": finished,
         "complete": len(durations),
         "hits": [edge.hits("/slow") for edge in edges],
         "sent": [coalesce.sent_count(job) for job in coalesce.jobs_for(targets, REGION)],
-        "p50": percentile(durations, 0.5) if durations else float("nan"),
-        "p95": percentile(durations, 0.95) if durations else float("nan"),
-        "max": max(durations) if durations else float("nan"),
         "targets": targets,
     }
 
@@ -274,6 +394,10 @@ def write_doc(text: str) -> None:
     DOC.write_text(body)
 
 
+def seconds(values: tuple[float, float, float]) -> str:
+    return " / ".join(f"{v:.2f} s" for v in values)
+
+
 def loadavg() -> str:
     return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -291,7 +415,12 @@ def main() -> None:
         # The workers are ready when their heartbeat for the region is in.
         if not wait_until(lambda: health.last_seen(REGION) is not None, 60):
             raise SystemExit("workers did not start")
-        result = stampede(edges[:4])
+        web, url = start_web()
+        try:
+            result = stampede(edges[:4], url)
+        finally:
+            web.terminate()
+            web.wait(timeout=30)
         load_stampede = loadavg()
         rss = [rss_mb(worker.pid) for worker in workers]
         wide = wide_run(edges[4])
@@ -314,19 +443,28 @@ def main() -> None:
         f"freshness window {settings.CHECKS_FRESHNESS_SECONDS:g} s. Load average (1 / 5 / 15 min):",
         f"{load_before} before, {load_stampede} after the stampede, {load_after} at the end.",
         "",
-        f"**Stampede**: {RUNS} runs started over {result['spread']:.1f} s against 4 targets that "
-        "answer in 200 ms (one HTTP probe each).",
+        f"**Stampede**: {RUNS} presses of Run checks over {result['spread']:.1f} s through HTTP "
+        "(gunicorn, 2 workers x 4 threads; htmx POSTs as the panel sends them, each from its own "
+        "address), against 4 targets that answer in 200 ms (one HTTP probe each). A run whose "
+        "answers are all fresh is finished in the press's own response; the others poll as the "
+        "panel does (back-off schedule, 204 while nothing changed) until the verdict.",
         "",
         "| measure | result |",
         "| --- | --- |",
+        f"| presses by answer | {dict(sorted(result['statuses'].items()))}; client-side "
+        f"failures {result['failures'] or 0} |",
         f"| runs complete | {result['complete']} of {RUNS}"
         f"{'' if result['finished'] else ' (gave up waiting after 180 s)'} |",
         f"| requests that reached each target | {result['hits']} "
         f"({'exactly 1 each' if exact else 'NOT 1 each'}) |",
         f"| `sent` counters per (target, probe) | {result['sent']} |",
-        f"| runs complete at once from fresh answers (no task queued) | {result['at_once']} |",
-        f"| run completion p50 / p95 / max | {result['p50']:.2f} s / {result['p95']:.2f} s / "
-        f"{result['max']:.2f} s |",
+        f"| runs complete at once (verdict in the press's response) | {result['at_once']}; "
+        f"press -> verdict p50 / p95 / max {seconds(result['at_once_seen'])} |",
+        f"| runs that had to wait | {result['waited']} ({result['waited_answered']} saw the "
+        f"verdict); press -> verdict as the visitor saw it p50 / p95 / max "
+        f"{seconds(result['waited_seen'])}; created -> finished on the server "
+        f"{seconds(result['waited_server'])} |",
+        f"| polls by answer | {dict(sorted(result['polls'].items()))} |",
         f"| worker RSS after the stampede | {', '.join(f'{mb:.0f} MB' for mb in rss)} |",
         "",
         f"**Wide run**: one run over 10 targets that each answer in 0.5 s ({len(wide)} runs, "

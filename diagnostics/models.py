@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from diagnostics import marks
 from diagnostics.probes.result import without_control_chars_deep
 from helpcenter.text import without_control_chars
 
@@ -245,6 +247,7 @@ class CheckRun(models.Model):
         self.note = note
         self.finished_at = timezone.now()
         self.save(update_fields=["state", "note", "finished_at"])
+        _changed([self.pk])
 
     def close_if_complete(self) -> bool:
         """Mark the run complete once every server-side probe has a result row.
@@ -275,9 +278,12 @@ class CheckRun(models.Model):
             .values("n")
         )
         have = Coalesce(models.Subquery(rows), 0)
-        return cls.objects.filter(
+        closed = cls.objects.filter(
             pk__in=run_ids, state=cls.State.RUNNING, expected_results__lte=have
         ).update(state=cls.State.COMPLETE, finished_at=now or timezone.now())
+        if closed:
+            _changed(run_ids)
+        return closed
 
     @property
     def is_expired(self) -> bool:
@@ -294,7 +300,8 @@ class CheckRun(models.Model):
 
     @property
     def has_verdict(self) -> bool:
-        return self.state == self.State.COMPLETE and not self.awaiting_browser
+        """The server's verdict is there once its checks are; the browser's refine it later."""
+        return self.state == self.State.COMPLETE
 
     def record_answer(self, answer: str, pasted_text: str) -> None:
         """Keep the visitor's answer and the code, Ray ID and colo of pasted text: nothing else."""
@@ -310,11 +317,15 @@ class CheckRun(models.Model):
             self.pasted_colo = (finding.colo or "")[:3]
             self.pasted_time = read_pasted_time(pasted_text[:20_000]) or ""
         fields = ["visitor_answer", "pasted_code", "pasted_ray_id", "pasted_colo", "pasted_time"]
+        if not answer and finding is None:
+            return  # nothing told: a press without an answer costs no write
         self.save(update_fields=fields)
+        _changed([self.pk])
 
     def record_browser_findings(self, findings: dict[str, Any]) -> None:
         self.browser_findings = findings
         self.save(update_fields=["browser_findings"])
+        _changed([self.pk])
 
     def findings(self, results: list[ProbeResult] | None = None) -> Any:
         """Everything this run knows, as the plain shape diagnostics.verdict reads.
@@ -358,7 +369,13 @@ class CheckRun(models.Model):
     def verdict(self, results: list[ProbeResult] | None = None) -> Any:
         from diagnostics.verdict import decide
 
-        return decide(self.findings(results), Rule.objects.as_data())
+        return decide(self.findings(results), verdict_rules())
+
+
+def _changed(run_ids: Iterable[Any]) -> None:
+    """Tell polls these runs changed, once the change is visible to their renders."""
+    ids = list(run_ids)
+    transaction.on_commit(lambda: marks.changed(ids))
 
 
 class ProbeAnswer(models.Model):
@@ -426,11 +443,15 @@ class ProbeResult(ProbeAnswer):
         cls.store_rows([(run_id, target_id, region, data)])
 
     @classmethod
-    def store_rows(cls, rows: Iterable[tuple[Any, int, str, dict[str, Any]]]) -> None:
+    def store_rows(
+        cls, rows: Iterable[tuple[Any, int, str, dict[str, Any]]], *, new_run: bool = False
+    ) -> None:
         """Write (run, target, region, answer) rows in one upsert query.
 
         A redelivered task rewrites its rows instead of adding duplicates: the
         conflict on the unique (run, target, region, probe) key updates in place.
+        ``new_run``: the rows belong to a run created in this transaction, which
+        no poll can have seen yet, so there is no mark to clear.
         """
         unique: dict[tuple[str, int, str, str], ProbeResult] = {}
         for run_id, target_id, region, data in rows:
@@ -453,6 +474,8 @@ class ProbeResult(ProbeAnswer):
             unique_fields=["run", "target", "region", "probe"],
             update_fields=["outcome", "summary", "latency_ms", "evidence"],
         )
+        if not new_run:
+            _changed({row.run_id for row in unique.values()})
 
 
 class ProbeSample(ProbeAnswer):
@@ -661,6 +684,30 @@ class RuleQuerySet(models.QuerySet["Rule"]):
             url = reverse("fix", kwargs={"slug": article_slug, "fix_slug": slug})
             links[rule_id].append(FixLink(slug, title, url, fix_id, can_do))
         return [rule.as_data(tuple(links[rule.pk])) for rule in rules]
+
+
+_loaded_rules: tuple[float, list[Any]] | None = None
+
+
+def verdict_rules() -> list[Any]:
+    """The rules as data, kept by this process for CHECKS_RULES_SECONDS.
+
+    Every verdict rendered (each report poll that finds the run finished, each
+    answer and browser report) needs them, and they change a few times a year:
+    loading them per render was two queries. An edit saved in this process
+    clears them at once (forget_verdict_rules, wired in apps.py); other
+    processes see it within the setting's seconds.
+    """
+    global _loaded_rules
+    now = time.monotonic()
+    if _loaded_rules is None or now - _loaded_rules[0] >= settings.CHECKS_RULES_SECONDS:
+        _loaded_rules = (now, Rule.objects.as_data())
+    return _loaded_rules[1]
+
+
+def forget_verdict_rules(**kwargs: Any) -> None:
+    global _loaded_rules
+    _loaded_rules = None
 
 
 class Rule(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -35,7 +36,45 @@ def live_regions() -> list[str]:
 WAITER_FALLBACK_FACTOR = 8
 
 
-def start_run(article_slug: str = "") -> CheckRun:
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run would need, worked out before it exists.
+
+    ``ready``: answers fresh in the cache, by job key; ``claimed``: keys some
+    owner is probing right now (the run will be handed their answer).
+    """
+
+    regions: list[str]
+    jobs: list[Job]
+    ready: dict[str, dict[str, Any]]
+    claimed: set[str]
+
+    @property
+    def complete(self) -> bool:
+        return len(self.ready) == len(self.jobs)
+
+    @property
+    def sends_outbound(self) -> bool:
+        """True when some probe has neither a fresh answer nor an owner: this run would probe.
+
+        Only such runs cost the targets anything, so only they count against the
+        global run limit; the rest are answered from what others already asked.
+        """
+        return any(job.key not in self.ready and job.key not in self.claimed for job in self.jobs)
+
+
+def plan_run() -> RunPlan:
+    """Look up, in one cache round trip, which of a new run's probes are answered already."""
+    regions = live_regions()
+    targets = list(Target.objects.filter(enabled=True))
+    jobs = [job for region in regions for job in jobs_for(targets, region)]
+    ready, claimed = _look(jobs)
+    return RunPlan(regions, jobs, ready, claimed)
+
+
+def start_run(
+    article_slug: str = "", plan: RunPlan | None = None, *, browser_expected: bool = False
+) -> CheckRun:
     """Create a run and enqueue one task per region once the row is committed.
 
     Answers already fresh in the cache (someone probed within the window) are
@@ -48,22 +87,24 @@ def start_run(article_slug: str = "") -> CheckRun:
     handed the answers still missing (coalesce.register_waiter). Early in a
     stampede, when one probe is in flight and hundreds of runs wait for it,
     each run then finishes when that answer lands, however long the queue.
+
+    ``plan``: from plan_run, when the caller looked already (to apply the limits).
+    ``browser_expected``: the page will post the browser's own findings.
     """
-    regions = live_regions()
-    targets = list(Target.objects.filter(enabled=True))
-    jobs = [job for region in regions for job in jobs_for(targets, region)]
-    ready, claimed = _look(jobs)
+    plan = plan or plan_run()
+    jobs, ready, claimed = plan.jobs, plan.ready, plan.claimed
     now = timezone.now()
-    complete = len(ready) == len(jobs)
+    complete = plan.complete
     run = CheckRun.objects.create(
-        regions=regions,
+        regions=plan.regions,
         expected_results=len(jobs),
         article_slug=article_slug,
+        browser_expected=browser_expected,
         created_at=now,
         state=CheckRun.State.COMPLETE if complete else CheckRun.State.RUNNING,
         finished_at=now if complete else None,
     )
-    missing = _store_answers(run, jobs, ready)
+    missing = _store_answers(run, jobs, ready, new_run=True)
     if not complete:
         # After the commit: an owner can store answers only into a run it can see.
         transaction.on_commit(lambda: _dispatch(run, missing, claimed))
@@ -103,11 +144,14 @@ def _wait_for_owners(run: CheckRun, missing: list[Job]) -> list[Job] | None:
     return rest
 
 
-def _store_answers(run: CheckRun, jobs: list[Job], answers: dict[str, Any]) -> list[Job]:
+def _store_answers(
+    run: CheckRun, jobs: list[Job], answers: dict[str, Any], *, new_run: bool = False
+) -> list[Job]:
     """Store the answers some of the run's jobs already have; return the jobs still without."""
-    ProbeResult.store_rows(
+    rows = [
         (run.pk, job.target.pk, job.region, answers[job.key]) for job in jobs if job.key in answers
-    )
+    ]
+    ProbeResult.store_rows(rows, new_run=new_run)
     return [job for job in jobs if job.key not in answers]
 
 

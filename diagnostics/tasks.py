@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from diagnostics import coalesce, health, runs
+from diagnostics import coalesce, health, marks, runs
 from diagnostics.models import CheckRun, CrowdReport, DailyRollup, ProbeResult, ProbeSample
 from diagnostics.probes import runner
 from diagnostics.probes.runner import ProbeSettings
@@ -213,6 +213,7 @@ def close_stale_runs() -> int:
             CheckRun.objects.filter(pk=run.pk, state=CheckRun.State.RUNNING).update(
                 state=CheckRun.State.COMPLETE, finished_at=timezone.now()
             )
+            marks.changed([run.pk])
         closed += 1
     if closed:
         log.warning("closed %d check runs left open by an interrupted worker", closed)

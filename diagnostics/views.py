@@ -18,10 +18,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
-from diagnostics import csp, fix_feedback, visitors
+from diagnostics import csp, fix_feedback, marks, visitors
 from diagnostics.evidence import target_rows
 from diagnostics.models import CheckRun, Target
-from diagnostics.runs import start_run
+from diagnostics.runs import plan_run, start_run
 from diagnostics.verdict import (
     VISITOR_ANSWERS,
     clean_browser_report,
@@ -56,14 +56,14 @@ def checks_page(request: HtmxHttpRequest) -> HttpResponse:
     if request.method != "POST":
         response = render(request, "diagnostics/checks.html", _form_context(article_slug))
         return _allow_browser_checks(response)
-    decision = visitors.allow_run(visitors.visitor_for(request))
+    plan = plan_run()
+    visitor = visitors.visitor_for(request)
+    decision = visitors.allow_run(visitor, outbound=plan.sends_outbound)
     if not decision.allowed:
         return _too_many(request, article_slug, decision)
-    run = start_run(article_slug=article_slug)
+    browser = request.POST.get("browser_checks") == "1" and bool(_browser_targets())
+    run = start_run(article_slug=article_slug, plan=plan, browser_expected=browser)
     run.record_answer(request.POST.get("sees", ""), request.POST.get("pasted", ""))
-    if request.POST.get("browser_checks") == "1" and _browser_targets():
-        run.browser_expected = True
-        run.save(update_fields=["browser_expected"])
     if request.htmx:
         return _render_report(request, run, partial=True)
     return redirect(run)
@@ -72,6 +72,9 @@ def checks_page(request: HtmxHttpRequest) -> HttpResponse:
 @require_safe
 @never_cache
 def report(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
+    if request.htmx and marks.unchanged(run_id, request.GET.get("seen", "")):
+        # Nothing new since the panel's last render: say so without the database.
+        return HttpResponse(status=204)
     run = get_object_or_404(CheckRun, pk=run_id)
     if run.is_expired:
         return render(request, "diagnostics/expired.html", status=410)
@@ -117,7 +120,11 @@ def fix_worked(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
 @require_POST
 @never_cache
 def browser_findings(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
-    """The browser's own reachability checks, posted once by static/js/checks.js."""
+    """The browser's own reachability checks, posted once by static/js/checks.js.
+
+    The script asks as htmx would (HX-Request), and gets the panel back with the
+    verdict refined by what the browser saw; it swaps that in place.
+    """
     run = get_object_or_404(CheckRun, pk=run_id)
     if run.is_expired or run.browser_findings is not None:
         return HttpResponse(status=409)
@@ -132,6 +139,8 @@ def browser_findings(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
     if cleaned is None:
         return HttpResponse(status=400)
     run.record_browser_findings(cleaned)
+    if request.htmx:
+        return _render_report(request, run, partial=True)
     return HttpResponse(status=204)
 
 
@@ -161,12 +170,17 @@ def _browser_targets() -> list[Target]:
     return list(Target.objects.filter(enabled=True, browser_check=True))
 
 
-def _allow_browser_checks(response: HttpResponse) -> HttpResponse:
+def _allow_browser_checks(
+    response: HttpResponse, targets: list[Target] | None = None
+) -> HttpResponse:
     """Let this page's script reach exactly the browser-check targets' origins."""
-    return csp.with_connect_src(response, csp.origins_of(_browser_targets()))
+    targets = _browser_targets() if targets is None else targets
+    return csp.with_connect_src(response, csp.origins_of(targets))
 
 
 def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) -> HttpResponse:
+    # The mark first: a change landing after this point clears it (marks.py).
+    seen = marks.current(run.pk, run.created_at)
     run.refresh_from_db()
     results = list(run.results.select_related("target"))
     verdict = run.verdict(results) if run.has_verdict else None
@@ -196,13 +210,14 @@ def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) ->
         "answer_label": VISITOR_ANSWERS.get(run.visitor_answer, ""),
         "browser_targets": json.dumps(browser_targets) if run.awaiting_browser else "",
         "server_now_ms": int(time.time() * 1000),
-        "poll_seconds": settings.CHECKS_POLL_SECONDS,
+        "poll_url": f"{run.get_absolute_url()}?seen={seen}",
+        "poll_schedule": ",".join(f"{wait:g}" for wait in settings.CHECKS_POLL_SCHEDULE),
     }
     template = "diagnostics/report.html#run-status" if partial else "diagnostics/report.html"
-    response = _allow_browser_checks(render(request, template, context))
-    done = (run.is_finished and not run.awaiting_browser) or run.is_delayed
+    response = _allow_browser_checks(render(request, template, context), targets)
+    done = run.is_finished or run.is_delayed
     if partial and done and request.method == "GET":
         # 286 tells htmx to stop polling; the body still replaces the panel.
         stopped = HttpResponseStopPolling(response.content)
-        return _allow_browser_checks(stopped)
+        return _allow_browser_checks(stopped, targets)
     return response

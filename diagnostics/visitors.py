@@ -47,8 +47,13 @@ def _limit(scope: str, who: str, limit: int, window: int, now: float) -> RateDec
     return ALLOWED if wait is None else RateDecision(False, wait, scope)
 
 
-def allow_run(visitor: str, now: float | None = None) -> RateDecision:
-    """Count one run for this visitor and for everyone; refuse past either limit."""
+def allow_run(visitor: str, now: float | None = None, *, outbound: bool = True) -> RateDecision:
+    """Count one run for this visitor and, if it will probe, for everyone; refuse past a limit.
+
+    ``outbound``: the run would send a request to some target (runs.RunPlan). The
+    global limit guards the targets and our workers, so a run answered entirely
+    from fresh or in-flight results neither counts against it nor is refused by it.
+    """
     now = time.time() if now is None else now
     try:
         mine = _limit(
@@ -58,7 +63,7 @@ def allow_run(visitor: str, now: float | None = None) -> RateDecision:
             settings.CHECKS_RATE_VISITOR_WINDOW,
             now,
         )
-        if not mine.allowed:
+        if not mine.allowed or not outbound:
             return mine
         return _limit(
             "everyone",

@@ -266,6 +266,26 @@ class Article(models.Model):
         )
         return _page_state(row) if row is not None else None
 
+    @classmethod
+    def public_page(cls, slug: str) -> tuple[Article, str, datetime] | None:
+        """The published article for ``slug`` with its category and validators, in one query.
+
+        For the article page, whose validators and article were two queries.
+        None when the slug is not a current public one (the view then looks
+        for an old slug to redirect from).
+        """
+        article = (
+            cls.objects.published()
+            .filter(slug=slug)
+            .select_related("category")
+            .annotate(**_page_state_columns())
+            .first()
+        )
+        if article is None:
+            return None
+        etag, modified = _page_state(article.__dict__)
+        return article, etag, modified
+
     @property
     def is_public(self) -> bool:
         return (

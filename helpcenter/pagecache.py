@@ -405,7 +405,11 @@ class PageCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         match = None
-        if request.method in ("GET", "HEAD") and not connection.in_atomic_block:
+        if (
+            request.method in ("GET", "HEAD")
+            and settings.PAGE_CACHE
+            and not connection.in_atomic_block
+        ):
             # (Inside a transaction a page may show rows that are never committed.)
             match = _marked(request.path_info, getattr(request, "urlconf", None))
         if match is None:

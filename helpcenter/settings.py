@@ -88,6 +88,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_float_list(name: str, default: list[float]) -> list[float]:
+    """Positive numbers separated by commas, like "0.5,1,2"."""
+    items = env_list(name, [])
+    if not items:
+        return default
+    try:
+        values = [float(item) for item in items]
+    except ValueError:
+        values = []
+    if len(values) != len(items) or min(values) <= 0:
+        raise _fail(name, f"must be positive numbers separated by commas, not {items!r}")
+    return values
+
+
 def env_url(name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
     value = os.environ.get(name) or default
     if value is None:
@@ -229,6 +243,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # again, i.e. how late another process may see an edit (pagecache.py). 0: ask
 # on every request (the tests, which edit in one process and read in another).
 PAGE_CACHE_TAG_SECONDS = env_float("PAGE_CACHE_TAG_SECONDS", 1.0, minimum=0)
+# Off: every public page is rendered (the benchmark measures the cost of a miss this way).
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
 
 REDIS_URL = env_url("REDIS_URL", None, ("redis", "rediss", "unix"))
 
@@ -295,7 +311,11 @@ PROBE_USER_AGENT = env_str(
 CHECKS_REGION = env_str("CHECKS_REGION", "default")
 # A run with missing results after this long is shown as delayed, not spun forever.
 CHECKS_DELAYED_AFTER = env_float("CHECKS_DELAYED_AFTER", 20.0, minimum=0.1)
-CHECKS_POLL_SECONDS = env_float("CHECKS_POLL_SECONDS", 1.0, minimum=0.1)
+# The panel's waits before each poll of a run in flight, in seconds; the last one repeats.
+# A poll that finds nothing new is answered from the cache (diagnostics/marks.py).
+CHECKS_POLL_SCHEDULE = env_float_list("CHECKS_POLL_SCHEDULE", [0.5, 1.0, 2.0])
+# How long a process reuses the verdict rules it loaded; its own edits clear them at once.
+CHECKS_RULES_SECONDS = env_float("CHECKS_RULES_SECONDS", 5.0, minimum=0)
 CHECKS_SOFT_TIME_LIMIT = env_int("CHECKS_SOFT_TIME_LIMIT", 30, minimum=1)
 CHECKS_TIME_LIMIT = env_int(
     "CHECKS_TIME_LIMIT", max(45, CHECKS_SOFT_TIME_LIMIT + 15), minimum=CHECKS_SOFT_TIME_LIMIT

@@ -7,6 +7,7 @@ Each page answers conditional GETs (ETag / Last-Modified) from one cheap query.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -27,13 +28,14 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import condition, require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from helpcenter import editing, feedback, pagecache, seo, share_images
+from helpcenter import editing, feedback, fragments, pagecache, seo, share_images
 from helpcenter import search as site_search
 from helpcenter.clients import rate_limited, visitor_hash
 from helpcenter.codes import code_links
@@ -67,6 +69,27 @@ def _memo_state(compute: Callable[..., State]) -> tuple[Callable[..., Any], Call
 _list_etag, _list_modified = _memo_state(lambda **_: Article.objects.list_state())
 _category_etag, _category_modified = _memo_state(Category.page_state_for_slug)
 _article_etag, _article_modified = _memo_state(lambda slug, **_: Article.page_state_for_slug(slug))
+
+
+ArticlePage = tuple[Article, str, datetime]  # the article, its ETag and Last-Modified
+
+
+def _article_page(request: HttpRequest, slug: str, **_: Any) -> ArticlePage | None:
+    """The article page's article and validators, one query per request (shared below)."""
+    key = "_article_page"
+    if key not in request.__dict__:
+        request.__dict__[key] = Article.public_page(slug)
+    return request.__dict__[key]
+
+
+def _article_page_etag(request: HttpRequest, **kwargs: Any) -> str | None:
+    found = _article_page(request, **kwargs)
+    return found[1] if found else None
+
+
+def _article_page_modified(request: HttpRequest, **kwargs: Any) -> datetime | None:
+    found = _article_page(request, **kwargs)
+    return found[2] if found else None
 
 
 @require_safe
@@ -105,26 +128,54 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @pagecache.cached_page
 @cache_control(**PUBLIC_CACHE)
-@condition(etag_func=_article_etag, last_modified_func=_article_modified)
+@condition(etag_func=_article_page_etag, last_modified_func=_article_page_modified)
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article, moved = Article.objects.find_public(slug)
-    if article is None:
-        raise Http404("No such article")
-    if moved:
-        return HttpResponsePermanentRedirect(article.get_absolute_url())
-    fixes = _with_article(article.fixes.all(), article)
-    faq = list(article.faq.all())
+    found = _article_page(request, slug)
+    if found is None:
+        old, _ = Article.objects.find_public(slug)
+        if old is None:
+            raise Http404("No such article")
+        return HttpResponsePermanentRedirect(old.get_absolute_url())
+    article, etag, _ = found
     context = {
         "article": article,
-        "fixes": fixes,
-        "faq": faq,
-        "related": article.related.published().only("title", "slug", "summary"),
         "breadcrumbs": seo.crumbs(article.category, article),
         "preview": seo.article_preview(article),
         "canonical": seo.absolute(article.get_absolute_url()),
-        "structured_data": seo.article_graph(article, fixes, faq),
+        **_article_fragments(request, article, etag),
     }
     return render(request, "helpcenter/article.html", context)
+
+
+def _article_fragments(request: HttpRequest, article: Article, etag: str) -> dict[str, Any]:
+    """The article's head and content, from the fragment cache when its revision is there.
+
+    The revision is the page's ETag (article, fixes, FAQ and related guides, from
+    the validators' query) plus the category the breadcrumbs name.
+    """
+    category = article.category
+    crumb = (category.slug, category.title) if category else ()
+    revision = fragments.revision_key(etag, article.pk, *crumb)
+
+    @functools.cache
+    def parts() -> dict[str, Any]:
+        fixes = _with_article(article.fixes.all(), article)
+        faq = list(article.faq.all())
+        return {
+            "article": article,
+            "canonical": seo.absolute(article.get_absolute_url()),
+            "preview": seo.article_preview(article),
+            "fixes": fixes,
+            "faq": faq,
+            "related": article.related.published().only("title", "slug", "summary"),
+            "structured_data": seo.article_graph(article, fixes, faq),
+        }
+
+    def part(name: str) -> fragments.Render:
+        return lambda: render_to_string(f"helpcenter/article.html#{name}", parts(), request)
+
+    found = fragments.cached(revision, {"head": part("head"), "content": part("content")})
+    return {"head_html": found["head"], "content_html": found["content"]}
 
 
 @require_safe

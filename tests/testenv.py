@@ -24,7 +24,9 @@ TEST_DEFAULTS = {
     "PROBE_TIMEOUT": "1",
     "PROBE_DEADLINE": "3",
     "CHECKS_DELAYED_AFTER": "8",
-    "CHECKS_POLL_SECONDS": "0.3",
+    "CHECKS_POLL_SCHEDULE": "0.1,0.2,0.3",
+    # Tests edit rules in one process and read verdicts from another at once.
+    "CHECKS_RULES_SECONDS": "0",
     "CELERY_POLLING_INTERVAL": "0.05",
     "LOG_LEVEL": "WARNING",
     # Tests edit in one process and read pages from another at once.

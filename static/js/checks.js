@@ -69,16 +69,54 @@
     const answers = await Promise.all(targets.map(function (t) { return reach(t.url); }));
     targets.forEach(function (t, i) { report.fetches[t.slug] = answers[i]; });
     try {
-      await fetch(element.dataset.browserPost, {
+      // Asked as htmx asks, the server answers with the panel, its verdict now
+      // refined by what this browser saw: it replaces the panel in place.
+      const response = await fetch(element.dataset.browserPost, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": cookie("csrftoken") },
+        headers: { "Content-Type": "application/json", "X-CSRFToken": cookie("csrftoken"),
+                   "HX-Request": "true" },
         body: JSON.stringify(report),
       });
+      const current = document.querySelector('.run-status[data-run-id="' + runId + '"]');
+      if (response.status === 200 && current && window.htmx) {
+        window.htmx.swap(current, await response.text(), { swapStyle: "outerHTML" });
+      }
     } catch (error) {
-      // The server falls back to its own checks after a short wait.
+      // The server's own verdict stands.
     }
   }
+
+  // A run in flight: poll its report on a back-off schedule (the server's
+  // data-poll-schedule, in seconds, the last wait repeating). A poll that finds
+  // nothing new gets 204 and no swap, and the next one waits longer; a change
+  // swaps in a new panel, which keeps counting from where the old one was.
+  const pollSteps = new Map(); // run id -> polls made so far
+  const pollPending = new WeakSet(); // elements with a poll already timed (scanned twice at load)
+
+  function schedulePoll(element) {
+    if (pollPending.has(element)) return;
+    const schedule = (element.dataset.pollSchedule || "").split(",").map(Number)
+      .filter(function (wait) { return wait > 0; });
+    if (!schedule.length || !element.dataset.runId) return;
+    const step = pollSteps.get(element.dataset.runId) || 0;
+    pollSteps.set(element.dataset.runId, step + 1);
+    const wait = schedule[Math.min(step, schedule.length - 1)];
+    pollPending.add(element);
+    setTimeout(function () {
+      pollPending.delete(element);
+      if (element.isConnected && window.htmx) window.htmx.trigger(element, "checks:poll");
+    }, wait * 1000);
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const element = event.detail.elt;
+    // No swap (204, or a failed request): the same element asks again, later.
+    if (element.matches && element.matches("[data-poll-schedule]") && element.isConnected &&
+        event.detail.xhr && event.detail.xhr.status !== 200 && event.detail.xhr.status !== 286) {
+      schedulePoll(element);
+    }
+  });
 
   function scan(root) {
     // Tell the form this page will run browser checks, so the report waits for them.
@@ -86,10 +124,12 @@
       input.value = "1";
     });
     root.querySelectorAll("[data-browser-checks]").forEach(runBrowserChecks);
+    root.querySelectorAll("[data-poll-schedule]").forEach(schedulePoll);
     root.querySelectorAll("button[data-copy]").forEach(function (button) {
       button.hidden = false;
     });
     if (root.matches && root.matches("[data-browser-checks]")) runBrowserChecks(root);
+    if (root.matches && root.matches("[data-poll-schedule]")) schedulePoll(root);
   }
 
   document.addEventListener("click", async function (event) {

@@ -46,6 +46,15 @@ def test_a_visitor_runs_checks_from_the_article(
     assert page.locator(".result.outcome-ok").count() == 1
     assert "ChatGPT (stand-in)" in page.locator(".results").inner_text()
     screenshot(page, "run-checks-result")
+    # The panel polled on its back-off schedule until the answer came.
+    assert page.locator("[data-poll-schedule]").count() == 0
+
+    # The next visitor's press is answered from the fresh result, in the press's response.
+    page.context.clear_cookies()
+    page.goto(f"{web.url}/articles/access-denied-1020/")
+    page.get_by_role("button", name="Run checks").click()
+    page.get_by_text("All 1 check done").wait_for(timeout=30_000)
+    assert edge.hits("/ok") == 1
     assert page.console_errors == []
 
 

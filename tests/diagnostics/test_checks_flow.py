@@ -92,7 +92,7 @@ def test_it_runs_a_real_probe_through_the_worker(
     started = browser.post("/checks/", {"article": article.slug}, HTTP_X_CSRFTOKEN=token, **HTMX)
     assert started.status_code == 200
     run = CheckRun.objects.get()
-    assert f'hx-get="/checks/{run.id}/"' in started.content.decode()
+    assert f'hx-get="/checks/{run.id}/?seen=' in started.content.decode()
 
     final = poll_until_stopped(browser, f"/checks/{run.id}/")
     html = final.content.decode()

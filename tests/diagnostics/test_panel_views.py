@@ -282,15 +282,18 @@ def test_answering_after_the_run_changes_the_verdict(
 
 
 @pytest.mark.django_db
-def test_the_report_waits_for_the_browser_then_uses_its_findings(
+def test_the_server_verdict_comes_first_and_the_browser_refines_it_in_place(
     client: Client, rules: None, targets: dict[str, Target]
 ) -> None:
     run = complete(make_run(targets, **ALL_OK))
     run.browser_expected = True
     run.save()
-    waiting = client.get(f"/checks/{run.id}/", **HTMX)
-    assert waiting.status_code == 200  # still polling
-    html = waiting.content.decode()
+    first = client.get(f"/checks/{run.id}/", **HTMX)
+    assert first.status_code == 286  # the server's verdict is final: no more polling
+    html = first.content.decode()
+    assert "data-verdict=" in html and 'data-verdict="your-connection"' not in html
+    assert "checks:poll" not in html and "data-poll-schedule" not in html
+    assert "Your browser's own checks are running" in html
     assert "data-browser-checks=" in html and "data-server-now=" in html
     assert "https://browser-control.example/x" in html
 
@@ -304,10 +307,15 @@ def test_the_report_waits_for_the_browser_then_uses_its_findings(
             "status": {"outcome": "ok", "ms": 1},  # not a browser target: dropped
         },
     }
+    # As static/js/checks.js posts it: the answer is the refined panel, swapped in place.
     posted = client.post(
-        f"/checks/{run.id}/browser/", json.dumps(report), content_type="application/json"
+        f"/checks/{run.id}/browser/", json.dumps(report), content_type="application/json", **HTMX
     )
-    assert posted.status_code == 204
+    assert posted.status_code == 200
+    refined = posted.content.decode()
+    assert 'data-verdict="your-connection"' in refined
+    assert "data-browser-checks=" not in refined and "checks:poll" not in refined
+    assert "Your browser's own checks are running" not in refined
     run.refresh_from_db()
     assert isinstance(run.browser_findings, dict)
     assert set(run.browser_findings["fetches"]) == {"service", "control"}
@@ -319,6 +327,18 @@ def test_the_report_waits_for_the_browser_then_uses_its_findings(
     final = client.get(f"/checks/{run.id}/", **HTMX)
     assert final.status_code == 286
     assert 'data-verdict="your-connection"' in final.content.decode()
+
+
+@pytest.mark.django_db
+def test_browser_findings_without_htmx_get_no_content(
+    client: Client, rules: None, targets: dict[str, Target]
+) -> None:
+    run = complete(make_run(targets, **ALL_OK))
+    report = {"online": True, "fetches": {"service": {"outcome": "ok", "ms": 3}}}
+    posted = client.post(
+        f"/checks/{run.id}/browser/", json.dumps(report), content_type="application/json"
+    )
+    assert posted.status_code == 204
 
 
 @pytest.mark.django_db

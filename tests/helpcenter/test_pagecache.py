@@ -47,13 +47,15 @@ def _headers(response: Any) -> dict[str, str]:
 def _view_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Count renders: the page state lookup runs once per view call that is not a hit."""
     calls: list[str] = []
-    original = Article.page_state_for_slug
+    # The article page loads its state with the article; fix pages look it up alone.
+    for name in ("page_state_for_slug", "public_page"):
+        original = getattr(Article, name)
 
-    def counted(slug: str) -> Any:
-        calls.append(slug)
-        return original(slug)
+        def counted(slug: str, original: Any = original) -> Any:
+            calls.append(slug)
+            return original(slug)
 
-    monkeypatch.setattr(Article, "page_state_for_slug", staticmethod(counted))
+        monkeypatch.setattr(Article, name, staticmethod(counted))
     return calls
 
 

@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from helpcenter.models import Article, Category, Fix
@@ -174,17 +176,53 @@ def test_every_page_has_the_search_form_in_the_header(client: Any) -> None:
         assert '<label class="sr-only" for="site-search-q">' in header
 
 
+def _content_queries(captured: Any) -> list[str]:
+    # The embedded default's cache is a table too: only the content's queries count here.
+    return [
+        q["sql"]
+        for q in captured
+        if "helpcenter_cache" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+    ]
+
+
 @pytest.mark.parametrize("count", [2, 12])
 def test_the_article_page_query_count_does_not_grow_with_fixes_and_faq(
-    client: Any, django_assert_num_queries: Any, count: int
+    client: Any, count: int
 ) -> None:
     article = make_article(fixes=count, faq=count)
     article.related.add(make_article("other", fixes=0, faq=0))
-    # state (etag + last-modified share it), article, fixes, FAQ, related
-    with django_assert_num_queries(5):
+    with CaptureQueriesContext(connection) as first:
         response = client.get(article.get_absolute_url())
     assert response.status_code == 200
     assert response.content.decode().count('class="fix"') == count
+    # article + validators, fixes, FAQ, related (and at most the schedule lookup)
+    assert len(_content_queries(first)) in (4, 5)
+
+
+def test_a_page_cache_miss_reuses_the_articles_fragments_until_it_changes(client: Any) -> None:
+    """Any edit retires every stored page; the article's own parts are kept by its revision."""
+    article = make_article(fixes=3, faq=2)
+    url = article.get_absolute_url()
+    html = client.get(url).content
+    make_article("elsewhere", fixes=0, faq=0)  # an edit to another page
+    with CaptureQueriesContext(connection) as again:
+        same = client.get(url)
+    assert same.content == html
+    # (The edit also made the page cache look up the next scheduled publication again.)
+    queries = [sql for sql in _content_queries(again) if "MIN(" not in sql]
+    assert len(queries) == 1 and "helpcenter_fix" in queries[0]  # the validators' subquery
+    assert not any('helpcenter_faqentry"."question' in sql for sql in queries)
+
+    fix = article.fixes.first()
+    assert fix is not None
+    fix.title = "Renamed step"
+    fix.save()
+    assert "Renamed step" in client.get(url).content.decode()
+    category = Category.objects.get(slug="errors")
+    category.title = "Error pages"
+    category.save()
+    # In the breadcrumbs (the frame) and in the structured data (a fragment).
+    assert client.get(url).content.decode().count("Error pages") == 2
 
 
 @pytest.mark.parametrize("count", [2, 12])
