@@ -15,8 +15,9 @@ from django.conf import settings
 
 from diagnostics.standins.processes import stop_process
 
-# Loopback stand-ins for the outside world, shared by every test package.
-pytest_plugins = ["tests.servers.fixtures", "tests.browser.fixtures"]
+# Loopback stand-ins for the outside world, shared by every test package; and the
+# markers written into the junit report that CI reads after each stage.
+pytest_plugins = ["tests.servers.fixtures", "tests.browser.fixtures", "tests.junit_markers"]
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -106,7 +106,7 @@ def test_many_runs_on_several_workers_reach_the_target_once_per_probe(
         # kombu's filesystem transport can hand a consumer a message file that its
         # publisher has not written yet (it moves, then reads, an empty file), and the
         # message is lost; with several workers re-queueing, that happens often.
-        skip_or_fail("several workers need a real broker: set REDIS_URL")
+        skip_or_fail("needs Redis (set REDIS_URL): several workers need a real broker")
     tag = uuid.uuid4().hex[:8]
     Target.objects.create(
         name="Slow", slug=f"slow-{tag}", url=edge.url(f"/slow?ms=300&t={tag}"), probes=["http"]

@@ -236,7 +236,7 @@ def test_closing_counts_rows_and_only_one_closer_wins(edge: Any) -> None:
 
 def requires_redis() -> None:
     if not settings.REDIS_URL:
-        skip_or_fail("owners hand answers to waiters on Redis only: set REDIS_URL")
+        skip_or_fail("needs Redis (set REDIS_URL): owners hand answers to waiters on Redis only")
 
 
 @pytest.mark.redis

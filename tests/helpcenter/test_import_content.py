@@ -14,17 +14,9 @@ from reversion.models import Version
 
 from helpcenter import history
 from helpcenter.management.commands.import_content import DEFAULT_PATH
-from helpcenter.markdown import render_markdown
 from helpcenter.models import Article, Category, FaqEntry, Fix, SeededRow, SlugRedirect
 
 pytestmark = pytest.mark.django_db
-
-# The interim renderer does not report headings without an id yet; the full
-# helpcenter.markdown does, and then these tests run.
-needs_missing_ids = pytest.mark.skipif(
-    not render_markdown("## No id\n").missing_ids,
-    reason="helpcenter.markdown does not report missing heading ids yet",
-)
 
 ARTICLE = """---
 title: "A guide"
@@ -170,12 +162,7 @@ def test_it_names_file_and_line_for_invalid_yaml(tmp_path: Path) -> None:
         (('title: "A guide"\n', ""), "index.md", "missing required front matter: title"),
         (("slug: a-guide", "slug: A_Guide!"), "index.md", "bad slug"),
         (("category: errors", "category: nowhere"), "index.md", "unknown category"),
-        pytest.param(
-            ("Text.\n", "Text.\n\n## No id here\n"),
-            "index.md",
-            "heading without an explicit id",
-            marks=needs_missing_ids,
-        ),
+        (("Text.\n", "Text.\n\n## No id here\n"), "index.md", "heading without an explicit id"),
     ],
 )
 def test_it_refuses_a_bad_article_and_writes_nothing(
@@ -187,7 +174,6 @@ def test_it_refuses_a_bad_article_and_writes_nothing(
     _assert_refused(root, f"a-guide/{target}", message)
 
 
-@needs_missing_ids
 def test_it_gives_the_line_of_a_heading_without_an_id(tmp_path: Path) -> None:
     root = _content(tmp_path)
     index = root / "articles/a-guide/index.md"

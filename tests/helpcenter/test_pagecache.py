@@ -19,6 +19,7 @@ from diagnostics.models import Target
 from helpcenter import pagecache
 from helpcenter.models import Article, Category, FaqEntry, Fix
 from helpcenter.redis_cache import RedisCache
+from tests.conftest import skip_or_fail
 from tests.helpcenter.factories import make_article
 
 # Outside a transaction: pages rendered inside one are never cached (see pagecache).
@@ -334,7 +335,7 @@ def test_the_redis_cache_reuses_one_client_object(settings: Any) -> None:
     """Building a redis.Redis per call cost more than the round trip (redis_cache.py)."""
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
-        pytest.skip("the cache is not Redis here")
+        skip_or_fail("needs Redis (set REDIS_URL): the cache is not Redis here")
     first = backend._cache.get_client()
     backend.set("reuse-check", 1)
     assert backend.get("reuse-check") == 1

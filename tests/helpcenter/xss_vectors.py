@@ -57,6 +57,9 @@ XSS_VECTORS: list[str] = [
     "<marquee onstart=alert(1)>x</marquee>",
     "<x onpointerenter=alert(1)>x</x>",
     '<span class="k" onanimationstart="alert(1)" style="animation:x">x</span>',
+    # Handlers that wait before acting: the browser tests run the page's clock ahead.
+    '<img src=x onerror="setTimeout(function () { alert(1) }, 30000)">',
+    '<body onload="setInterval(function () { alert(1) }, 45000)">',
     # SVG and MathML.
     "<svg onload=alert(1)>",
     "<svg><script>alert(1)</script></svg>",

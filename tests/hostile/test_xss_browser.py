@@ -84,6 +84,8 @@ def watched(page: Any) -> Iterator[tuple[Any, Watch]]:
     page.on("console", on_console)
     page.add_init_script(WATCH_CSP)
     page.route("**/*", keep_local)
+    # Fake timers that still run in real time, until _settle jumps them ahead.
+    page.clock.install()
     yield page, watch
 
 
@@ -92,10 +94,33 @@ def _published(**fields: Any) -> Article:
     return Article.objects.create(**{**defaults, **fields})
 
 
-def _visit(page: Any, url: str, settle_ms: int = 300) -> None:
+# How far _settle runs the page's clock: a script that waits longer than this to
+# act would be missed (and would also be missed by most visitors).
+LATER_MS = 60_000
+
+# True once the page has rendered a frame after document time t0 (null before the first).
+FRAME_AFTER = "(t0) => document.timeline.currentTime !== null && document.timeline.currentTime > t0"
+
+
+def _settle(page: Any) -> None:
+    """Let everything a vector could set off happen, without waiting on the clock.
+
+    Error and load events have fired by the load event. Autofocus, CSS animation and
+    SVG animation events fire when the page renders: wait for two real frames. Then
+    jump the page's timers a minute ahead, which runs anything set with setTimeout,
+    setInterval or requestAnimationFrame in that minute, right now.
+    """
+    for _ in range(2):
+        now = page.evaluate("document.timeline.currentTime ?? -1")
+        page.wait_for_function(FRAME_AFTER, arg=now, polling="raf")
+    page.clock.run_for(LATER_MS)
+    page.evaluate("0")  # a round trip: the console and dialog events raised so far are in
+
+
+def _visit(page: Any, url: str) -> None:
     response = page.goto(url, wait_until="load")
     assert response is not None and response.status < 500, url
-    page.wait_for_timeout(settle_ms)  # let timers and error events in vectors fire
+    _settle(page)
 
 
 def _queries(limit: int = 200) -> list[str]:
@@ -108,6 +133,29 @@ def _queries(limit: int = 200) -> list[str]:
         else:
             queries.append(vector)
     return queries
+
+
+# Scripts that act only once the page renders or after nearly a minute: what _settle
+# must let happen for a clean page to mean anything.
+LATE_PAGE = f"""
+<input autofocus onfocus="console.log('{MARKER} on focus')">
+<script>
+  setTimeout(() => console.log('{MARKER} after 50 s'), 50000);
+  setTimeout(() => alert('after 59 s'), 59000);
+</script>
+"""
+
+
+@pytest.mark.browser
+def test_settling_lets_late_scripts_act_without_waiting_for_them(
+    watched: tuple[Any, Watch],
+) -> None:
+    page, watch = watched
+    page.set_content(LATE_PAGE)  # a page of our own, without the site's CSP: its scripts run
+    assert watch.dialogs == [] and f"{MARKER} after 50 s" not in watch.markers
+    _settle(page)
+    assert sorted(watch.markers) == [f"{MARKER} after 50 s", f"{MARKER} on focus"]
+    assert watch.dialogs == ["after 59 s"]
 
 
 @pytest.fixture
@@ -167,7 +215,11 @@ def test_no_vector_runs_anywhere_text_is_rendered(
     page.locator("form.run-form button[type=submit]").first.click()
     # htmx posts and swaps the report into the panel; then open the report page itself.
     # Wait for the stored run itself: the panel's markup can be on the page before the post lands.
-    wait_for(lambda: CheckRun.objects.count() == before + 1)
+    try:
+        wait_for(lambda: CheckRun.objects.count() == before + 1)
+    except AssertionError:
+        panel = page.locator(".checks-panel").first.inner_text()
+        raise AssertionError(f"no run was stored; the panel shows: {panel[:800]!r}") from None
     _visit(page, web.url + CheckRun.objects.order_by("-created_at")[0].get_absolute_url())
     watch.assert_clean("pasted error text and its report")
     print(f"{len(VECTORS)} vectors; outside requests blocked: {len(watch.outside)}; "
@@ -183,7 +235,7 @@ def test_no_vector_runs_from_the_search_box(start_web: Any, watched: tuple[Any, 
     queries = _queries()
     for i, query in enumerate(queries):
         page.set_extra_http_headers({"X-Forwarded-For": f"198.51.100.{i % 250 + 1}"})
-        _visit(page, f"{web.url}/search/?q={quote(query)}", settle_ms=100)
+        _visit(page, f"{web.url}/search/?q={quote(query)}")
         # A text field drops line breaks from its value and HTML turns NUL into U+FFFD;
         # everything else must come back as the text it was.
         shown = page.locator("input[name=q]").first.input_value()
@@ -215,6 +267,12 @@ DOM_AUDIT = """() => {
                            (el) => el.outerHTML.slice(0, 120));
   return {links, handlers, hrefs};
 }"""
+
+
+OPEN_ALL = """(all) => Promise.all(all.filter((d) => !d.open).map((d) => new Promise((done) => {
+  d.addEventListener('toggle', done, {once: true});
+  d.open = true;
+})))"""
 
 
 def _audit_dom(page: Any, place: str) -> int:
@@ -405,7 +463,7 @@ def test_no_vector_runs_on_the_status_pages_live_status_or_crowd_reports(
     # Each status target's own page: its 20 incidents, its answers and its charts.
     detail_incidents = 0
     for slug in hostile_status["status_slugs"]:
-        _visit(page, f"{web.url}/status/{slug}/", settle_ms=100)
+        _visit(page, f"{web.url}/status/{slug}/")
         check(f"status page of {slug}")
         assert page.locator(".status-chart svg").count() == 2  # uptime and latency
         detail_incidents += page.locator(".status-incidents li").count()
@@ -417,7 +475,7 @@ def test_no_vector_runs_on_the_status_pages_live_status_or_crowd_reports(
     vectors_seen["live status"] = page.locator(".live-row").count()
     _visit(page, web.url + hostile_status["fix"])
     page.locator(".live-status .live-list").wait_for(state="attached", timeout=15_000)
-    page.wait_for_timeout(300)
+    _settle(page)
     check("live status fragment on a fix page")
 
     # Crowd reports: the full page, then the fragment htmx loads into the checks page,
@@ -437,8 +495,10 @@ def test_no_vector_runs_on_the_status_pages_live_status_or_crowd_reports(
 
     # A visitor's report whose status answers carry the incidents and their links.
     _visit(page, web.url + hostile_status["report"])
-    page.locator("details.evidence").evaluate_all("(all) => all.forEach((d) => { d.open = true; })")
-    page.wait_for_timeout(100)
+    # Resolves once each opened one has dispatched its toggle event (a vector's handler
+    # would have run before ours, registered later), then the opened content renders.
+    assert page.locator("details.evidence").evaluate_all(OPEN_ALL), "no closed evidence to open"
+    _settle(page)
     check("report: status answers with incidents")
 
     assert all(count > 0 for count in vectors_seen.values()), vectors_seen
