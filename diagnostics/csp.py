@@ -26,7 +26,11 @@ log = logging.getLogger(__name__)
 # An admin's edit reaches the article pages' CSP within this long.
 CACHE_SECONDS = 60
 # Views (by URL name) whose pages embed the panel.
-PANEL_PAGES = frozenset({"article", "fix"})
+# The public pages, and the two previews of them (a draft's signed link, and the
+# editor's unsaved form), which must run the panel exactly as published.
+PANEL_PAGES = frozenset(
+    {"article", "fix", "draft_preview", "admin:helpcenter_article_page_preview"}
+)
 
 
 def origins_of(targets: Iterable[Target]) -> list[str]:

@@ -49,6 +49,8 @@ def form_data(article: Article, **changes: Any) -> dict[str, Any]:
                 f"fixes-{i}-body": fix.body,
             }
         )
+        if fix.ask_if_it_worked:  # a checked box is sent as "on"; an unchecked one not at all
+            data[f"fixes-{i}-ask_if_it_worked"] = "on"
     faq = list(article.faq.all())
     data.update(_management("faq", len(faq)))
     for i, entry in enumerate(faq):

@@ -157,6 +157,7 @@ def _read_all(root: Path) -> tuple[list[dict[str, object]], list[dict[str, objec
 
 def test_it_exports_the_shipped_content_as_shipped(tmp_path: Path) -> None:
     call_command("import_content", str(DEFAULT_PATH))
+    call_command("seed_synonyms")
     call_command("export_content", str(tmp_path))
     assert _read_all(tmp_path) == _read_all(DEFAULT_PATH)
     # Advice the reports do not ask a vote about stays marked as such.
@@ -164,6 +165,11 @@ def test_it_exports_the_shipped_content_as_shipped(tmp_path: Path) -> None:
     assert Fix.objects.get(slug="clear-site-cookies").ask_if_it_worked
     # Same folder layout and file names too.
     assert _files(tmp_path).keys() == _files(DEFAULT_PATH).keys()
+    # The synonym sets come back as the starter file lists them.
+    from helpcenter.management.commands.seed_synonyms import starter_sets
+
+    exported = yaml.safe_load((tmp_path / "synonyms.yml").read_text())
+    assert {name: ", ".join(terms) for name, terms in exported.items()} == starter_sets()
     # And the categories file is the shipped one, byte for byte.
     assert (tmp_path / "categories.yml").read_bytes() == (
         DEFAULT_PATH / "categories.yml"

@@ -23,7 +23,7 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from helpcenter.management.commands.import_content import DEFAULT_PATH
-from helpcenter.models import Article, Category, FaqEntry, Fix
+from helpcenter.models import Article, Category, FaqEntry, Fix, SynonymSet
 
 # YAML may not contain these raw (and reads the last four as line breaks), so
 # quoted values spell them as escapes and literal blocks are not used for them.
@@ -53,11 +53,12 @@ class Command(BaseCommand):
         if out.is_dir() and any(out.iterdir()):
             if not options["replace"]:
                 raise CommandError(
-                    f"{out} is not empty: pass --replace to overwrite its categories.yml and "
-                    "articles/ (anything else in it is left alone)"
+                    f"{out} is not empty: pass --replace to overwrite its categories.yml, "
+                    "synonyms.yml and articles/ (anything else in it is left alone)"
                 )
             shutil.rmtree(out / "articles", ignore_errors=True)
             (out / "categories.yml").unlink(missing_ok=True)
+            (out / "synonyms.yml").unlink(missing_ok=True)
         files, skipped = export_files()
         for relative, text in files.items():
             path = out / relative
@@ -69,12 +70,17 @@ class Command(BaseCommand):
                 "and the files need one."
             )
         articles = sum(1 for name in files if name.endswith("/index.md"))
-        self.stdout.write(f"Exported {articles} articles and the categories to {out}.")
+        self.stdout.write(
+            f"Exported {articles} articles, the categories and the search synonyms to {out}."
+        )
 
 
 def export_files() -> tuple[dict[str, str], list[Article]]:
     """Every file of the export, by path relative to the content root, and what was skipped."""
-    files = {"categories.yml": render_categories(list(Category.objects.order_by("order", "slug")))}
+    files = {
+        "categories.yml": render_categories(list(Category.objects.order_by("order", "slug"))),
+        "synonyms.yml": render_synonyms(list(SynonymSet.objects.order_by("name"))),
+    }
     skipped = []
     articles = Article.objects.select_related("category").order_by("slug")
     for article in articles.prefetch_related("related"):
@@ -89,6 +95,15 @@ def export_files() -> tuple[dict[str, str], list[Article]]:
         for position, fix in enumerate(fixes, start=1):
             files[f"{folder}/fixes/{position:0{width}d}-{fix.slug}.md"] = render_fix(fix)
     return files, skipped
+
+
+def render_synonyms(sets: list[SynonymSet]) -> str:
+    """The synonym sets as seed_synonyms reads them: ``name: [term, term, ...]``."""
+    lines = ["# Search synonym sets (exported); `manage.py seed_synonyms` reads this shape."]
+    for synonym_set in sets:
+        terms = ", ".join(json.dumps(term, ensure_ascii=False) for term in synonym_set.phrases())
+        lines.append(f"{synonym_set.name}: [{terms}]")
+    return "\n".join(lines) + "\n"
 
 
 def render_categories(categories: list[Category]) -> str:
