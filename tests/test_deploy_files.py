@@ -25,7 +25,7 @@ def settings_variables() -> set[str]:
 def test_it_defines_the_production_services_with_health_checks() -> None:
     services = COMPOSE["services"]
     assert {"web", "worker", "beat", "redis", "postgres"} <= set(services)
-    for name in ("web", "worker", "redis", "postgres"):
+    for name in ("web", "worker", "beat", "nginx", "redis", "postgres"):
         assert "healthcheck" in services[name], name
     for name in ("web", "worker", "beat"):
         depends = services[name]["depends_on"]
