@@ -96,6 +96,24 @@ def test_setup_twice_keeps_data_an_admin_edit_and_prints_the_admin_login(data_di
     assert page.stdout.splitlines()[-1] == "200 True", page.stdout + page.stderr
 
 
+def test_setup_generates_a_blank_admin_password_and_never_logs_a_given_one(
+    data_dir: Path,
+) -> None:
+    # compose passes .env's blank ADMIN_PASSWORD= through as an empty value.
+    blank = manage({**dev_env(data_dir), "ADMIN_USERNAME": "", "ADMIN_PASSWORD": ""}, "setup")
+    assert blank.returncode == 0, blank.stderr
+    password = (data_dir / "admin-credentials.txt").read_text().split("password: ")[1].strip()
+    assert password and f"Created admin login: admin / {password}" in blank.stdout
+
+    given_dir = data_dir.parent / "given"
+    env = {**dev_env(given_dir), "ADMIN_USERNAME": "editor", "ADMIN_PASSWORD": "a-given-secret-9"}
+    given = manage(env, "setup")
+    assert given.returncode == 0, given.stderr
+    assert "Created admin login: editor" in given.stdout
+    assert "a-given-secret-9" not in given.stdout + given.stderr
+    assert not (given_dir / "admin-credentials.txt").exists()
+
+
 @pytest.mark.worker
 def test_serve_runs_site_worker_and_beat_and_stops_them_together(data_dir: Path) -> None:
     env = dev_env(data_dir)

@@ -43,17 +43,25 @@ class Command(BaseCommand):
 
     def _ensure_admin(self) -> None:
         User = get_user_model()
-        username = os.environ.get("ADMIN_USERNAME", "admin")
+        # Blank counts as unset: compose passes .env's empty values through.
+        username = os.environ.get("ADMIN_USERNAME") or "admin"
         credentials = Path(settings.DATA_DIR) / "admin-credentials.txt"
         if User.objects.filter(username=username).exists():
             where = f" (password in {credentials})" if credentials.exists() else ""
             self.stdout.write(f"Admin login: {username}{where}")
             return
-        password = os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        given = os.environ.get("ADMIN_PASSWORD", "")
+        password = given or secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, email="", password=password)
-        if "ADMIN_PASSWORD" not in os.environ:
-            credentials.write_text(f"username: {username}\npassword: {password}\n")
-            credentials.chmod(0o600)
+        if given:
+            # The operator's own secret never goes into a log.
+            self.stdout.write(
+                self.style.SUCCESS(f"Created admin login: {username} (password: ADMIN_PASSWORD)")
+            )
+            return
+        credentials.write_text(f"username: {username}\npassword: {password}\n")
+        credentials.chmod(0o600)
+        # Printed this once: later starts only say where the file is.
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created admin login: {username} / {password} (saved in {credentials})"
