@@ -164,6 +164,9 @@ def run_backend(articles: int) -> dict[str, Any]:
     # are generated separately and may lag behind).
     settings.MIGRATION_MODULES = {app: None for app in ("helpcenter", "diagnostics")}
     call_command("migrate", run_syncdb=True, verbosity=0)
+    # The database cache's table, as setup makes it: an edit retires cached pages there,
+    # and on PostgreSQL a failed write would abort the importer's transaction.
+    call_command("createcachetable", verbosity=0)
 
     from helpcenter.markdown import render_markdown
 

@@ -42,8 +42,20 @@ def test_run_starts_are_limited_per_visitor(client: Client, settings: Any, behin
 
 @pytest.mark.django_db
 def test_run_starts_have_a_global_ceiling(client: Client, settings: Any, behind_proxy: None):
+    # Only runs that will send traffic count against it (a run answered from fresh or
+    # in-flight results sends nothing): each press here meets a target configuration
+    # nothing has probed yet.
+    from diagnostics.models import Target
+
     settings.CHECKS_RATE_GLOBAL = 4
-    codes = [client.post("/checks/", {}, **_from(f"203.0.113.{i}")).status_code for i in range(6)]
+    target = Target.objects.create(
+        name="Service", slug="service", url="https://service.example/", probes=["http"]
+    )
+    codes = []
+    for i in range(6):
+        target.url = f"https://service.example/{i}"
+        target.save()
+        codes.append(client.post("/checks/", {}, **_from(f"203.0.113.{i}")).status_code)
     assert codes.count(429) == 2 and codes[:4] == [302] * 4
 
 
