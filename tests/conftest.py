@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.db import DatabaseError
 
 from diagnostics.standins.processes import stop_process
 
@@ -123,6 +125,26 @@ def _fresh_redis_cache() -> None:
         pass  # tests that need Redis say so themselves
     finally:
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_database_cache(request: pytest.FixtureRequest) -> None:
+    """The same for the database cache (the embedded default, no Redis).
+
+    Its table is no model, so neither a test's rollback nor the flush after a
+    transactional test empties it: rate-limit counters that the web processes of
+    earlier browser tests committed would otherwise refuse a later test's presses
+    (every test visitor is 127.0.0.1).
+    """
+    if settings.REDIS_URL or request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    from django.core.cache import cache
+
+    # No cache table in this test database: nothing can leak.
+    with blocker.unblock(), contextlib.suppress(DatabaseError):
+        cache.clear()
 
 
 @pytest.fixture(scope="session")
