@@ -193,13 +193,17 @@ def _render_report(request: HtmxHttpRequest, run: CheckRun, *, partial: bool) ->
     ]
     fetched = (run.browser_findings or {}).get("fetches", {})
     browser_rows = [(t, fetched[t.slug]) for t in targets if t.slug in fetched]
+    impaired = run.impaired_regions()
     context = {
         "run": run,
         "rows": target_rows(results),
+        # Every region failed even the controls: a failure says nothing about a target,
+        # so its row must not read "Down" (the verdict says we can't tell).
+        "checks_impaired": bool(impaired) and set(impaired) >= set(run.regions),
         "done_count": len(results),
         "waiting_for": [] if run.is_finished else run.waiting_for(results),
         # With one region the verdict itself says our checks are impaired.
-        "impaired_regions": run.impaired_regions() if len(run.regions) > 1 else [],
+        "impaired_regions": impaired if len(run.regions) > 1 else [],
         "tried_fixes": fix_feedback.choices(verdict),
         "fix_answer": fix_feedback.given(verdict, visitor_hash(request)),
         "share_url": absolute(run.get_absolute_url()),
