@@ -56,14 +56,13 @@ class PostgresBackend(Backend):
 
     @staticmethod
     def add_words(words: set[str]) -> None:
-        # Most words of an edited article are known already: reading first
-        # spares the trigram index an insert attempt per word.
+        # ON CONFLICT DO NOTHING alone: a known word stops at the unique index, before
+        # the trigram index is touched. Reading the known words first (word IN (...)
+        # of 2,000) let the planner pick the trigram index for the equality, which
+        # took seconds per save on a growing vocabulary.
         for chunk in chunks(sorted(words), 2000):
-            known = set(SearchTerm.objects.filter(word__in=chunk).values_list("word", flat=True))
             SearchTerm.objects.bulk_create(
-                [SearchTerm(word=w) for w in chunk if w not in known],
-                ignore_conflicts=True,
-                batch_size=1000,
+                [SearchTerm(word=w) for w in chunk], ignore_conflicts=True, batch_size=1000
             )
 
     def delete(self, article_id: int | None = None, fix_id: int | None = None) -> None:
