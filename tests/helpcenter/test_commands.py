@@ -156,8 +156,18 @@ def test_serve_runs_site_worker_and_beat_and_stops_them_together(data_dir: Path)
 
 def make_run_commands(port: int, host: str = "127.0.0.1") -> list[str]:
     """The shell lines `make run` executes, as make itself prints them (-n runs nothing)."""
+    # --no-print-directory: under `make test` this make is a sub-make, which would
+    # otherwise print "make[1]: Entering directory ..." among the commands.
     printed = subprocess.run(
-        ["make", "-n", "run", f"PORT={port}", f"HOST={host}", f"PY={sys.executable}"],
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "run",
+            f"PORT={port}",
+            f"HOST={host}",
+            f"PY={sys.executable}",
+        ],
         cwd=ROOT,
         env=fresh_env(ROOT / "data" / "unused"),
         capture_output=True,
