@@ -46,7 +46,7 @@ CONTENT_TABLES = (
 def postgres_server() -> PostgresServer:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
-        skip_or_fail("the compose test needs DATABASE_URL to name a PostgreSQL server")
+        skip_or_fail("needs PostgreSQL (set DATABASE_URL): the compose stack runs on PostgreSQL")
     return PostgresServer.from_url(url)
 
 

@@ -11,6 +11,7 @@ from django.test import Client
 
 from diagnostics import marks
 from diagnostics.models import CheckRun, ProbeResult, Rule, Target, verdict_rules
+from tests.conftest import skip_or_fail
 
 HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
@@ -55,7 +56,7 @@ def test_a_poll_with_no_change_makes_no_query_and_gets_204(
     settings: Any,
 ) -> None:
     if not settings.REDIS_URL:
-        pytest.skip("the cache is the database here; the no-query poll needs Redis")
+        skip_or_fail("needs Redis (set REDIS_URL): the cache is the database here")
     run, targets = in_flight
     first = client.get(f"/checks/{run.id}/", **HTMX)
     assert first.status_code == 200
