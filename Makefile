@@ -44,7 +44,7 @@ lint:
 	@bash scripts/bootstrap.sh
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
-	@$(PY) -m mypy .
+	@DEBUG=1 $(PY) -m mypy .
 	@$(VENV)/bin/lint-imports
 
 ## The production stack on loopback, measured (docs/benchmarks.md); DURATION=60 by default.
