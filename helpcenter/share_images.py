@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from PIL import Image, ImageDraw, ImageFont
 
 if TYPE_CHECKING:
+    from PIL import ImageDraw, ImageFont
+
     from helpcenter.models import Article, Fix
 
 SIZE = (1200, 630)
@@ -90,6 +91,8 @@ def fix_card(fix: Fix) -> ShareCard:
 
 @cache
 def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont  # here, not at import: see render()
+
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     return ImageFont.truetype(str(FONTS / name), size)
 
@@ -129,6 +132,11 @@ def _fit(
 
 
 def render(card: ShareCard) -> bytes:
+    # Pillow is imported when a card is drawn (a save, or a card missing on disk),
+    # not when the site starts: every web worker would carry its ~7 MB for a
+    # drawing most of them never make.
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
     width = SIZE[0] - 2 * MARGIN
