@@ -436,6 +436,7 @@ class ProbeResult(ProbeAnswer):
             status_state=str(evidence.get("state") or "") if self.probe == "status" else "",
             ray_id=str(cloudflare.get("ray_id") or ""),
             colo=str(cloudflare.get("colo") or ""),
+            region=self.region,
         )
 
     @classmethod
@@ -738,6 +739,11 @@ class Rule(models.Model):
         NO_LOAD = "no_load", "Nothing loads"
         OTHER = "other", "Something else"
 
+    class RegionScope(models.TextChoices):
+        ANY = "", "From any region"
+        SOME = "some", "From some regions only (another region got the page)"
+        EVERY = "every", "From every region that checked the target"
+
     order = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
     enabled = models.BooleanField(default=True)
     name = models.CharField(max_length=120, help_text="For editors only.")
@@ -769,6 +775,13 @@ class Rule(models.Model):
         blank=True,
         help_text="All control targets failed (from the browser if vantage is browser, "
         "else from our server). Unknown = any.",
+    )
+    region_scope = models.CharField(
+        max_length=5,
+        choices=RegionScope.choices,
+        blank=True,
+        help_text="With several check regions: where our server must have seen the "
+        "observation above.",
     )
     # The verdict.
     code = models.SlugField(max_length=60, help_text="Stable verdict code, e.g. blocked-1020")
@@ -824,6 +837,7 @@ class Rule(models.Model):
             status_states=split_tokens(self.status_states),
             visitor_answer=self.visitor_answer,
             controls_failed=self.controls_failed,
+            region_scope=self.region_scope,
             rule_id=self.pk,
             claims=STARTER_CLAIMS.get(self.name, ()),
         )
