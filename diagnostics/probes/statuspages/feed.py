@@ -1,13 +1,22 @@
-"""RSS and Atom incident histories."""
+"""RSS and Atom incident histories.
+
+defusedxml reads the document first and refuses any DTD, entity or external
+reference (no feed needs one, and they are how XML bombs and file reads get
+in); feedparser then reads the entries, whichever RSS or Atom dialect they are in.
+"""
 
 from __future__ import annotations
 
 import html
+import io
 import re
-import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import feedparser
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml import ElementTree as SafeET
 
 from diagnostics.probes.statuspages.report import (
     _CLOSED_STATUSES,
@@ -22,7 +31,14 @@ from diagnostics.probes.statuspages.report import (
     _worst,
 )
 
-_ATOM = "{http://www.w3.org/2005/Atom}"
+# Root elements of the feeds we read: Atom 1.0, RSS 0.9x/2.0 and RSS 1.0 (RDF).
+_FEED_ROOTS = frozenset(
+    {
+        "{http://www.w3.org/2005/Atom}feed",
+        "rss",
+        "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}RDF",
+    }
+)
 _FEED_STATUSES = (
     "investigating",
     "identified",
@@ -62,64 +78,67 @@ def _feed_status(summary: str) -> str:
     return ""
 
 
-def _parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    value = value.strip()
+def _when(entry: Any) -> datetime | None:
+    """The entry's last update (or publication) as an aware UTC time; None when it has none."""
+    for key in ("updated_parsed", "published_parsed"):
+        parsed = dict.get(entry, key)  # not .get: feedparser maps one key to the other, warning
+        if parsed:
+            year, month, day, hour, minute, second = parsed[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    return None
+
+
+def _summary_html(entry: Any) -> str:
+    summary = entry.get("summary") or ""
+    if not summary:
+        content = entry.get("content") or []
+        summary = content[0].get("value", "") if content else ""
+    return str(summary)
+
+
+def _safe_root(body: bytes) -> str:
+    """Parse ``body`` with every DTD, entity and external reference refused; return its root tag.
+
+    feedparser tolerates nearly anything (it reads broken XML leniently), so the
+    document is first read by defusedxml: a feed that declares a DTD or an
+    entity is refused outright, whatever it expands to, and only well-formed XML
+    goes on.
+    """
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DTDForbidden, EntitiesForbidden) as exc:
+        raise StatusFormatError(
+            "The feed declares a DTD or entities, which feeds never need."
+        ) from exc
+    except ExternalReferenceForbidden as exc:
+        raise StatusFormatError(
+            "The feed refers to an outside document, which feeds never need."
+        ) from exc
+    except ParseError as exc:
+        raise StatusFormatError(f"The feed is not well-formed XML ({exc}).") from exc
+    return str(root.tag)
 
 
-def _child_text(element: ET.Element, *tags: str) -> str:
-    for tag in tags:
-        child = element.find(tag)
-        if child is not None and child.text:
-            return child.text
-    return ""
-
-
-def _atom_link(entry: ET.Element) -> str:
-    for link in entry.findall(f"{_ATOM}link"):
-        if link.get("rel") in (None, "alternate") and link.get("href"):
-            return link.get("href", "")
-    return ""
-
-
-def _feed_entries(root: ET.Element) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    if root.tag == f"{_ATOM}feed":
-        for entry in root.findall(f"{_ATOM}entry")[:_MAX_ENTRIES]:
-            entries.append(
-                {
-                    "title": _child_text(entry, f"{_ATOM}title"),
-                    "url": _atom_link(entry) or _child_text(entry, f"{_ATOM}id"),
-                    "updated": _child_text(entry, f"{_ATOM}updated", f"{_ATOM}published"),
-                    "summary": _child_text(entry, f"{_ATOM}summary", f"{_ATOM}content"),
-                }
-            )
-        return entries
-    if root.tag == "rss":
-        channel = root.find("channel")
-        items = channel.findall("item") if channel is not None else []
-        for item in items[:_MAX_ENTRIES]:
-            entries.append(
-                {
-                    "title": _child_text(item, "title"),
-                    "url": _child_text(item, "link", "guid"),
-                    "updated": _child_text(item, "pubDate"),
-                    "summary": _child_text(item, "description"),
-                }
-            )
-        return entries
-    raise StatusFormatError(
-        f"The answer is XML but not an RSS or Atom feed (its root element is <{root.tag}>)."
-    )
+def _feed_entries(body: bytes) -> list[dict[str, Any]]:
+    tag = _safe_root(body)
+    if tag not in _FEED_ROOTS:
+        name = tag.rsplit("}", 1)[-1]
+        raise StatusFormatError(
+            f"The answer is XML but not an RSS or Atom feed (its root element is <{name}>)."
+        )
+    # A stream, never a string: feedparser fetches a string that looks like a URL.
+    # Relative links stay as written (we link only http(s) URLs), and the summaries'
+    # HTML is only read for words here, never shown, so it is left unsanitised.
+    parsed = feedparser.parse(io.BytesIO(body), resolve_relative_uris=False, sanitize_html=False)
+    return [
+        {
+            "title": str(entry.get("title") or ""),
+            "url": str(entry.get("link") or entry.get("id") or ""),
+            "updated": _when(entry),
+            "summary": _summary_html(entry),
+        }
+        for entry in parsed.entries[:_MAX_ENTRIES]
+    ]
 
 
 def parse_feed(
@@ -132,30 +151,25 @@ def parse_feed(
     """
     if not isinstance(xml_bytes, (bytes, bytearray)):
         raise StatusFormatError("The feed is not bytes.")
-    head = bytes(xml_bytes[:2048]).lstrip().lower()
+    body = bytes(xml_bytes)
+    head = body[:2048].lstrip().lower()
     if not head:
         raise StatusFormatError("The feed is empty.")
     if b"<!doctype html" in head or b"<html" in head:
         raise StatusFormatError(
             "The status page answered with HTML, not the RSS/Atom feed expected."
         )
-    # No feed needs a DTD; refusing them rules out entity-expansion tricks.
-    if b"<!doctype" in head or b"<!entity" in bytes(xml_bytes).lower():
-        raise StatusFormatError("The feed declares a DTD or entities, which feeds never need.")
-    try:
-        root = ET.fromstring(bytes(xml_bytes))  # noqa: S314 - DTDs refused above
-    except ET.ParseError as exc:
-        raise StatusFormatError(f"The feed is not well-formed XML ({exc}).") from exc
+    entries = _feed_entries(body)
 
     now = now or datetime.now(UTC)
     incidents: list[dict[str, Any]] = []
     maintenances: list[dict[str, Any]] = []
     components: list[dict[str, Any] | None] = []
-    for entry in _feed_entries(root):
+    for entry in entries:
         status = _feed_status(entry["summary"])
         if status in _CLOSED_STATUSES:
             continue
-        updated = _parse_date(entry["updated"])
+        updated = entry["updated"]
         if updated is not None and now - updated > recent:
             continue
         title = _plain(entry["title"]) or "Untitled entry"
