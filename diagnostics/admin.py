@@ -57,6 +57,7 @@ class RuleAdmin(HistoryAdminMixin, admin.ModelAdmin):
                     "status_states",
                     "visitor_answer",
                     "controls_failed",
+                    "region_scope",
                 ]
             },
         ),

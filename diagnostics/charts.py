@@ -23,6 +23,8 @@ FILL_UP = "#2e8540"
 FILL_PARTIAL = "#d98a00"
 FILL_DOWN = "#c0262d"
 FILL_UNCHECKED = "#9aa5b1"
+# Neither up nor down: the service answered, but with a block or challenge for us.
+FILL_REFUSED = "#7b5cc4"
 FILL_AXIS = "#7a8691"
 LINE_LATENCY = "#2b7bd1"
 
@@ -33,6 +35,7 @@ BAR_WIDTH = 6
 BAR_GAP = 2
 BAR_HEIGHT = 28
 UNCHECKED_HEIGHT = 10
+REFUSED_HEIGHT = 18
 
 
 class Day(Protocol):
@@ -51,6 +54,9 @@ class Day(Protocol):
     def unmeasured(self) -> int: ...
 
     @property
+    def refused(self) -> int: ...
+
+    @property
     def ratio(self) -> float | None: ...
 
 
@@ -64,15 +70,35 @@ class UptimeSummary:
     days: int
     # Days whose every sample was taken while our own checks could not reach the internet.
     unmeasured_days: int = 0
+    # Days whose every measured check was refused (blocked or challenged) for our server.
+    refused_days: int = 0
+    refused_checks: int = 0
+    all_checks: int = 0  # refused, measured and unmeasured alike
 
     @property
     def measured_days(self) -> int:
-        return self.days - self.unchecked_days - self.unmeasured_days
+        return self.days - self.unchecked_days - self.unmeasured_days - self.refused_days
+
+    @property
+    def refused_sentence(self) -> str:
+        """'blocked for our server in 12 of 12 checks', or "" when none was refused."""
+        if not self.refused_checks:
+            return ""
+        return (
+            f"blocked for our server in {self.refused_checks} of "
+            f"{_count(self.all_checks, 'check', 'checks')} over the last {self.days} days"
+        )
 
     @property
     def sentence(self) -> str:
         # Never "not checked": a card may show a visitor's check seconds old
         # beside this, and only the scheduled history feeds the bar.
+        if self.percent is None and self.refused_checks:
+            return (
+                f"No uptime measured: {self.refused_sentence[0].upper()}"
+                f"{self.refused_sentence[1:]}. The service answered, but refused our checks, "
+                "so we can't see whether it is up for you."
+            )
         if self.percent is None and self.unmeasured_days:
             return (
                 f"No uptime measured yet: each time we checked in the last {self.days} days, "
@@ -91,6 +117,8 @@ class UptimeSummary:
                 _count(self.unmeasured_days, "day", "days")
                 + " not measured because our own checks could not reach the internet"
             )
+        if self.refused_checks:
+            parts.append(self.refused_sentence + ", which count neither as up nor as down")
         return "; ".join(parts) + "."
 
 
@@ -105,23 +133,29 @@ def _count(number: int, one: str, many: str) -> str:
 
 
 def summarise_uptime(days: Sequence[Day]) -> UptimeSummary:
-    """Uptime over measured samples only: impaired rounds neither help nor hurt."""
+    """Uptime over measured samples only: impaired and refused checks neither help nor hurt."""
     checked = [d for d in days if d.samples]
-    unmeasured = [d for d in days if not d.samples and d.unmeasured]
+    refused = [d for d in days if not d.samples and d.refused]
+    unmeasured = [d for d in days if not d.samples and not d.refused and d.unmeasured]
     total = sum(d.samples for d in checked)
     ok = sum(d.ok_samples for d in checked)
     return UptimeSummary(
         percent=100 * ok / total if total else None,
         problem_days=sum(1 for d in checked if d.ok_samples < d.samples),
-        unchecked_days=len(days) - len(checked) - len(unmeasured),
+        unchecked_days=len(days) - len(checked) - len(unmeasured) - len(refused),
         days=len(days),
         unmeasured_days=len(unmeasured),
+        refused_days=len(refused),
+        refused_checks=sum(d.refused for d in days),
+        all_checks=sum(d.samples + d.refused + d.unmeasured for d in days),
     )
 
 
 def day_fill(day: Day) -> tuple[str, str]:
     """(colour, word) for one day's bar; a day without data is never drawn as up."""
     ratio = day.ratio
+    if ratio is None and day.refused:
+        return FILL_REFUSED, "blocked for our server"
     if ratio is None and day.unmeasured:
         return FILL_UNCHECKED, "not measured"
     if ratio is None:
@@ -135,12 +169,21 @@ def day_fill(day: Day) -> tuple[str, str]:
 
 def _day_title(day: Day) -> str:
     _, word = day_fill(day)
+    if day.ratio is None and day.refused:
+        checks = _count(day.refused, "check", "checks")
+        return (
+            f"{day.day}: blocked for our server in {checks}; the service answered but "
+            "refused us, so we can't see whether it was up"
+        )
     if day.ratio is None and day.unmeasured:
         return f"{day.day}: not measured, our own checks could not reach the internet"
     if day.ratio is None:
         return f"{day.day}: not checked"
     checks = _count(day.samples, "check", "checks")
-    return f"{day.day}: {word}, {format_percent(100 * day.ratio)} of {checks} OK"
+    title = f"{day.day}: {word}, {format_percent(100 * day.ratio)} of {checks} OK"
+    if day.refused:
+        title += f"; {_count(day.refused, 'more check', 'more checks')} blocked for our server"
+    return title
 
 
 def uptime_bar(days: Sequence[Day], *, chart_id: str, label: str) -> SafeString:
@@ -150,7 +193,9 @@ def uptime_bar(days: Sequence[Day], *, chart_id: str, label: str) -> SafeString:
     bars = []
     for index, day in enumerate(days):
         colour, word = day_fill(day)
-        height = UNCHECKED_HEIGHT if day.ratio is None else BAR_HEIGHT
+        height = BAR_HEIGHT
+        if day.ratio is None:
+            height = REFUSED_HEIGHT if day.refused else UNCHECKED_HEIGHT
         bars.append(
             (
                 index * (BAR_WIDTH + BAR_GAP),
@@ -199,19 +244,30 @@ class LatencySummary:
     failures: int
     median_ms: float | None
     max_ms: float | None
+    # Checks left off the line: the service refused our server, so they time the refusal.
+    refused: int = 0
 
     @property
     def sentence(self) -> str:
+        if not self.points and self.refused:
+            were = "was" if self.refused == 1 else "were"
+            return (
+                f"No response times: {_count(self.refused, 'check', 'checks')} in the last "
+                f"24 hours {were} blocked for our server, and a refusal's timing is not the "
+                "service's."
+            )
         if not self.points:
             return "Not checked in the last 24 hours."
         parts = [f"{_count(self.points, 'check', 'checks')} in the last 24 hours"]
         if self.median_ms is not None and self.max_ms is not None:
             parts.append(f"median response {self.median_ms:.0f} ms, slowest {self.max_ms:.0f} ms")
         parts.append(_count(self.failures, "failed check", "failed checks"))
+        if self.refused:
+            parts.append(f"{self.refused} more blocked for our server, left off the line")
         return "; ".join(parts) + "."
 
 
-def summarise_latency(points: list[LatencyPoint]) -> LatencySummary:
+def summarise_latency(points: list[LatencyPoint], refused: int = 0) -> LatencySummary:
     timed = sorted(p.latency_ms for p in points if p.latency_ms is not None)
     median = timed[len(timed) // 2] if timed else None
     return LatencySummary(
@@ -219,6 +275,7 @@ def summarise_latency(points: list[LatencyPoint]) -> LatencySummary:
         failures=sum(1 for p in points if not p.ok),
         median_ms=median,
         max_ms=timed[-1] if timed else None,
+        refused=refused,
     )
 
 

@@ -33,9 +33,27 @@ def _origin_failing(o: Observation) -> bool:
     return o.cloudflare_kind == "origin_error"
 
 
+def _by_region(findings: Findings) -> dict[str, list[Observation]]:
+    """Our server's web observations, grouped by the region that probed."""
+    grouped: dict[str, list[Observation]] = {}
+    for o in _web(findings, SERVER):
+        grouped.setdefault(o.region, []).append(o)
+    return grouped
+
+
+def _regions_up(findings: Findings) -> list[str]:
+    """Regions from which every web target answered with its page."""
+    return [
+        region
+        for region, seen in _by_region(findings).items()
+        if all(o.outcome == "ok" for o in seen)
+    ]
+
+
 def service_up(findings: Findings) -> bool:
-    seen = _web(findings, SERVER)
-    return bool(seen) and all(o.outcome == "ok" for o in seen)
+    # One region that got every page is enough: the service is up, even where
+    # another region's probe was turned away or lost its way.
+    return bool(_regions_up(findings))
 
 
 def reachable_from_browser(findings: Findings) -> bool:
@@ -47,14 +65,29 @@ def blocked_for_server(findings: Findings) -> bool:
     return any(o.outcome in TURNED_AWAY for o in _web(findings, SERVER))
 
 
+def _regions_turned_away(findings: Findings) -> list[str]:
+    return list(dict.fromkeys(o.region for o in _web(findings, SERVER) if o.outcome in TURNED_AWAY))
+
+
+def blocked_only_from_region(findings: Findings) -> bool:
+    """Cloudflare turned our server away from some regions while another was let through."""
+    away = _regions_turned_away(findings)
+    return bool(away) and any(region not in away for region in _regions_up(findings))
+
+
 def down_for_everyone(findings: Findings) -> bool:
     if any(o.status_state in OUTAGE_STATES for o in findings.at(SERVER) if o.target_kind == STATUS):
         return True
     web = _web(findings, SERVER)
     if any(_origin_failing(o) for o in web):
         return True
-    # A silent service only means an outage when our server reaches the controls.
-    return findings.controls_failed(SERVER) is False and any(o.outcome in NOT_REACHED for o in web)
+    # A silent service only means an outage when our server reaches the controls
+    # from the region that heard nothing, and no region got the service's pages.
+    silent = any(
+        o.outcome in NOT_REACHED and findings.controls_failed(SERVER, o.region) is False
+        for o in web
+    )
+    return silent and not service_up(findings)
 
 
 CHECKS: dict[str, Callable[[Findings], bool]] = {
@@ -63,6 +96,7 @@ CHECKS: dict[str, Callable[[Findings], bool]] = {
     "reachable_from_browser": reachable_from_browser,
     "blocked_for_server": blocked_for_server,
     "down_for_everyone": down_for_everyone,
+    "blocked_only_from_region": blocked_only_from_region,
 }
 
 # The sentence a supported claim adds, and the honest one shown when it is not.
@@ -88,6 +122,7 @@ SENTENCES: dict[str, tuple[str, str]] = {
         "",
         "We could not confirm an outage from here.",
     ),
+    "blocked_only_from_region": ("", ""),  # composed from the regions; see below
 }
 
 
@@ -108,6 +143,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "blocked_for_server": ("our server is blocked", "turned our checking server away"),
     "down_for_everyone": ("down for everyone", "outage on their side", "reports an outage"),
+    "blocked_only_from_region": (
+        "away only from",
+        "covers only some places",
+        "only from some places",
+    ),
 }
 
 
@@ -156,9 +196,60 @@ def browser_beside_server(findings: Findings) -> str:
     return SENTENCES["reachable_from_browser"][0]
 
 
+def _names(regions: Iterable[str]) -> str:
+    named = [r or "our home region" for r in regions]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def _what_region_saw(seen: list[Observation]) -> str:
+    if all(o.outcome == "ok" for o in seen):
+        return "our server reached the service"
+    away = next((o for o in seen if o.outcome in TURNED_AWAY), None)
+    if away is not None:
+        code = f" (error {away.cloudflare_code})" if away.cloudflare_code else ""
+        verb = "challenged" if away.outcome == "challenged" else "blocked"
+        return f"Cloudflare {verb} our server{code}"
+    return "our server got no page from the service"
+
+
+def region_by_region(findings: Findings) -> str:
+    """Which of our server's regions saw what, in one sentence (several regions only)."""
+    grouped = _by_region(findings)
+    if len(grouped) < 2:
+        return ""
+    parts = [f"from {_names([r])} {_what_region_saw(seen)}" for r, seen in grouped.items()]
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def blocked_only_from_region_sentence(findings: Findings) -> str:
+    return f"{region_by_region(findings)} The block covers only some places."
+
+
+def service_up_sentence(findings: Findings) -> str:
+    up = _regions_up(findings)
+    if len(_by_region(findings)) < 2 or len(up) == len(_by_region(findings)):
+        return SENTENCES["service_up"][0]
+    return f"Our server reached the service from {_names(up)} just now, so it is up."
+
+
+def blocked_for_server_sentence(findings: Findings) -> str:
+    away = _regions_turned_away(findings)
+    others = [r for r in _by_region(findings) if r not in away]
+    if not others:
+        return SENTENCES["blocked_for_server"][0]
+    return (
+        f"Our server is blocked as well from {_names(away)} (not from {_names(others)}): "
+        "the rule may cover whole networks or places."
+    )
+
+
 # Claims whose supported sentence depends on what else the run saw.
 COMPOSED: dict[str, Callable[[Findings], str]] = {
     "reachable_from_browser": browser_beside_server,
+    "blocked_only_from_region": blocked_only_from_region_sentence,
+    "service_up": service_up_sentence,
+    "blocked_for_server": blocked_for_server_sentence,
 }
 
 
@@ -208,8 +299,14 @@ def guaranteed(claim: str, rule: RuleData) -> bool:
         origin = (
             rule.vantage == SERVER and bool(rule.cloudflare) and rule.cloudflare <= ORIGIN_CODES
         )
-        silent = _on_web(rule, SERVER, NOT_REACHED) and rule.controls_failed is False
+        silent = (
+            _on_web(rule, SERVER, NOT_REACHED)
+            and rule.controls_failed is False
+            and rule.region_scope == "every"
+        )
         return outage_page or origin or silent
+    if claim == "blocked_only_from_region":
+        return _on_web(rule, SERVER, TURNED_AWAY) and rule.region_scope == "some"
     return False
 
 

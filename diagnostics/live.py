@@ -12,8 +12,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from diagnostics.models import OUTCOME_LABELS, ProbeResult, ProbeSample, Target
-from diagnostics.status import IMPAIRED, MARKED_CANT_TELL, impaired_sentence
+from diagnostics.models import OUTCOME_LABELS, REFUSED, ProbeResult, ProbeSample, Target
+from diagnostics.status import IMPAIRED, MARKED_CANT_TELL, REFUSED_SENTENCE, impaired_sentence
 from diagnostics.status import STATE_LABELS as STATUS_STATE_LABELS
 
 STATE_LABELS = {
@@ -52,7 +52,12 @@ class LiveRow:
     @property
     def text(self) -> str:
         """The sentence after the label; none when we can't tell (the list says why, once)."""
-        return self.summary if self.measured else ""
+        if not self.measured:
+            return ""
+        if self.outcome in REFUSED and not self.state:
+            # The probe's own summary ("Blocked by Cloudflare") would read as an outage.
+            return REFUSED_SENTENCE
+        return self.summary
 
     @property
     def label(self) -> str:
@@ -60,6 +65,8 @@ class LiveRow:
             return STATUS_STATE_LABELS[IMPAIRED]
         if self.state:
             return STATE_LABELS.get(self.state, self.state.replace("_", " ").capitalize())
+        if self.outcome in REFUSED:
+            return STATUS_STATE_LABELS[self.outcome]
         return OUTCOME_LABELS.get(self.outcome, self.outcome)
 
 

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 # A control answering with either of these proves our network reached the internet.
 REACHED = frozenset({"ok", "degraded"})
+# The service answered, with a Cloudflare block or challenge for our server: not
+# down, yet what the public gets is unknown to us. Uptime counts these apart.
+REFUSED = frozenset({"blocked", "challenged"})
 
 OUTCOME_LABELS = {
     "ok": "OK",
@@ -127,7 +130,7 @@ class Target(models.Model):
         """
         today = timezone.now().date()
         first = today - timedelta(days=days - 1)
-        totals: dict[date, list[int]] = {}  # day -> [measured, ok, unmeasured]
+        totals: dict[date, list[int]] = {}  # day -> [measured, ok, unmeasured, refused]
         rollups = self.rollups.filter(day__gte=first)
         samples = self.samples.filter(probed_at__date__gte=first)
         if region is not None:
@@ -136,28 +139,33 @@ class Target(models.Model):
         if probe is not None:
             rollups = rollups.filter(probe=probe)
             samples = samples.filter(probe=probe)
-        rows = rollups.values_list("day", "samples", "ok_samples", "unmeasured_samples")
-        for day, count, ok, unmeasured in rows:
-            counts = totals.setdefault(day, [0, 0, 0])
+        rows = rollups.values_list(
+            "day", "samples", "ok_samples", "unmeasured_samples", "refused_samples"
+        )
+        for day, count, ok, unmeasured, refused in rows:
+            counts = totals.setdefault(day, [0, 0, 0, 0])
             counts[0] += count
             counts[1] += ok
             counts[2] += unmeasured
+            counts[3] += refused
         rolled_up = set(totals)
         for probed_at, outcome, measured in samples.values_list("probed_at", "outcome", "measured"):
             day = probed_at.astimezone(UTC).date()
             if day in rolled_up:
                 continue  # already counted in that day's rollup
-            counts = totals.setdefault(day, [0, 0, 0])
-            if measured:
+            counts = totals.setdefault(day, [0, 0, 0, 0])
+            if not measured:
+                counts[2] += 1
+            elif outcome in REFUSED:
+                counts[3] += 1
+            else:
                 counts[0] += 1
                 counts[1] += outcome == "ok"
-            else:
-                counts[2] += 1
         result = []
         for offset in range(days):
             day = first + timedelta(days=offset)
-            count, ok, unmeasured = totals.get(day, (0, 0, 0))
-            result.append(DayUptime(day, count, ok, unmeasured))
+            count, ok, unmeasured, refused = totals.get(day, (0, 0, 0, 0))
+            result.append(DayUptime(day, count, ok, unmeasured, refused))
         return result
 
 
@@ -166,13 +174,17 @@ class DayUptime:
     """One day of a target's history; ``ratio`` is None when nothing was measured.
 
     ``samples`` and ``ok_samples`` count measured samples only; ``unmeasured``
-    counts those taken while our own checks could not reach the internet.
+    counts those taken while our own checks could not reach the internet, and
+    ``refused`` those the service answered with a block or challenge for our
+    server: it answered, so it was not down, yet we could not see whether it
+    was up for the public. Neither counts for or against uptime.
     """
 
     day: date
     samples: int
     ok_samples: int
     unmeasured: int = 0
+    refused: int = 0
 
     @property
     def ratio(self) -> float | None:
@@ -436,6 +448,7 @@ class ProbeResult(ProbeAnswer):
             status_state=str(evidence.get("state") or "") if self.probe == "status" else "",
             ray_id=str(cloudflare.get("ray_id") or ""),
             colo=str(cloudflare.get("colo") or ""),
+            region=self.region,
         )
 
     @classmethod
@@ -557,10 +570,12 @@ class DailyRollup(models.Model):
     region = models.CharField(max_length=40)
     probe = models.CharField(max_length=20)
     day = models.DateField()
-    samples = models.PositiveIntegerField()  # measured samples only
+    samples = models.PositiveIntegerField()  # measured samples only, refused ones apart
     ok_samples = models.PositiveIntegerField()
     # Samples taken while our own checks could not reach the internet.
     unmeasured_samples = models.PositiveIntegerField(default=0)
+    # Samples the service answered with a block or challenge for our server.
+    refused_samples = models.PositiveIntegerField(default=0)
     avg_latency_ms = models.FloatField(null=True, blank=True)
     p95_latency_ms = models.FloatField(null=True, blank=True)
     worst_outcome = models.CharField(max_length=12)
@@ -585,16 +600,20 @@ class DailyRollup(models.Model):
         """
         groups: dict[tuple[int, str, str, date], list[tuple[str, float | None]]] = {}
         unmeasured: dict[tuple[int, str, str, date], int] = {}
+        refused: dict[tuple[int, str, str, date], int] = {}
         rows = ProbeSample.objects.filter(probed_at__date__lt=before).values_list(
             "target_id", "region", "probe", "probed_at", "outcome", "latency_ms", "measured"
         )
         for target_id, region, probe, probed_at, outcome, latency, measured in rows.iterator():
             key = (target_id, region, probe, probed_at.astimezone(UTC).date())
             samples = groups.setdefault(key, [])
-            if measured:
-                samples.append((outcome, latency))
-            else:
+            if not measured:
                 unmeasured[key] = unmeasured.get(key, 0) + 1
+            elif outcome in REFUSED:
+                refused[key] = refused.get(key, 0) + 1
+                samples.append((outcome, None))  # the edge's timing, not the service's
+            else:
+                samples.append((outcome, latency))
         for (target_id, region, probe, day), samples in groups.items():
             latencies = sorted(lat for _, lat in samples if lat is not None)
             outcomes = [outcome for outcome, _ in samples]
@@ -604,9 +623,10 @@ class DailyRollup(models.Model):
                 probe=probe,
                 day=day,
                 defaults={
-                    "samples": len(samples),
+                    "samples": len(samples) - refused.get((target_id, region, probe, day), 0),
                     "ok_samples": outcomes.count("ok"),
                     "unmeasured_samples": unmeasured.get((target_id, region, probe, day), 0),
+                    "refused_samples": refused.get((target_id, region, probe, day), 0),
                     "avg_latency_ms": (
                         round(sum(latencies) / len(latencies), 1) if latencies else None
                     ),
@@ -738,6 +758,11 @@ class Rule(models.Model):
         NO_LOAD = "no_load", "Nothing loads"
         OTHER = "other", "Something else"
 
+    class RegionScope(models.TextChoices):
+        ANY = "", "From any region"
+        SOME = "some", "From some regions only (another region got the page)"
+        EVERY = "every", "From every region that checked the target"
+
     order = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
     enabled = models.BooleanField(default=True)
     name = models.CharField(max_length=120, help_text="For editors only.")
@@ -769,6 +794,13 @@ class Rule(models.Model):
         blank=True,
         help_text="All control targets failed (from the browser if vantage is browser, "
         "else from our server). Unknown = any.",
+    )
+    region_scope = models.CharField(
+        max_length=5,
+        choices=RegionScope.choices,
+        blank=True,
+        help_text="With several check regions: where our server must have seen the "
+        "observation above.",
     )
     # The verdict.
     code = models.SlugField(max_length=60, help_text="Stable verdict code, e.g. blocked-1020")
@@ -824,6 +856,7 @@ class Rule(models.Model):
             status_states=split_tokens(self.status_states),
             visitor_answer=self.visitor_answer,
             controls_failed=self.controls_failed,
+            region_scope=self.region_scope,
             rule_id=self.pk,
             claims=STARTER_CLAIMS.get(self.name, ()),
         )

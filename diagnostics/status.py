@@ -20,7 +20,14 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from diagnostics import charts
-from diagnostics.models import OUTCOME_LABELS, SEVERITY, ProbeResult, ProbeSample, Target
+from diagnostics.models import (
+    OUTCOME_LABELS,
+    REFUSED,
+    SEVERITY,
+    ProbeResult,
+    ProbeSample,
+    Target,
+)
 from diagnostics.verdict import safe_link
 
 UPTIME_DAYS = 90
@@ -32,7 +39,8 @@ ANSWERED = ("ok", "degraded", "maintenance")
 STATE_LABELS = {
     **OUTCOME_LABELS,
     "ok": "Up",
-    "blocked": "Blocked from our server",
+    "blocked": "Blocked for our server",
+    "challenged": "Challenged for our server",
     "timeout": "Not answering",
     NOT_CHECKED: "Not checked yet",
     IMPAIRED: "Can't tell",
@@ -41,6 +49,13 @@ STATE_LABELS = {
 
 # What a list of several targets can't tell, when some of them could not be measured.
 MARKED_CANT_TELL = "whether the services marked “Can't tell” are up"
+
+# A Cloudflare block or challenge is the service answering and refusing *us*:
+# neither up nor down for the public, and every surface says just that.
+REFUSED_SENTENCE = (
+    "The service answered our server with a Cloudflare block or challenge, "
+    "so we can't see whether it's up for you."
+)
 
 
 def impaired_sentence(at: datetime, unknown: str = "whether it is up") -> str:
@@ -95,6 +110,17 @@ class TargetStatus:
     @property
     def impaired_sentence(self) -> str:
         return impaired_sentence(self.impaired_at) if self.impaired_at else ""
+
+    @property
+    def refused_sentence(self) -> str:
+        """Why a "blocked for our server" state says nothing of the service being up or down."""
+        if self.state not in REFUSED:
+            return ""
+        counts = self.uptime.refused_sentence
+        if counts:
+            counts = counts[0].upper() + counts[1:]
+            return f"{counts}; we can't see whether it's up for you."
+        return REFUSED_SENTENCE
 
     @property
     def page_state_label(self) -> str:
@@ -230,7 +256,7 @@ def status_for(target: Target, *, with_latency: bool = False) -> TargetStatus:
     if with_latency:
         end = timezone.now()
         points = latency_points(target, end)
-        status.latency = charts.summarise_latency(points)
+        status.latency = charts.summarise_latency(points, refused_last_day(target, end))
         status.latency_svg = charts.latency_chart(
             points,
             end=end,
@@ -258,14 +284,15 @@ def latency_points(target: Target, end: datetime) -> list[charts.LatencyPoint]:
     probe = primary_probe(target)
     if probe is None:
         return []
-    # Impaired samples are left out: a red mark there would blame the target.
+    # Impaired samples are left out: a red mark there would blame the target. So are
+    # refused ones: they time Cloudflare's edge refusing us, not the service.
     samples = ProbeSample.objects.filter(
         target=target,
         probe=probe,
         measured=True,
         probed_at__gt=end - timedelta(hours=24),
         probed_at__lte=end,
-    )
+    ).exclude(outcome__in=REFUSED)
     latest = samples.order_by("-probed_at").first()
     if latest is None:
         return []
@@ -274,6 +301,18 @@ def latency_points(target: Target, end: datetime) -> list[charts.LatencyPoint]:
         charts.LatencyPoint(at=at, latency_ms=latency, ok=outcome in ANSWERED)
         for at, latency, outcome in rows
     ]
+
+
+def refused_last_day(target: Target, end: datetime) -> int:
+    """The primary probe's checks refused to our server in the 24 hours before ``end``."""
+    return ProbeSample.objects.filter(
+        target=target,
+        probe=primary_probe(target),
+        measured=True,
+        outcome__in=REFUSED,
+        probed_at__gt=end - timedelta(hours=24),
+        probed_at__lte=end,
+    ).count()
 
 
 def overview() -> list[TargetStatus]:

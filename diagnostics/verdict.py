@@ -41,6 +41,12 @@ ANSWER_SIGNALS: dict[str, str] = {
 
 TONES = ("ok", "warn", "bad")
 
+# Where, among our server's regions, a rule's observation must hold. Blank: any one
+# region is enough. "some": from some regions only, while another region's probe of
+# the same target got its page ("blocked only from asia"). "every": from every
+# region that probed that target, so one region's trouble is never read as everyone's.
+REGION_SCOPES = ("", "some", "every")
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -56,6 +62,7 @@ class Observation:
     status_state: str = ""  # a status page's state, e.g. "major_outage"
     ray_id: str = ""
     colo: str = ""
+    region: str = ""  # where our server probed from; blank for the browser and the visitor
 
     @property
     def failed(self) -> bool:
@@ -75,17 +82,29 @@ class Findings:
     def at(self, vantage: str) -> list[Observation]:
         return [o for o in self.observations if o.vantage == vantage]
 
-    def controls_failed(self, vantage: str) -> bool | None:
-        """True when every control target failed from there; None when we cannot say."""
+    def controls_failed(self, vantage: str, region: str | None = None) -> bool | None:
+        """True when every control target failed from there; None when we cannot say.
+
+        ``region`` narrows our server's controls to one region: a region that
+        reaches nothing says nothing about the service, whatever the others saw.
+        """
         if vantage == BROWSER:
             if not self.browser_reported:
                 return None
             if self.browser_online is False:
                 return True
-        controls = [o for o in self.at(vantage) if o.target_kind == CONTROL]
+        controls = [
+            o
+            for o in self.at(vantage)
+            if o.target_kind == CONTROL and (region is None or o.region == region)
+        ]
         if not controls:
             return None
         return all(o.failed for o in controls)
+
+    def regions(self) -> list[str]:
+        """The regions our server probed from, in first-seen order."""
+        return list(dict.fromkeys(o.region for o in self.at(SERVER)))
 
 
 @dataclass(frozen=True)
@@ -115,6 +134,7 @@ class RuleData:
     status_states: frozenset[str] = frozenset()
     visitor_answer: str = ""
     controls_failed: bool | None = None
+    region_scope: str = ""  # see REGION_SCOPES
     rule_id: int | None = None
     # Claims about the service the verdict adds only when this run supports them
     # (see ``diagnostics.claims``); the rule's own text must not assert them.
@@ -147,18 +167,49 @@ class RuleData:
     def match(self, findings: Findings) -> tuple[bool, Observation | None]:
         if self.visitor_answer and findings.visitor_answer != self.visitor_answer:
             return False, None
-        if self.controls_failed is not None:
-            # Controls are judged where the rule looks from; the server by default.
-            # "Not all failed" also holds when there are no controls to ask.
-            where = self.vantage if self.vantage == BROWSER else SERVER
-            if (findings.controls_failed(where) is True) is not self.controls_failed:
-                return False, None
+        # Controls are judged where the rule looks from; the server by default.
+        # "Not all failed" also holds when there are no controls to ask.
+        where = self.vantage if self.vantage == BROWSER else SERVER
         if not self.observes:
-            return True, None
+            run_level = self.controls_failed is None
+            return run_level or (
+                findings.controls_failed(where) is True
+            ) is self.controls_failed, None
         for obs in findings.observations:
-            if self.matches_observation(obs):
+            if self.matches_observation(obs) and self._holds_around(obs, findings, where):
                 return True, obs
         return False, None
+
+    def _holds_around(self, obs: Observation, findings: Findings, where: str) -> bool:
+        """The run-wide conditions, read for the region that saw ``obs``."""
+        if self.controls_failed is not None:
+            # Our server's controls count in the region of the observation: one
+            # region's lost network must not make another's answer look like an outage.
+            region = obs.region if where == SERVER and obs.vantage == SERVER else None
+            if (findings.controls_failed(where, region) is True) is not self.controls_failed:
+                return False
+        if not self.region_scope:
+            return True
+        peers = [
+            o
+            for o in findings.at(SERVER)
+            if o.target == obs.target and o.probe == obs.probe and o.region != obs.region
+        ]
+        if self.region_scope == "some":
+            # "Only from here" needs another region that got the page: a region
+            # that heard nothing at all cannot tell us the block stops at its border.
+            return obs.vantage == SERVER and any(
+                o.outcome == "ok" and not self.matches_observation(o) for o in peers
+            )
+        return all(self.matches_observation(o) for o in peers)  # "every"
+
+    def regions_seen(self, findings: Findings, obs: Observation) -> tuple[str, ...]:
+        """The regions whose probe of ``obs``'s target met this rule's conditions."""
+        return tuple(
+            o.region
+            for o in findings.at(SERVER)
+            if o.target == obs.target and o.probe == obs.probe and self.matches_observation(o)
+        )
 
 
 @dataclass(frozen=True)
@@ -172,6 +223,8 @@ class Verdict:
     cloudflare_code: str = ""
     ray_id: str = ""
     colo: str = ""
+    # With several server regions: those where the rule's observation held.
+    regions: tuple[str, ...] = ()
 
     @property
     def is_cloudflare_block(self) -> bool:
@@ -210,8 +263,15 @@ def decide(findings: Findings, rules: Sequence[RuleData]) -> Verdict:
             cloudflare_code=signal.cloudflare_code if signal else "",
             ray_id=signal.ray_id if signal else "",
             colo=signal.colo if signal else "",
+            regions=_regions(rule, findings, obs),
         )
     return FALLBACK
+
+
+def _regions(rule: RuleData, findings: Findings, obs: Observation | None) -> tuple[str, ...]:
+    if obs is None or obs.vantage != SERVER or len(findings.regions()) < 2:
+        return ()
+    return rule.regions_seen(findings, obs)
 
 
 def _first_signal(findings: Findings) -> Observation | None:

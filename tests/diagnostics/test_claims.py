@@ -226,6 +226,40 @@ def test_no_starter_rule_text_claims_what_its_conditions_do_not_ensure() -> None
                 vantage="server",
                 controls_failed=False,
             ),
+            # One region's silence beside another's answer is no outage.
+            ["down_for_everyone"],
+        ),
+        (
+            RuleData(
+                code="x",
+                headline="It's down for everyone",
+                target_kind="web",
+                outcomes=frozenset({"timeout"}),
+                vantage="server",
+                controls_failed=False,
+                region_scope="every",
+            ),
+            [],
+        ),
+        (
+            RuleData(
+                code="x",
+                headline="Our server is turned away only from some places",
+                vantage="server",
+                target_kind="web",
+                outcomes=frozenset({"blocked"}),
+            ),
+            ["blocked_only_from_region"],
+        ),
+        (
+            RuleData(
+                code="x",
+                headline="Our server is turned away only from some places",
+                vantage="server",
+                target_kind="web",
+                outcomes=frozenset({"blocked"}),
+                region_scope="some",
+            ),
             [],
         ),
         (
@@ -285,3 +319,104 @@ def test_the_browser_s_answer_is_read_beside_what_our_server_saw(
     assert expected in sentence
     # Nothing the sentence says goes beyond what was seen.
     assert claims.unsupported(claims.asserted(sentence), findings) == []
+
+
+# --- Two regions: which one saw what -----------------------------------------
+
+REGIONS = ("eu", "asia")
+IN_REGION = {
+    "up": lambda r: (Observation(SERVER, "web", "web", "http", "ok", region=r),),
+    "blocked": lambda r: (
+        Observation(
+            SERVER, "web", "web", "http", "blocked", cloudflare_code="1020",
+            cloudflare_kind="block", ray_id=OUR_RAY, region=r,
+        ),
+    ),
+    "timeout": lambda r: (Observation(SERVER, "web", "web", "http", "timeout", region=r),),
+}  # fmt: skip
+REGION_CONTROLS = {
+    "ok": lambda r: tuple(
+        Observation(SERVER, c, "control", "http", "ok", region=r) for c in ("c1", "c2")
+    ),
+    "failed": lambda r: tuple(
+        Observation(SERVER, c, "control", "http", "error", region=r) for c in ("c1", "c2")
+    ),
+}
+REGION_COMBOS = list(
+    itertools.product(IN_REGION, REGION_CONTROLS, IN_REGION, REGION_CONTROLS, ("nothing", "1020"))
+)
+
+
+def build_regions(eu: str, eu_ctl: str, asia: str, asia_ctl: str, vis: str) -> Findings:
+    answer = VISITOR_SAYS[vis]
+    return Findings(
+        observations=(
+            *visitor_observations(answer, "", "", ""),
+            *IN_REGION[eu]("eu"),
+            *REGION_CONTROLS[eu_ctl]("eu"),
+            *IN_REGION[asia]("asia"),
+            *REGION_CONTROLS[asia_ctl]("asia"),
+            STATUS_PAGE["operational"],
+        ),
+        visitor_answer=answer,
+    )
+
+
+def expected_regions(eu: str, eu_ctl: str, asia: str, asia_ctl: str, vis: str) -> str:
+    seen = {eu, asia}
+    if vis == "1020":
+        return "blocked-1020"
+    if eu_ctl == asia_ctl == "failed":
+        return "checks-impaired"
+    if seen == {"timeout"}:
+        return "down-for-everyone"  # silent from every region, and one reaches the controls
+    if seen == {"blocked", "up"}:
+        return "checks-blocked-in-region"
+    if "blocked" in seen:
+        return "checks-blocked"
+    return "all-clear"  # one region's silence beside another's page is no outage
+
+
+@pytest.mark.parametrize("combo", REGION_COMBOS, ids=["/".join(c) for c in REGION_COMBOS])
+def test_two_regions_verdict_and_what_it_says(combo: tuple[str, str, str, str, str]) -> None:
+    found = build_regions(*combo)
+    verdict = decide(found, RULES)
+    assert verdict.code == expected_regions(*combo)
+    shown = " ".join([verdict.headline, verdict.explanation])
+    for claim in claims.asserted(shown):
+        assert claims.supported(claim, found), f"{claim!r} not seen, yet shown: {shown}"
+    assert OUR_RAY not in support_message(verdict, found_time())
+
+
+def test_a_block_seen_from_one_region_only_says_which_region_saw_what() -> None:
+    verdict = decide(build_regions("up", "ok", "blocked", "ok", "nothing"), RULES)
+    assert verdict.code == "checks-blocked-in-region"
+    assert verdict.regions == ("asia",)
+    assert verdict.headline == ("The service turns our checking server away only from some places")
+    assert verdict.explanation.startswith(
+        "From eu our server reached the service; from asia Cloudflare blocked our server "
+        "(error 1020). The block covers only some places."
+    )
+
+
+def test_a_visitor_s_1020_names_the_regions_where_our_server_is_blocked_too() -> None:
+    verdict = decide(build_regions("up", "ok", "blocked", "ok", "1020"), RULES)
+    assert verdict.code == "blocked-1020"
+    assert "Our server reached the service from eu just now, so it is up." in verdict.explanation
+    assert "Our server is blocked as well from asia (not from eu)" in verdict.explanation
+
+
+def test_an_impaired_region_s_silence_is_not_an_outage() -> None:
+    # asia reaches nothing, not even the controls; eu gets the page.
+    verdict = decide(build_regions("up", "ok", "timeout", "failed", "nothing"), RULES)
+    assert verdict.code == "all-clear"
+    assert not claims.down_for_everyone(build_regions("up", "ok", "timeout", "failed", "nothing"))
+    # Both silent, but only eu reaches the controls: eu's silence counts.
+    assert claims.down_for_everyone(build_regions("timeout", "ok", "timeout", "failed", "nothing"))
+
+
+def test_blocked_only_from_a_region_needs_another_region_that_got_the_page() -> None:
+    # asia heard nothing at all, so it cannot show that the block stops at eu's border.
+    found = build_regions("blocked", "ok", "timeout", "failed", "nothing")
+    assert not claims.blocked_only_from_region(found)
+    assert decide(found, RULES).code == "checks-blocked"

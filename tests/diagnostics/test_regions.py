@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
+from django.test import Client
 
 from diagnostics import health
-from diagnostics.models import CheckRun
+from diagnostics.models import CheckRun, forget_verdict_rules
 from diagnostics.runs import start_run
 from tests.conftest import WorkerProcess, subprocess_env, wait_for
 from tests.diagnostics.test_coalesce import unique_target
@@ -58,7 +60,7 @@ def test_with_no_live_region_the_home_region_still_gets_the_run(
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_block_in_one_region_shows_in_that_region_only(
-    clean_broker: None, edge: Any, settings: Any, no_heartbeats: None
+    clean_broker: None, edge: Any, settings: Any, no_heartbeats: None, client: Client
 ) -> None:
     settings.CHECKS_REGIONS = ["eu", "asia"]
     unique_target(edge, "/ok")
@@ -89,3 +91,16 @@ def test_a_block_in_one_region_shows_in_that_region_only(
     assert rows["asia"].outcome == "blocked"
     assert rows["asia"].evidence["cloudflare"]["code"] == "1020"
     assert {seen.client for seen in edge.seen} == {"127.0.0.2", "127.0.0.3"}
+
+    # The verdict names the block as one region's, and the report says which region saw what.
+    call_command("seed_rules", verbosity=0)
+    forget_verdict_rules()
+    verdict = CheckRun.objects.get(pk=run.pk).verdict()
+    assert verdict.code == "checks-blocked-in-region"
+    assert verdict.regions == ("asia",)
+    page = client.get(run.get_absolute_url()).content.decode()
+    assert "only from some places" in page
+    # Rows come in region order (asia, then eu); each region's words name it.
+    assert "rom asia Cloudflare blocked our server (error 1020)" in page
+    assert "rom eu our server reached the service" in page
+    assert "(from asia)" in page and "(from eu)" in page

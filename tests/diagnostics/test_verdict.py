@@ -38,6 +38,8 @@ CONTROLS_OK = (server("control", "ok", "c1"), server("control", "ok", "c2"))
 CONTROLS_DOWN = (server("control", "timeout", "c1"), server("control", "down", "c2"))
 STATUS_OK = server("status", "ok", status_state="operational")
 ALL_FINE = (WEB_OK, STATUS_OK, *CONTROLS_OK)
+IN_EU = tuple(server("control", "ok", c, region="eu") for c in ("c1", "c2"))
+IN_ASIA = tuple(server("control", "ok", c, region="asia") for c in ("c1", "c2"))
 
 
 def findings(*obs: Observation, answer: str = "", paste: tuple[str, str, str] = ("", "", ""),
@@ -106,6 +108,24 @@ CASES = [
      "clear-site-cookies"),
     ("nothing loads, all fine", findings(*ALL_FINE, answer="no_load"), "nothing-loads",
      "check-internet-connection"),
+    ("blocked from asia only, eu gets the page", findings(server("web", "ok", region="eu"),
+     server("web", "blocked", region="asia", cloudflare_code="1020", cloudflare_kind="block"),
+     *IN_EU, *IN_ASIA), "checks-blocked-in-region", None),
+    ("blocked from both regions", findings(*(server("web", "blocked", region=r,
+     cloudflare_code="1020", cloudflare_kind="block") for r in ("eu", "asia")), *IN_EU,
+     *IN_ASIA), "checks-blocked", None),
+    ("silent from asia only is no outage", findings(server("web", "ok", region="eu"),
+     server("web", "timeout", region="asia"), *IN_EU, *IN_ASIA), "all-clear",
+     "clear-site-cookies"),
+    ("silent from every region is an outage", findings(server("web", "timeout", region="eu"),
+     server("web", "timeout", region="asia"), *IN_EU, *IN_ASIA), "down-for-everyone",
+     "check-status-page"),
+    ("asia's network is down, eu is fine", findings(server("web", "ok", region="eu"),
+     server("web", "timeout", region="asia"), *IN_EU, *(server("control", "timeout", c,
+     region="asia") for c in ("c1", "c2"))), "all-clear", "clear-site-cookies"),
+    ("every region's network is down", findings(*(server(k, "timeout", s, region=r)
+     for r in ("eu", "asia") for k, s in (("web", "web"), ("control", "c1")))),
+     "checks-impaired", "check-status-page"),
     ("an outage outranks 'nothing loads'", findings(server("web", "down"), *CONTROLS_OK,
      answer="no_load"), "down-for-everyone", "check-status-page"),
 ]  # fmt: skip

@@ -164,12 +164,28 @@ STARTER_RULES: list[dict[str, Any]] = [
         "target_kind": "web",
         "outcomes": "down, timeout, error",
         "controls_failed": False,
+        "region_scope": "every",
         "code": "down-for-everyone",
         "tone": "bad",
         "headline": "It's down for everyone, not just you",
         "explanation": "Our server reaches other sites fine but gets no answer from the service "
         "(or cannot even look up its address).",
         "fixes": [(DOWN, "check-status-page"), (DOWN, "wait-and-retry")],
+    },
+    {
+        "order": 135,
+        "name": "The service turns our server away from some regions only",
+        "vantage": "server",
+        "target_kind": "web",
+        "outcomes": "blocked, challenged",
+        "region_scope": "some",
+        "code": "checks-blocked-in-region",
+        "tone": "warn",
+        "headline": "The service turns our checking server away only from some places",
+        "explanation": "A Cloudflare rule covers some of the networks or countries we check "
+        "from, not all of them. That says nothing about your connection; tell us below what "
+        "you see.",
+        "fixes": [],
     },
     {
         "order": 140,
@@ -259,7 +275,14 @@ STARTER_RULES: list[dict[str, Any]] = [
     },
 ]
 
-_CONDITIONS = ("vantage", "target_kind", "probe", "visitor_answer", "controls_failed")
+_CONDITIONS = (
+    "vantage",
+    "target_kind",
+    "probe",
+    "visitor_answer",
+    "controls_failed",
+    "region_scope",
+)
 _LISTS = {
     "outcomes": "outcomes",
     "cloudflare_codes": "cloudflare",
@@ -278,6 +301,10 @@ STARTER_CLAIMS: dict[str, tuple[str, ...]] = {
     "Cloudflare reports the service's servers failing (5xx)": ("reachable_from_browser",),
     "Our server cannot reach the web app while controls are fine": ("reachable_from_browser",),
     "The service turns our server away": ("reachable_from_browser",),
+    "The service turns our server away from some regions only": (
+        "blocked_only_from_region",
+        "reachable_from_browser",
+    ),
     "Our control checks fail": ("reachable_from_browser",),
     "The browser cannot reach the web app, but reaches the controls": ("reachable_from_server",),
     "Visitor sees a blank page": ("service_up",),

@@ -674,6 +674,94 @@ def test_parse_feed_refuses_documents_that_are_not_feeds(document: bytes, messag
         parse_feed(document, now=NOW)
 
 
+# --- XML safety and the feed dialects feedparser reads ---------------------------
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+        for i in range(1, 10)
+    )
+    + b"]><rss><channel><title>&lol9;</title></channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        BILLION_LAUGHS,
+        # An external entity: the classic way to make a parser read a local file.
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b"<rss><channel><title>&x;</title></channel></rss>",
+        # A parameter entity pulled from outside, no general entity at all.
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd">'
+        b"%p;]><rss/>",
+        # A DTD further in than the first 2 KB a substring search used to read.
+        b'<?xml version="1.0"?><!--' + b" " * 4096 + b'--><!DOCTYPE rss SYSTEM "x.dtd"><rss/>',
+    ],
+    ids=["billion-laughs", "external-entity", "parameter-entity", "late-dtd"],
+)
+def test_parse_feed_refuses_every_dtd_by_the_xml_parser_itself(document: bytes) -> None:
+    with pytest.raises(StatusFormatError, match="DTD or entities"):
+        parse_feed(document, now=NOW)
+
+
+def test_an_entity_name_in_text_is_not_mistaken_for_a_declaration() -> None:
+    # A substring search for "<!ENTITY" refused this harmless feed; the parser reads it.
+    atom = SAMPLE_ATOM.replace(
+        b"We are investigating.", b"We are investigating &lt;!ENTITY reports&gt; in logs."
+    )
+    assert parse_feed(atom, now=NOW).state == "degraded"
+
+
+def test_a_feed_that_reads_as_a_url_is_never_fetched() -> None:
+    # feedparser fetches a *string* that looks like a URL; the parser hands it a stream.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        with pytest.raises(StatusFormatError, match="not well-formed"):
+            parse_feed(f"http://127.0.0.1:{port}/feed.atom".encode(), now=NOW)
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+def test_parse_feed_reads_rss_1_0() -> None:
+    rdf = (
+        b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        b' xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        b'<channel rdf:about="https://status.example.com/"><title>Example</title></channel>'
+        b'<item rdf:about="https://status.example.com/incidents/r1"><title>Login failures</title>'
+        b"<link>https://status.example.com/incidents/r1</link>"
+        b"<description>&lt;strong&gt;Investigating&lt;/strong&gt; - Looking.</description>"
+        b"<dc:date>2026-09-03T15:30:00Z</dc:date></item></rdf:RDF>"
+    )
+    report = parse_feed(rdf, now=NOW)
+    assert [(i["name"], i["status"], i["url"]) for i in report.incidents] == [
+        ("Login failures", "investigating", "https://status.example.com/incidents/r1")
+    ]
+    # Dated by dc:date: a month later it is an old, forgotten entry.
+    assert parse_feed(rdf, now=NOW + timedelta(days=30)).incidents == []
+
+
+def test_parse_feed_reads_atom_content_when_there_is_no_summary() -> None:
+    atom = SAMPLE_ATOM.replace(b"<summary ", b"<content ").replace(b"</summary>", b"</content>")
+    report = parse_feed(atom, now=NOW)
+    assert report.incidents[0]["status"] == "investigating"
+    assert report.components == [{"name": "Search", "status": "degraded"}]
+
+
+def test_parse_feed_reads_a_feed_in_a_declared_legacy_encoding() -> None:
+    rss = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel>'
+        "<title>Statut</title><item><title>Problème de connexion</title>"
+        "<description>&lt;strong&gt;Investigating&lt;/strong&gt;</description>"
+        "<pubDate>Thu, 03 Sep 2026 15:40:00 +0000</pubDate>"
+        "<link>https://status.example.com/incidents/e</link></item></channel></rss>"
+    ).encode("iso-8859-1")
+    (incident,) = parse_feed(rss, now=NOW).incidents
+    assert incident["name"] == "Problème de connexion"
+
+
 PARSERS = [
     parse_statuspage_v2,
     parse_incidentio,
