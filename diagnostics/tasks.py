@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from diagnostics import coalesce, health, marks, runs
+from diagnostics import coalesce, health, marks, runs, state_changes
 from diagnostics.models import CheckRun, CrowdReport, DailyRollup, ProbeResult, ProbeSample
 from diagnostics.probes import runner
 from diagnostics.probes.runner import ProbeSettings
@@ -155,6 +155,8 @@ def sample_region(region: str, attempt: int = 0, since: str = "") -> None:
 
     waiting = coalesce.gather(jobs, probe_settings(), store)
     ProbeSample.settle_round(region, started)
+    # After settling, so samples taken while our own network was down are skipped.
+    state_changes.detect_region(region)
     if waiting and attempt < 20:
         countdown = settings.CHECKS_WAIT_COUNTDOWN * min(1 + attempt // 4, 8)
         sample_region.apply_async(
