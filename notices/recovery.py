@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from diagnostics.models import CheckRun, StateChange, Target
+from diagnostics import state_changes
+from diagnostics.models import CheckRun, ProbeSample, StateChange, Target
 
 OFFERED_KINDS = (Target.Kind.WEB_APP, Target.Kind.API, Target.Kind.STATUS_PAGE)
 # Verdict codes of a run whose server-side view is worth nothing.
@@ -25,11 +26,24 @@ def latest_change(target: Target) -> StateChange | None:
 
 
 def back_since(target: Target, since: datetime) -> StateChange | None:
-    """The recovery that happened after ``since``, if the target is still up since then."""
+    """The change that says ``target`` is up, if our checks since ``since`` agree; else None.
+
+    The stored state alone is not enough: a visitor may sign up from a report
+    whose run saw a failure the state has not caught up with yet. So the newest
+    measured answer must also be newer than the sign-up, and say "ok".
+    """
     change = latest_change(target)
-    if change is not None and change.to_state == "ok" and change.at > since:
-        return change
-    return None
+    if change is None or change.to_state != "ok":
+        return None
+    probe = state_changes.primary_probe(target)
+    newest = (
+        ProbeSample.objects.filter(target=target, probe=probe, measured=True)
+        .order_by("-probed_at")
+        .first()
+    )
+    if newest is None or newest.probed_at <= since or newest.outcome != "ok":
+        return None
+    return change
 
 
 def offer_targets(run: CheckRun, verdict: Any) -> list[Target]:

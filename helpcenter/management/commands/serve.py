@@ -33,8 +33,11 @@ def mail_line() -> str:
     """Where mail goes, said at start so nobody waits for mail that only reached a file."""
     mailer: dict[str, Any] = settings.MAILERS["default"]
     options: dict[str, Any] = mailer.get("OPTIONS", {})
-    if str(mailer["BACKEND"]).endswith("smtp.EmailBackend"):
+    backend = str(mailer["BACKEND"])
+    if backend.endswith("smtp.EmailBackend"):
         return f"Mail is sent through SMTP at {options['host']}:{options['port']}."
+    if "file_path" not in options:
+        return f"Mail goes to {backend}."
     return (
         f"Mail is not sent: each message is written to a file in {options['file_path']}/ "
         "(set EMAIL_HOST to send it)."
