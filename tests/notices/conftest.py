@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -67,3 +68,63 @@ def inbox(smtp_server: tuple[Controller, Inbox], settings: Any) -> Inbox:
     box.messages.clear()
     box.envelopes.clear()
     return box
+
+
+class Hook:
+    """A loopback HTTP server standing in for an operator's webhook endpoint.
+
+    Records every POST (headers and body) and answers each with the next status
+    in ``answers`` (the last one repeats), so tests can make it fail first.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.answers: list[int] = [200]
+        self._lock = threading.Lock()
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                with hook._lock:
+                    hook.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    status = hook.answers.pop(0) if len(hook.answers) > 1 else hook.answers[0]
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def received(self) -> list[tuple[dict[str, str], bytes]]:
+        with self._lock:
+            return list(self.requests)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def hook_server() -> Iterator[Hook]:
+    hook = Hook()
+    try:
+        yield hook
+    finally:
+        hook.stop()
+
+
+@pytest.fixture
+def hook(hook_server: Hook) -> Hook:
+    with hook_server._lock:
+        hook_server.requests.clear()
+        hook_server.answers = [200]
+    return hook_server
