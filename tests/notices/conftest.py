@@ -84,7 +84,7 @@ class Hook:
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 with hook._lock:
                     hook.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))

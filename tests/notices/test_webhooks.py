@@ -161,7 +161,8 @@ def test_a_crowd_report_surge_calls_the_webhook_once(
     with django_capture_on_commit_callbacks(execute=True):
         for i in range(5):
             crowd.record(target, f"visitor-{i}", now + timedelta(seconds=i))
-    [(headers, body)] = hook.received()  # the third report crossed the line; later ones did not
+    # The third report crossed the line; later ones did not.
+    [(_headers, body)] = hook.received()
     data = json.loads(body)
     assert data["event"] == "crowd_surge" and data["reports"] == 3
     assert data["target"]["slug"] == target.slug
