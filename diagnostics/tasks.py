@@ -20,7 +20,14 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from diagnostics import coalesce, health, marks, runs, state_changes
-from diagnostics.models import CheckRun, CrowdReport, DailyRollup, ProbeResult, ProbeSample
+from diagnostics.models import (
+    CheckRun,
+    CrowdReport,
+    DailyRollup,
+    ProbeResult,
+    ProbeSample,
+    StateChange,
+)
 from diagnostics.probes import runner
 from diagnostics.probes.runner import ProbeSettings
 from diagnostics.probes.safety import AddressPolicy
@@ -182,6 +189,8 @@ def prune_history() -> None:
     ProbeSample.objects.filter(probed_at__lt=sample_cutoff).delete()
     rollup_cutoff = today - timedelta(days=settings.CHECKS_ROLLUP_KEEP_DAYS)
     DailyRollup.objects.filter(day__lt=rollup_cutoff).delete()
+    # State changes are history like the rollups, and the privacy page says so.
+    StateChange.objects.filter(at__date__lt=rollup_cutoff).delete()
     # What the privacy page promises: reports go when their link stops working,
     # crowd reports once the banner's baseline no longer needs them.
     now = timezone.now()

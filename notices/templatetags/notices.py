@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
 
 from notices import recovery
 
@@ -23,3 +24,9 @@ def recovery_offer(run: Any, verdict: Any) -> dict[str, Any]:
 @register.inclusion_tag("notices/_offer_status.html")
 def recovery_link(target: Any, state: str) -> dict[str, Any]:
     return {"target": target, "offered": recovery.offered_on_status(state)}
+
+
+@register.simple_tag
+def notice_keep_days() -> int:
+    """For the privacy page (a helpcenter template, whose view knows nothing of notices)."""
+    return int(settings.NOTICES_KEEP_DAYS)
