@@ -50,6 +50,8 @@ def offer_targets(run: CheckRun, verdict: Any) -> list[Target]:
     """Targets of a finished run that our server saw failing, from a region that worked."""
     if verdict is None or getattr(verdict, "code", "") in NOT_OBSERVED or not run.is_finished:
         return []
+    if getattr(verdict, "tone", "") == "ok":
+        return []  # beside "everything looks fine", waiting for a recovery would contradict it
     impaired = set(run.impaired_regions())
     failing: dict[int, Target] = {}
     for result in run.results.select_related("target"):

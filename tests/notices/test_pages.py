@@ -12,6 +12,7 @@ from django.utils import timezone
 from diagnostics.models import CheckRun, ProbeResult, ProbeSample, Target
 from notices.models import Subscription
 from tests.diagnostics.test_coalesce import unique_target
+from tests.diagnostics.test_panel_views import rules  # noqa: F401 (the starter verdict rules)
 
 
 def finished_run(rows: list[tuple[Target, str]], browser_1020: bool = False) -> CheckRun:
@@ -31,16 +32,20 @@ def finished_run(rows: list[tuple[Target, str]], browser_1020: bool = False) -> 
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("rules")
 def test_the_report_offers_it_for_what_our_server_saw_failing(client: Any, edge: Any) -> None:
     service = unique_target(edge, "/ok")
     control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
     run = finished_run([(service, "down"), (control, "ok")])
     page = client.get(f"/checks/{run.pk}/").content.decode()
+    assert 'data-verdict="down-for-everyone"' in page
     assert f'href="/notices/back/{service.slug}/"' in page
+    assert f"Our server saw {service.name} failing in this run." in page
     assert f"Email me when {service.name} is back" in page
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("rules")
 def test_our_server_blocked_too_is_offered(client: Any, edge: Any) -> None:
     service = unique_target(edge, "/ok")
     control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
@@ -51,20 +56,25 @@ def test_our_server_blocked_too_is_offered(client: Any, edge: Any) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("rules")
 def test_a_block_only_the_visitor_sees_is_not_offered(client: Any, edge: Any) -> None:
     service = unique_target(edge, "/ok")
     control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
     run = finished_run([(service, "ok"), (control, "ok")], browser_1020=True)
     page = client.get(f"/checks/{run.pk}/").content.decode()
+    assert 'data-verdict="blocked-1020"' in page
     assert "Email me when" not in page
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("rules")
 def test_impaired_checks_are_not_offered(client: Any, edge: Any) -> None:
     service = unique_target(edge, "/ok")
     control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
     run = finished_run([(service, "timeout"), (control, "timeout")])
-    assert "Email me when" not in client.get(f"/checks/{run.pk}/").content.decode()
+    page = client.get(f"/checks/{run.pk}/").content.decode()
+    assert 'data-verdict="checks-impaired"' in page
+    assert "Email me when" not in page
 
 
 @pytest.mark.django_db
@@ -149,3 +159,14 @@ def test_admins_find_a_subscription_by_address_and_delete_it(client: Any, edge: 
     response = client.post(f"/admin/notices/subscription/{wanted.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert list(Subscription.objects.values_list("email", flat=True)) == ["other@example.org"]
+
+
+@pytest.mark.django_db
+def test_nothing_is_offered_beside_an_all_clear(edge: Any) -> None:
+    from diagnostics.verdict import FALLBACK
+    from notices import recovery
+
+    service = unique_target(edge, "/ok")
+    run = finished_run([(service, "down")])
+    assert recovery.offer_targets(run, FALLBACK) == []
+    assert recovery.offer_targets(run, None) == []
