@@ -1,4 +1,4 @@
-"""Mail settings from the environment: SMTP when EMAIL_HOST is set, files under DATA_DIR otherwise."""
+"""Mail settings from the environment: SMTP with EMAIL_HOST, else files under DATA_DIR."""
 
 from __future__ import annotations
 
