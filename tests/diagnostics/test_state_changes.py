@@ -140,3 +140,25 @@ def test_without_changes_the_page_says_so(client: Any, edge: Any) -> None:
     target = unique_target(edge, "/ok")
     page = client.get(f"/status/{target.slug}/").content.decode()
     assert "No changes recorded yet." in page
+
+
+@pytest.mark.django_db
+def test_the_daily_prune_drops_changes_older_than_the_rollups(edge: Any, settings: Any) -> None:
+    from diagnostics.tasks import prune_history
+
+    settings.CHECKS_ROLLUP_KEEP_DAYS = 400
+    target = unique_target(edge, "/ok")
+    now = timezone.now()
+    for days, state in ((401, "down"), (399, "ok")):
+        StateChange.objects.create(
+            target=target,
+            region="default",
+            at=now - timedelta(days=days),
+            from_state="unchecked",
+            to_state=state,
+            evidence="x",
+        )
+    prune_history.apply()
+    assert list(StateChange.objects.filter(target=target).values_list("to_state", flat=True)) == [
+        "ok"
+    ]

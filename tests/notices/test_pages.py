@@ -170,3 +170,14 @@ def test_nothing_is_offered_beside_an_all_clear(edge: Any) -> None:
     run = finished_run([(service, "down")])
     assert recovery.offer_targets(run, FALLBACK) == []
     assert recovery.offer_targets(run, None) == []
+
+
+@pytest.mark.django_db
+def test_the_admin_index_links_editors_to_the_counts(client: Any) -> None:
+    from tests.helpcenter.admin_forms import make_editor
+
+    make_editor()
+    client.login(username="editor", password="a-long-test-password")
+    page = client.get("/admin/").content.decode()
+    assert '<a href="/staff/notices/">Recovery notices</a>' in page
+    assert "Subscriptions" not in page  # the model holding addresses is not listed for them
