@@ -23,7 +23,10 @@ def _token() -> str:
 
 class SubscriptionQuerySet(models.QuerySet["Subscription"]):
     def waiting(self) -> SubscriptionQuerySet:
-        """Confirmed and not yet noticed: the ones a recovery notifies."""
+        """Confirmed and not yet noticed: the ones a recovery notifies.
+
+        A claimed one is left out: its task is sending, or retrying a failed send.
+        """
         return self.filter(confirmed_at__isnull=False, notice_claimed_at__isnull=True)
 
     def expired(self, now: datetime | None = None) -> SubscriptionQuerySet:
@@ -43,8 +46,10 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # Set by the task that sends the mail, before it sends: a redelivered task
-    # finds it set and sends nothing.
+    # finds it set and sends nothing (unless the claim is so old that the worker
+    # holding it must have died; see notices.tasks.STALE_CLAIM_SECONDS).
     confirmation_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     notice_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SubscriptionQuerySet.as_manager()
@@ -106,6 +111,7 @@ class WebhookDelivery(models.Model):
     body = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

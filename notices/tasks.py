@@ -11,11 +11,12 @@ import asyncio
 import hashlib
 import hmac
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from diagnostics.models import StateChange
@@ -27,6 +28,10 @@ from notices.models import Subscription, WebhookDelivery
 log = logging.getLogger(__name__)
 
 MAIL_RETRY: dict[str, Any] = {"max_retries": 5, "default_retry_delay": 30}
+# A claim this old belongs to a worker that died mid-send (a send is bounded by the
+# SMTP and webhook timeouts, far below this); on Redis its message comes back after
+# the visibility timeout (300 s), so this must stay below that for it to be retried.
+STALE_CLAIM_SECONDS = 120
 WEBHOOK_RETRIES = 5
 SIGNATURE_HEADER = "X-Helpcenter-Signature"
 
@@ -34,9 +39,14 @@ SIGNATURE_HEADER = "X-Helpcenter-Signature"
 @shared_task(bind=True, acks_late=True, **MAIL_RETRY)
 def send_confirmation(self: Any, subscription_id: int) -> bool:
     """Send the double opt-in mail once; True when this call sent it."""
-    claimed = Subscription.objects.filter(
-        pk=subscription_id, confirmation_claimed_at__isnull=True, confirmed_at__isnull=True
-    ).update(confirmation_claimed_at=timezone.now())
+    now = timezone.now()
+    claimed = (
+        Subscription.objects.filter(
+            pk=subscription_id, confirmation_sent_at__isnull=True, confirmed_at__isnull=True
+        )
+        .filter(_free("confirmation_claimed_at", now))
+        .update(confirmation_claimed_at=now)
+    )
     if not claimed:
         return False
     subscription = Subscription.objects.select_related("target").get(pk=subscription_id)
@@ -45,15 +55,25 @@ def send_confirmation(self: Any, subscription_id: int) -> bool:
     except OSError as exc:
         Subscription.objects.filter(pk=subscription_id).update(confirmation_claimed_at=None)
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    Subscription.objects.filter(pk=subscription_id).update(confirmation_sent_at=timezone.now())
     return True
+
+
+def _free(field: str, now: datetime) -> Q:
+    """Unclaimed, or claimed so long ago that the claiming worker must have died."""
+    stale = now - timedelta(seconds=STALE_CLAIM_SECONDS)
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": stale})
 
 
 @shared_task(bind=True, acks_late=True, **MAIL_RETRY)
 def send_recovery_notice(self: Any, subscription_id: int, change_id: int | None = None) -> bool:
     """Send the one notice, then delete the address; True when this call sent it."""
-    claimed = Subscription.objects.filter(
-        pk=subscription_id, confirmed_at__isnull=False, notice_claimed_at__isnull=True
-    ).update(notice_claimed_at=timezone.now())
+    now = timezone.now()
+    claimed = (
+        Subscription.objects.filter(pk=subscription_id, confirmed_at__isnull=False)
+        .filter(_free("notice_claimed_at", now))
+        .update(notice_claimed_at=now)
+    )
     if not claimed:
         return False  # sent already, unsubscribed, or not confirmed
     subscription = Subscription.objects.select_related("target").get(pk=subscription_id)
@@ -118,10 +138,12 @@ def webhook_config() -> HttpConfig:
 @shared_task(bind=True, acks_late=True, max_retries=WEBHOOK_RETRIES)
 def deliver_webhook(self: Any, delivery_id: int) -> bool:
     """POST one delivery's body, signed; retry with back-off; True when this call sent it."""
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id,
-        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
-    ).update(status=WebhookDelivery.Status.SENDING, attempts=F("attempts") + 1)
+    now = timezone.now()
+    waiting = Q(status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING])
+    abandoned = Q(status=WebhookDelivery.Status.SENDING) & _free("claimed_at", now)
+    claimed = WebhookDelivery.objects.filter(waiting | abandoned, pk=delivery_id).update(
+        status=WebhookDelivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
     if not claimed:
         return False  # sent, given up, or another worker is sending it now
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)

@@ -77,7 +77,9 @@ def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
         subscription, created = Subscription.objects.get_or_create(email=email, target=target)
         if not created and not subscription.is_confirmed:
             # Asked again before confirming: send the confirmation again.
-            Subscription.objects.filter(pk=subscription.pk).update(confirmation_claimed_at=None)
+            Subscription.objects.filter(pk=subscription.pk).update(
+                confirmation_claimed_at=None, confirmation_sent_at=None
+            )
         if not subscription.is_confirmed:
             pk = subscription.pk
             transaction.on_commit(lambda: tasks.send_confirmation.delay(pk))

@@ -342,3 +342,23 @@ def test_unchanged_state_is_not_a_recovery() -> None:
     change = StateChange(from_state="unchecked", to_state="ok")
     assert not change.is_recovery
     assert StateChange(from_state="down", to_state="ok").is_recovery
+
+
+@pytest.mark.django_db
+def test_a_notice_claimed_by_a_dead_worker_is_sent_later_but_a_live_claim_is_not(
+    edge: Any, inbox: Inbox
+) -> None:
+    target = unique_target(edge, "/ok")
+    now = timezone.now()
+    live = Subscription.objects.create(
+        email="live@example.org", target=target, confirmed_at=now, notice_claimed_at=now
+    )
+    dead = Subscription.objects.create(
+        email="dead@example.org",
+        target=target,
+        confirmed_at=now,
+        notice_claimed_at=now - timedelta(seconds=tasks.STALE_CLAIM_SECONDS + 5),
+    )
+    assert tasks.send_recovery_notice.apply((live.pk,)).get() is False
+    assert tasks.send_recovery_notice.apply((dead.pk,)).get() is True
+    assert [str(m["To"]) for m in inbox.messages] == ["dead@example.org"]

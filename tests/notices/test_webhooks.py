@@ -178,3 +178,22 @@ def test_disabled_or_unsubscribed_webhooks_are_not_called(
     target = unique_target(edge, "/ok")
     went_down(target, settings, django_capture_on_commit_callbacks)
     assert hook.received() == []
+
+
+@pytest.mark.django_db
+def test_a_delivery_abandoned_by_a_dead_worker_is_sent_but_a_live_claim_is_left_alone(
+    edge: Any, hook: Hook
+) -> None:
+    webhook = Webhook.objects.create(name="ops", url=hook.url)
+    stale = timezone.now() - timedelta(seconds=tasks.STALE_CLAIM_SECONDS + 5)
+    live = WebhookDelivery.objects.create(
+        webhook=webhook, event_key="live", body="{}", status="sending", claimed_at=timezone.now()
+    )
+    dead = WebhookDelivery.objects.create(
+        webhook=webhook, event_key="dead", body="{}", status="sending", claimed_at=stale
+    )
+    assert tasks.deliver_webhook.apply((live.pk,)).get() is False
+    assert tasks.deliver_webhook.apply((dead.pk,)).get() is True
+    assert len(hook.received()) == 1
+    dead.refresh_from_db()
+    assert dead.status == WebhookDelivery.Status.SENT
