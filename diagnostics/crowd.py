@@ -64,7 +64,7 @@ def _announce_surge(target: Target, now: datetime) -> None:
     if not current.active or current.recent - 1 > current.threshold:
         return
     transaction.on_commit(
-        lambda: signals.crowd_surge.send_robust(sender=Target, target=target, surge=current, at=now)
+        lambda: signals.announce(signals.crowd_surge, Target, target=target, surge=current, at=now)
     )
 
 

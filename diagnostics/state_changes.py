@@ -99,7 +99,7 @@ def _store(
     except IntegrityError:
         return None  # another worker settling the same round stored it first
     transaction.on_commit(
-        lambda: signals.state_changed.send_robust(sender=StateChange, change=change)
+        lambda: signals.announce(signals.state_changed, StateChange, change=change)
     )
     return change
 
