@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -47,7 +48,24 @@ def record(target: Target, visitor: str, now: datetime | None = None) -> bool:
     if recently_reported(target, visitor, now):
         return False
     CrowdReport.objects.create(target=target, visitor_hash=visitor, created_at=now)
+    _announce_surge(target, now)
     return True
+
+
+def _announce_surge(target: Target, now: datetime) -> None:
+    """Tell listeners (operator alerts) when this report is the one that starts a surge.
+
+    Only the crossing is announced, not every report above the line, so a
+    surge is one event however many visitors join it.
+    """
+    from diagnostics import signals
+
+    current = surge(target, now)
+    if not current.active or current.recent - 1 > current.threshold:
+        return
+    transaction.on_commit(
+        lambda: signals.announce(signals.crowd_surge, Target, target=target, surge=current, at=now)
+    )
 
 
 @dataclass(frozen=True)

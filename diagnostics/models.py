@@ -903,3 +903,67 @@ class CrowdReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --- State changes (detected from the beat samples; logic in diagnostics/state_changes.py) ---
+
+
+class StateChange(models.Model):
+    """A target's state moving from one value to another, as the beat samples showed it.
+
+    Written only once several measured samples in a row agree (hysteresis), so a
+    single flaky answer never makes an event. ``at`` is when the last of those
+    samples was taken; it is unique per target and region so two workers settling
+    the same round write it once.
+    """
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="state_changes")
+    region = models.CharField(max_length=40)
+    at = models.DateTimeField()
+    from_state = models.CharField(max_length=12)
+    to_state = models.CharField(max_length=12)
+    evidence = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "region", "at"], name="one_change_per_sample")
+        ]
+        indexes = [models.Index(fields=["target", "region", "-at"], name="change_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.from_state} → {self.to_state} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_recovery(self) -> bool:
+        return self.to_state == "ok" and self.from_state not in ("ok", "unchecked")
+
+    @property
+    def from_label(self) -> str:
+        return CHANGE_STATE_LABELS.get(self.from_state, self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return CHANGE_STATE_LABELS.get(self.to_state, self.to_state)
+
+    @property
+    def sentence(self) -> str:
+        """One line that is true of the stored row, for pages, feeds and alerts."""
+        name = self.target.name
+        if self.from_state == "unchecked":
+            return f"{name}: first seen {self.to_label.lower()}"
+        return f"{name}: {self.from_label.lower()} → {self.to_label.lower()}"
+
+
+# Coarse states a change moves between: a timeout and a refused connection are
+# both "down" to a visitor, and a flip between them is not news.
+CHANGE_STATE_LABELS = {
+    "unchecked": "Not checked before",
+    "ok": "Up",
+    "degraded": "Degraded",
+    "maintenance": "Maintenance",
+    "blocked": "Turning our server away",
+    "down": "Down",
+    "unknown": "Unclear",
+}

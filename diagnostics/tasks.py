@@ -19,8 +19,15 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from diagnostics import coalesce, health, marks, runs
-from diagnostics.models import CheckRun, CrowdReport, DailyRollup, ProbeResult, ProbeSample
+from diagnostics import coalesce, health, marks, runs, state_changes
+from diagnostics.models import (
+    CheckRun,
+    CrowdReport,
+    DailyRollup,
+    ProbeResult,
+    ProbeSample,
+    StateChange,
+)
 from diagnostics.probes import runner
 from diagnostics.probes.runner import ProbeSettings
 from diagnostics.probes.safety import AddressPolicy
@@ -155,6 +162,8 @@ def sample_region(region: str, attempt: int = 0, since: str = "") -> None:
 
     waiting = coalesce.gather(jobs, probe_settings(), store)
     ProbeSample.settle_round(region, started)
+    # After settling, so samples taken while our own network was down are skipped.
+    state_changes.detect_region(region)
     if waiting and attempt < 20:
         countdown = settings.CHECKS_WAIT_COUNTDOWN * min(1 + attempt // 4, 8)
         sample_region.apply_async(
@@ -180,6 +189,8 @@ def prune_history() -> None:
     ProbeSample.objects.filter(probed_at__lt=sample_cutoff).delete()
     rollup_cutoff = today - timedelta(days=settings.CHECKS_ROLLUP_KEEP_DAYS)
     DailyRollup.objects.filter(day__lt=rollup_cutoff).delete()
+    # State changes are history like the rollups, and the privacy page says so.
+    StateChange.objects.filter(at__date__lt=rollup_cutoff).delete()
     # What the privacy page promises: reports go when their link stops working,
     # crowd reports once the banner's baseline no longer needs them.
     now = timezone.now()

@@ -173,6 +173,8 @@ INSTALLED_APPS = [
     "reversion",
     "helpcenter",
     "diagnostics",
+    # Recovery notices, mail and operator webhooks; wired in by strings only.
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -389,6 +391,8 @@ CELERY_BEAT_SCHEDULE = {
     "prune-history": {"task": "diagnostics.tasks.prune_history", "schedule": 86400.0},
     # Closes runs a killed worker left open (their messages may be gone with it).
     "close-stale-runs": {"task": "diagnostics.tasks.close_stale_runs", "schedule": 60.0},
+    # Deletes addresses past NOTICES_KEEP_DAYS (the privacy page promises it).
+    "prune-subscriptions": {"task": "notices.tasks.prune_subscriptions", "schedule": 3600.0},
 }
 # Entries beat also sends once as it starts (helpcenter/celery.py), so a new site has
 # a status within a minute instead of after the first CHECKS_SAMPLE_SECONDS.
@@ -408,6 +412,9 @@ CROWD_RECENT_MINUTES = env_int("CROWD_RECENT_MINUTES", 30, minimum=1)
 CROWD_MIN_REPORTS = env_int("CROWD_MIN_REPORTS", 5, minimum=1)
 CROWD_FACTOR = env_float("CROWD_FACTOR", 3.0, minimum=1.0)
 CROWD_BASELINE_DAYS = env_int("CROWD_BASELINE_DAYS", 7, minimum=1)
+# A target's state changes only when this many measured samples in a row agree
+# (diagnostics/state_changes.py): one flaky answer is not an outage or a recovery.
+STATUS_CHANGE_SAMPLES = env_int("STATUS_CHANGE_SAMPLES", 3, minimum=1)
 # Fixes (by slug, any article) whose pages show the live status fragment.
 LIVE_STATUS_FIX_SLUGS = env_list(
     "LIVE_STATUS_FIX_SLUGS", ["check-service-status", "check-status-page"]
@@ -419,6 +426,52 @@ PREVIEW_LINK_DAYS = env_int("PREVIEW_LINK_DAYS", 3, minimum=1)
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60, minimum=1)
 SEARCH_RATE_LIMIT = env_int("SEARCH_RATE_LIMIT", 60, minimum=1)  # searches per client per minute
+
+# --- Mail, recovery notices and operator webhooks (the notices app) -------------
+
+# With EMAIL_HOST set, mail goes out through that SMTP server; without it (the
+# embedded default) each message is written to a file under DATA_DIR/mail/, and
+# `serve` says so at start, so nothing pretends to have been delivered.
+# Django 6.1 reads mail settings from MAILERS (its EMAIL_* settings are deprecated);
+# the environment keeps the familiar EMAIL_* names. Lower-case names here are not
+# settings, so Django does not warn about them.
+_email_host = env_str("EMAIL_HOST", "")
+_email_tls = env_bool("EMAIL_USE_TLS", False)
+_email_ssl = env_bool("EMAIL_USE_SSL", False)
+if _email_tls and _email_ssl:
+    raise _fail("EMAIL_USE_SSL", "cannot be on together with EMAIL_USE_TLS; choose one")
+MAIL_FILE_PATH = DATA_DIR / "mail"
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _email_host,
+                "port": env_int("EMAIL_PORT", 587, minimum=1),
+                "username": env_str("EMAIL_HOST_USER", ""),
+                "password": env_str("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": _email_tls,
+                "use_ssl": _email_ssl,
+                "timeout": env_int("EMAIL_TIMEOUT", 20, minimum=1),
+            },
+        }
+        if _email_host
+        else {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(MAIL_FILE_PATH)},
+        }
+    )
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"noreply@{urlsplit(SITE_URL).hostname}")
+# An address is deleted once its notice is sent, or this many days after it was left.
+NOTICES_KEEP_DAYS = env_int("NOTICES_KEEP_DAYS", 30, minimum=1)
+# "Email me when it's back": sign-ups per visitor per hour, confirmation mails per address per day.
+NOTICES_RATE_PER_VISITOR = env_int("NOTICES_RATE_PER_VISITOR", 5, minimum=1)
+NOTICES_RATE_PER_ADDRESS = env_int("NOTICES_RATE_PER_ADDRESS", 3, minimum=1)
+# Operator webhooks (URLs and secrets are kept in the admin): seconds per attempt.
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
+# A failed mail or webhook is retried after this many seconds, doubling each time (at most 5).
+NOTICES_RETRY_SECONDS = env_float("NOTICES_RETRY_SECONDS", 15.0, minimum=0.01)
 
 # --- Client addresses behind proxies ------------------------------------------
 

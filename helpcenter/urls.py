@@ -24,6 +24,8 @@ urlpatterns = [
     path("checks/", include("diagnostics.urls")),
     # /status/, /status/<slug>/ and /privacy/ (the privacy page lists the check targets).
     path("", include("diagnostics.status_urls")),
+    # Status feeds, "email me when it's back" and its staff counts (the notices app).
+    path("", include("notices.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("staff/content-health/", staff_views.content_health, name="content_health"),
     path("admin/", admin.site.urls),

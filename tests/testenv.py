@@ -31,6 +31,8 @@ TEST_DEFAULTS = {
     "LOG_LEVEL": "WARNING",
     # Tests edit in one process and read pages from another at once.
     "PAGE_CACHE_TAG_SECONDS": "0",
+    # Failed mail and webhooks retry after this (doubling): short, so tests wait for state.
+    "NOTICES_RETRY_SECONDS": "0.05",
 }
 
 for _name, _value in TEST_DEFAULTS.items():

@@ -188,6 +188,40 @@ async def fetch(url: str, config: HttpConfig) -> FetchedResponse:
         raise ProbeProtocolError("the server broke off or garbled its answer") from exc
 
 
+async def post(url: str, body: bytes, headers: dict[str, str], config: HttpConfig) -> int:
+    """POST ``body`` to ``url`` through the address guard; return the answer's status.
+
+    For operator webhooks: the same guard, timeouts and deadline as a probe, no
+    redirect followed (a redirect is answered as its status, which the caller
+    counts as a failure), and only the status read back. Raises ProbeFailure.
+    """
+    backend = GuardedBackend(config.policy, config.nameservers)
+    send_headers = {"user-agent": config.user_agent, **headers}
+    try:
+        async with asyncio.timeout(config.deadline):
+            transport = _GuardedTransport(config, backend)
+            async with httpx.AsyncClient(
+                transport=transport,
+                timeout=httpx.Timeout(config.timeout),
+                headers=send_headers,
+                trust_env=False,
+            ) as client:
+                response = await client.post(_checked_url(url), content=body)
+                return response.status_code
+    except TimeoutError as exc:
+        raise ProbeTimeout(f"no answer within {config.deadline:g} seconds") from exc
+    except BlockedAddressError as exc:
+        raise ProbeBlockedAddress(f"that address is not allowed: {exc}") from exc
+    except socket.gaierror as exc:
+        raise ProbeDNSError(f"the name could not be looked up ({exc.strerror})") from exc
+    except httpx.TimeoutException as exc:
+        raise ProbeTimeout(f"the server did not answer within {config.timeout:g} seconds") from exc
+    except httpx.ConnectError as exc:
+        raise _connect_failure(exc) from exc
+    except httpx.HTTPError as exc:
+        raise ProbeProtocolError("the server broke off or garbled its answer") from exc
+
+
 async def _fetch(
     url: str, config: HttpConfig, backend: GuardedBackend, started: float
 ) -> FetchedResponse:

@@ -29,6 +29,21 @@ def web_command(host: str, port: int, dev: bool) -> list[str]:
     ]  # fmt: skip
 
 
+def mail_line() -> str:
+    """Where mail goes, said at start so nobody waits for mail that only reached a file."""
+    mailer: dict[str, Any] = settings.MAILERS["default"]
+    options: dict[str, Any] = mailer.get("OPTIONS", {})
+    backend = str(mailer["BACKEND"])
+    if backend.endswith("smtp.EmailBackend"):
+        return f"Mail is sent through SMTP at {options['host']}:{options['port']}."
+    if "file_path" not in options:
+        return f"Mail goes to {backend}."
+    return (
+        f"Mail is not sent: each message is written to a file in {options['file_path']}/ "
+        "(set EMAIL_HOST to send it)."
+    )
+
+
 class Command(BaseCommand):
     help = "Start the web server, a Celery worker and Celery beat, and stop them together."
 
@@ -63,7 +78,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"\nHelp center running at {url}  (admin: {url}admin/)")
         )
-        self.stdout.write("Worker and beat are running too. Press Ctrl-C to stop everything.\n")
+        self.stdout.write("Worker and beat are running too. Press Ctrl-C to stop everything.")
+        self.stdout.write(mail_line() + "\n")
 
         stopping = False
 

@@ -1,0 +1,183 @@
+"""Where the offer shows, the privacy page's promise, and who sees which addresses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from diagnostics.models import CheckRun, ProbeResult, ProbeSample, Target
+from notices.models import Subscription
+from tests.diagnostics.test_coalesce import unique_target
+from tests.diagnostics.test_panel_views import rules  # noqa: F401 (the starter verdict rules)
+
+
+def finished_run(rows: list[tuple[Target, str]], browser_1020: bool = False) -> CheckRun:
+    run = CheckRun.objects.create(
+        state=CheckRun.State.COMPLETE,
+        finished_at=timezone.now(),
+        expected_results=len(rows),
+        regions=["default"],
+        visitor_answer="block_1020" if browser_1020 else "",
+        pasted_code="1020" if browser_1020 else "",
+    )
+    for target, outcome in rows:
+        ProbeResult.objects.create(
+            run=run, target=target, region="default", probe="http", outcome=outcome, summary="x"
+        )
+    return run
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("rules")
+def test_the_report_offers_it_for_what_our_server_saw_failing(client: Any, edge: Any) -> None:
+    service = unique_target(edge, "/ok")
+    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
+    run = finished_run([(service, "down"), (control, "ok")])
+    page = client.get(f"/checks/{run.pk}/").content.decode()
+    assert 'data-verdict="down-for-everyone"' in page
+    assert f'href="/notices/back/{service.slug}/"' in page
+    assert f"Our server saw {service.name} failing in this run." in page
+    assert f"Email me when {service.name} is back" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("rules")
+def test_our_server_blocked_too_is_offered(client: Any, edge: Any) -> None:
+    service = unique_target(edge, "/ok")
+    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
+    run = finished_run([(service, "blocked"), (control, "ok")], browser_1020=True)
+    assert (
+        f"Email me when {service.name} is back" in client.get(f"/checks/{run.pk}/").content.decode()
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("rules")
+def test_a_block_only_the_visitor_sees_is_not_offered(client: Any, edge: Any) -> None:
+    service = unique_target(edge, "/ok")
+    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
+    run = finished_run([(service, "ok"), (control, "ok")], browser_1020=True)
+    page = client.get(f"/checks/{run.pk}/").content.decode()
+    assert 'data-verdict="blocked-1020"' in page
+    assert "Email me when" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("rules")
+def test_impaired_checks_are_not_offered(client: Any, edge: Any) -> None:
+    service = unique_target(edge, "/ok")
+    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
+    run = finished_run([(service, "timeout"), (control, "timeout")])
+    page = client.get(f"/checks/{run.pk}/").content.decode()
+    assert 'data-verdict="checks-impaired"' in page
+    assert "Email me when" not in page
+
+
+@pytest.mark.django_db
+def test_status_pages_offer_it_only_while_the_target_is_not_up(client: Any, edge: Any) -> None:
+    target = unique_target(edge, "/ok")
+    ProbeSample.objects.create(
+        target=target, region="default", probe="http", outcome="ok", summary="HTTP 200"
+    )
+    offer = f'href="/notices/back/{target.slug}/"'
+    assert offer not in client.get(f"/status/{target.slug}/").content.decode()
+    ProbeSample.objects.create(
+        target=target,
+        region="default",
+        probe="http",
+        outcome="down",
+        summary="refused",
+        probed_at=timezone.now() + timedelta(seconds=1),
+    )
+    assert offer in client.get(f"/status/{target.slug}/").content.decode()
+    assert offer in client.get("/status/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_form_page_says_what_happens_to_the_address(
+    client: Any, edge: Any, settings: Any
+) -> None:
+    settings.NOTICES_KEEP_DAYS = 12
+    target = unique_target(edge, "/ok")
+    page = client.get(f"/notices/back/{target.slug}/").content.decode()
+    assert '<label for="id_email">Your email address</label>' in page
+    assert "or after 12 days, whichever comes first" in page
+    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
+    assert client.get(f"/notices/back/{control.slug}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_privacy_page_says_what_is_kept_and_for_how_long(client: Any, settings: Any) -> None:
+    settings.NOTICES_KEEP_DAYS = 21
+    page = client.get("/privacy/").content.decode()
+    assert '<strong data-setting="NOTICES_KEEP_DAYS">21 days</strong>' in page
+    assert "deleted as soon as that notice is sent" in page
+
+
+def login(client: Any, *, superuser: bool) -> None:
+    if superuser:
+        User.objects.create_superuser("root", password="a-long-test-password")
+        client.login(username="root", password="a-long-test-password")
+        return
+    editor = User.objects.create_user("ed", password="a-long-test-password", is_staff=True)
+    group, _ = Group.objects.get_or_create(name="Editor")
+    editor.groups.add(group)
+    client.login(username="ed", password="a-long-test-password")
+
+
+@pytest.mark.django_db
+def test_editors_see_counts_never_addresses(client: Any, edge: Any) -> None:
+    target = unique_target(edge, "/ok")
+    Subscription.objects.create(email="a@example.org", target=target, confirmed_at=timezone.now())
+    Subscription.objects.create(email="b@example.org", target=target)
+    login(client, superuser=False)
+    page = client.get("/staff/notices/").content.decode()
+    assert f'<tr><th scope="row">{target.name}</th><td>1</td><td>1</td></tr>' in page
+    assert "@example.org" not in page
+    assert client.get("/admin/notices/subscription/").status_code == 403
+    assert client.get("/admin/notices/subscription/?q=a%40example.org").status_code == 403
+    assert "a@example.org" not in client.get("/admin/").content.decode()
+
+
+@pytest.mark.django_db
+def test_visitors_cannot_see_the_counts(client: Any) -> None:
+    assert client.get("/staff/notices/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_admins_find_a_subscription_by_address_and_delete_it(client: Any, edge: Any) -> None:
+    target = unique_target(edge, "/ok")
+    wanted = Subscription.objects.create(email="find.me@example.org", target=target)
+    Subscription.objects.create(email="other@example.org", target=target)
+    login(client, superuser=True)
+    page = client.get("/admin/notices/subscription/?q=find.me%40example.org").content.decode()
+    assert "find.me@example.org" in page and "other@example.org" not in page
+    response = client.post(f"/admin/notices/subscription/{wanted.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert list(Subscription.objects.values_list("email", flat=True)) == ["other@example.org"]
+
+
+@pytest.mark.django_db
+def test_nothing_is_offered_beside_an_all_clear(edge: Any) -> None:
+    from diagnostics.verdict import FALLBACK
+    from notices import recovery
+
+    service = unique_target(edge, "/ok")
+    run = finished_run([(service, "down")])
+    assert recovery.offer_targets(run, FALLBACK) == []
+    assert recovery.offer_targets(run, None) == []
+
+
+@pytest.mark.django_db
+def test_the_admin_index_links_editors_to_the_counts(client: Any) -> None:
+    from tests.helpcenter.admin_forms import make_editor
+
+    make_editor()
+    client.login(username="editor", password="a-long-test-password")
+    page = client.get("/admin/").content.decode()
+    assert '<a href="/staff/notices/">Recovery notices</a>' in page
+    assert "Subscriptions" not in page  # the model holding addresses is not listed for them
