@@ -209,11 +209,17 @@
     }).join("\n");
   }
 
+  // Where the caret was when a button or shortcut opened a dialog: a modal
+  // dialog's closing moves focus around, and Chromium may put the caret of a
+  // re-focused textarea at its start.
+  const caretAtOpen = new WeakMap();
+
   // Puts a block on lines of its own (blank lines around it) at the caret, or
   // inline text in place of the selection, then lets the live preview know.
   function insert(textarea, text, block) {
-    const start = textarea.selectionStart;
-    const end = textarea.selectionEnd;
+    const saved = caretAtOpen.get(textarea) || [textarea.selectionStart, textarea.selectionEnd];
+    const start = Math.min(saved[0], textarea.value.length);
+    const end = Math.min(saved[1], textarea.value.length);
     const value = textarea.value;
     let piece = text;
     if (block) {
@@ -237,11 +243,11 @@
       const prefix = "editor-dialog-" + dialogCount;
       const dialog = document.createElement("dialog");
       dialog.className = "editor-dialog";
-      dialog.setAttribute("aria-labelledby", prefix + "-title");
+      dialog.setAttribute("aria-labelledby", prefix + "-heading");
       const form = document.createElement("form");
       form.method = "dialog";
       const heading = document.createElement("h2");
-      heading.id = prefix + "-title";
+      heading.id = prefix + "-heading";
       heading.textContent = title;
       form.append(heading);
       const inputs = {};
@@ -249,7 +255,7 @@
         const row = document.createElement("div");
         row.className = "editor-dialog-row";
         if (spec.element) { row.append(spec.element); form.append(row); return; }
-        const id = prefix + "-" + spec.name;
+        const id = prefix + "-field-" + spec.name;
         const label = document.createElement("label");
         label.htmlFor = id;
         label.textContent = spec.label;
@@ -504,6 +510,11 @@
     });
   }
 
+  function runAction(action, textarea, config) {
+    caretAtOpen.set(textarea, [textarea.selectionStart, textarea.selectionEnd]);
+    action.run(textarea, config);
+  }
+
   function shortcut(key) { return (IS_MAC ? "Meta" : "Control") + "+Alt+" + key.toUpperCase(); }
 
   function toolbar(textarea, config) {
@@ -521,7 +532,7 @@
       button.dataset.action = action.key;
       button.setAttribute("aria-keyshortcuts", shortcut(action.key));
       button.title = action.label + " (" + shortcut(action.key).replace("Control", "Ctrl").replace("Meta", "Cmd") + ")";
-      button.addEventListener("click", function () { action.run(textarea, config); });
+      button.addEventListener("click", function () { runAction(action, textarea, config); });
       bar.append(button);
     });
     textarea.before(bar);
@@ -532,7 +543,7 @@
       const action = ACTIONS.find(function (item) { return item.key === key; });
       if (!action) return;
       event.preventDefault();
-      action.run(textarea, config);
+      runAction(action, textarea, config);
     });
   }
 
