@@ -106,7 +106,11 @@ def _decode(upload: IO[bytes]) -> Image.Image:
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected(unreadable) from None
+        # Pillow's own guard, for sizes far past ours: refused before any decoding.
+        raise ImageRejected(
+            f"The image declares far more than {MAX_PIXELS // 1_000_000} million pixels; "
+            "crop it to the part that matters."
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise ImageRejected(unreadable) from None
     return image

@@ -19,7 +19,8 @@ from PIL import Image
 
 from helpcenter.models import Article
 from tests.browser.fixtures import ARTIFACTS, screenshot
-from tests.browser.test_accessibility import WATCH_CSP
+from tests.browser.test_accessibility import AXE, WATCH_CSP
+from tests.conftest import skip_or_fail
 from tests.helpcenter.admin_forms import make_editor
 from tests.helpcenter.factories import make_article
 
@@ -275,5 +276,35 @@ def test_the_toolbar_is_reachable_by_keyboard_and_fits_a_phone(
     page.keyboard.press("Enter")
     page.locator("dialog.editor-dialog").wait_for(state="detached")
     assert body.input_value().endswith("## Clear the cookies {#clear-the-cookies-2}\n\n")
+
+    # A collapsible block, from its button reached by keyboard.
+    page.get_by_role("button", name="Collapsible").focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("dialog.editor-dialog[open]")
+    dialog.get_by_label("What readers click to open it").fill("Why this happens")
+    dialog.get_by_label("Text inside").fill("Your browser deletes cookies when it closes.")
+    _axe_clean(page, "dialog.editor-dialog")
+    dialog.get_by_role("button", name="Add block").click()
+    page.locator("dialog.editor-dialog").wait_for(state="detached")
+    assert body.input_value().endswith(
+        '??? note "Why this happens"\n\n    Your browser deletes cookies when it closes.\n\n'
+    )
+    page.locator("#id_body-preview details summary", has_text="Why this happens").wait_for()
+    _axe_clean(page, ".editor-toolbar")
     assert page.evaluate("window.__cspViolations") == []
     page.context.close()
+
+
+def _axe_clean(page: Any, selector: str) -> None:
+    """No axe-core violations inside ``selector`` (the admin around it is Django's own)."""
+    if not AXE.exists():
+        skip_or_fail(f"axe-core is not installed: run `npm install --no-save axe-core` at {AXE}")
+    page.evaluate(AXE.read_text() + "\n;true")
+    found = page.evaluate(
+        "(selector) => axe.run({include: [[selector]]}, {runOnly: ['wcag2a', 'wcag2aa',"
+        " 'wcag21a', 'wcag21aa', 'best-practice']}).then(r => r.violations.map(v =>"
+        " ({id: v.id, impact: v.impact,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))",
+        selector,
+    )
+    assert found == [], found

@@ -144,8 +144,7 @@ def test_it_refuses_decompression_bombs_before_decoding(
     response = _upload(editor_client, data)
 
     assert response.status_code == 400
-    error = response.json()["error"]
-    assert "million pixels are accepted" in error or "not an image we can use" in error
+    assert "million pixels" in response.json()["error"]
 
 
 def test_it_refuses_files_over_the_size_limit(
