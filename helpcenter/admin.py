@@ -166,7 +166,20 @@ class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
                 name="helpcenter_article_page_preview",
             ),
         ]
-        return [preview, *page_preview, *super().get_urls()]
+        # The toolbar's Image and Link buttons (static/admin_editor/editor.js).
+        toolbar = [
+            path(
+                "image-upload/",
+                self.admin_site.admin_view(admin_views.image_upload),
+                name="helpcenter_image_upload",
+            ),
+            path(
+                "link-search/",
+                self.admin_site.admin_view(admin_views.link_search),
+                name="helpcenter_link_search",
+            ),
+        ]
+        return [preview, *toolbar, *page_preview, *super().get_urls()]
 
     def change_view(
         self,

@@ -38,6 +38,12 @@ SUMMARY_HELP = (
     f"{SUMMARY_SHOWN_CHARS} characters appear there."
 )
 
+# The toolbar above the body writes the Markdown; without JavaScript this says how.
+BODY_HELP = (
+    "Markdown. The toolbar inserts headings, browser tabs, tip boxes, collapsible blocks, "
+    "links and images. A heading written without an id (## Title) gets one when you save."
+)
+
 
 def _wide_widgets(summary_widget: type[forms.Widget]) -> dict[str, forms.Widget]:
     """Title and summary as wide as the form, the summary with a length counter."""
@@ -60,7 +66,7 @@ class ArticleAdminForm(forms.ModelForm):
         fields = "__all__"  # noqa: DJ007 -- the admin's fieldsets choose what is shown
         field_classes = {"body": TextField, "summary": TextField}
         widgets = _wide_widgets(forms.Textarea)
-        help_texts = {"summary": SUMMARY_HELP}
+        help_texts = {"summary": SUMMARY_HELP, "body": BODY_HELP}
         error_messages = {
             "slug": {"unique": "Another article already uses this slug: choose a different one."}
         }
@@ -72,8 +78,7 @@ class ArticleAdminForm(forms.ModelForm):
             self.fields["loaded_state"].initial = editing.EditState.of(self.instance).to_json()
 
     def clean_body(self) -> str:
-        body: str = self.cleaned_data.get("body", "")
-        errors = editing.body_errors(body)
+        body, errors = editing.prepare_body(self.cleaned_data.get("body", ""))
         if errors:
             raise forms.ValidationError(errors)
         return body
@@ -109,11 +114,10 @@ class FixAdminForm(forms.ModelForm):
         field_classes = {"body": TextField, "summary": TextField}
         # A fix's summary is one line (a CharField): a textarea would invite newlines.
         widgets = _wide_widgets(forms.TextInput)
-        help_texts = {"summary": SUMMARY_HELP}
+        help_texts = {"summary": SUMMARY_HELP, "body": BODY_HELP}
 
     def clean_body(self) -> str:
-        body: str = self.cleaned_data.get("body", "")
-        errors = editing.body_errors(body)
+        body, errors = editing.prepare_body(self.cleaned_data.get("body", ""))
         if errors:
             raise forms.ValidationError(errors)
         return body

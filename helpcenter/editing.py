@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from html.parser import HTMLParser
 from typing import Any
 
 from django.apps import apps as global_apps
@@ -22,7 +23,12 @@ from django.core import signing
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
-from helpcenter.markdown import MarkdownTooLarge, render_inline, render_markdown
+from helpcenter.markdown import (
+    MarkdownTooLarge,
+    add_heading_ids,
+    render_inline,
+    render_markdown,
+)
 from helpcenter.models import Article, FaqEntry, Fix
 from helpcenter.text import normalise_text
 
@@ -60,7 +66,7 @@ def unsaved_page(data: Mapping[str, str], original: Article | None) -> UnsavedPa
         title=normalise_text(data.get("title", "")),
         slug=data.get("slug", "") or (original.slug if original else "preview"),
         summary=normalise_text(data.get("summary", "")),
-        body=normalise_text(data.get("body", "")),
+        body=with_heading_ids(normalise_text(data.get("body", ""))),
         status=data.get("status", Article.Status.DRAFT),
         updated_at=original.updated_at if original else timezone.now(),
     )
@@ -71,7 +77,7 @@ def unsaved_page(data: Mapping[str, str], original: Article | None) -> UnsavedPa
             title=normalise_text(row.get("title", "")),
             slug=row.get("slug", ""),
             summary=normalise_text(row.get("summary", "")),
-            body=normalise_text(row.get("body", "")),
+            body=with_heading_ids(normalise_text(row.get("body", ""))),
             order=_number(row.get("order")),
         )
         for row in _formset_rows(data, "fixes")
@@ -120,33 +126,85 @@ def render_preview(text: str, mode: str = "block") -> Preview:
     """The HTML the public page will show for ``text``, from the very same renderer.
 
     ``mode`` "inline" is how FAQ answers are rendered (render_inline); anything
-    else is an article or fix body (render_markdown), whose heading problems
-    are reported beside the preview.
+    else is an article or fix body (render_markdown), shown as saving will store
+    it (headings given their ids), with its problems beside the preview.
     """
     try:
         if mode == "inline":
             return Preview(html=render_inline(text))
-        rendered = render_markdown(text)
+        ids = add_heading_ids(text, RESERVED_IDS)
+        rendered = render_markdown(ids.source)
     except MarkdownTooLarge as exc:
         return Preview(error=str(exc))
-    return Preview(html=rendered.html, problems=rendered.problems)
+    notes = tuple(
+        f"Heading {title!r} gets the link id #{new_id} when you save."
+        for title, new_id in ids.added
+    )
+    return Preview(
+        html=rendered.html,
+        problems=(*rendered.problems, *image_problems(rendered.html), *notes),
+    )
 
 
-def body_errors(text: str) -> list[str]:
-    """Why an article or fix body cannot be saved; empty when it can.
+# Ids the article page itself uses (health.ARTICLE_PAGE_IDS): a heading must not take one.
+RESERVED_IDS = frozenset({"main", "fixes", "faq", "related", "toc-heading", "other-fixes"})
 
-    The same rules as the importer: it must render, and every heading needs an
-    explicit {#id} (ids are public URL fragments and must not change when a
-    heading is reworded). Duplicate or invalid ids stay warnings in the preview.
+
+def with_heading_ids(text: str) -> str:
+    """``text`` as a save stores it: every heading with an id, for links that last."""
+    try:
+        return add_heading_ids(text, RESERVED_IDS).source
+    except MarkdownTooLarge:
+        return text  # the form refuses it with the reason
+
+
+def prepare_body(text: str) -> tuple[str, list[str]]:
+    """An article or fix body as it will be saved, and why it cannot be; no reasons if it can.
+
+    A heading written without an id gets one from its text (kept in the text from
+    then on, so rewording the heading does not break links to it). Images must
+    come from this site and be described for readers who cannot see them.
     """
     try:
-        rendered = render_markdown(text)
+        ids = add_heading_ids(text, RESERVED_IDS)
+        rendered = render_markdown(ids.source)
     except MarkdownTooLarge as exc:
-        return [str(exc)]
-    return [
-        f"Heading {title!r} has no explicit id: write it as '## {title} {{#some-id}}'."
+        return text, [str(exc)]
+    errors = [
+        f"Heading {title!r} could not be given an id: write it as '## {title} {{#some-id}}'."
         for title in rendered.missing_ids
     ]
+    return ids.source, errors + image_problems(rendered.html)
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.found.append(dict(attrs))
+
+
+def image_problems(rendered_html: str) -> list[str]:
+    """Images a reader would miss: from another site (the sanitiser dropped them) or undescribed."""
+    parser = _Images()
+    parser.feed(rendered_html)
+    parser.close()
+    problems = []
+    for number, image in enumerate(parser.found, start=1):
+        alt = (image.get("alt") or "").strip()
+        name = f"Image {number}" + (f" ({alt!r})" if alt else "")
+        if not image.get("src"):
+            problems.append(
+                f"{name} is not from this site and will not show: upload it with the Image button."
+            )
+        if not alt:
+            problems.append(
+                f"{name} has no description: say what it shows, for readers who cannot see it."
+            )
+    return problems
 
 
 def snippet_errors(text: str) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -27,12 +28,16 @@ from pygments.token import STANDARD_TYPES
 from pymdownx.highlight import Highlight, HighlightExtension
 
 __all__ = [
+    "IMAGE_PATH_PREFIXES",
     "MAX_SOURCE_CHARS",
     "MAX_UNMATCHED_BRACKETS",
     "Heading",
+    "HeadingIds",
     "MarkdownTooComplex",
     "MarkdownTooLarge",
     "Rendered",
+    "add_heading_ids",
+    "heading_id_for",
     "render_inline",
     "render_markdown",
     "sanitize_html",
@@ -325,6 +330,113 @@ def render_markdown(source: str, tab_prefix: str = "") -> Rendered:
     )
 
 
+# --- Heading ids for headings written without one ------------------------------------
+
+_ATX_HEADING_RE = re.compile(
+    r"^(?P<lead>[ \t]*(?P<hashes>#{2,4})[ \t]+)(?P<text>.*?)(?P<close>[ \t]+#+)?[ \t]*$"
+)
+_FENCE_RE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
+# `{#id}` or `{: #id .class}` at the end of a heading: attr_list's form of an explicit id.
+_EXPLICIT_ID_RE = re.compile(r"\{:?[^{}\n]*#[^{}\n]*\}$")
+_ATTR_LIST_RE = re.compile(r"\{:?(?P<inner>[^{}\n#]*)\}$")
+_ANY_ID_RE = re.compile(r"\{:?[^{}\n]*?#(?P<id>[a-z0-9][a-z0-9-]*)[^{}\n]*\}")
+_NOT_ID_CHARS_RE = re.compile(r"[^a-z0-9]+")
+# Anchors the article page gives its fixes and FAQ entries: a heading id must not take one.
+_PAGE_ID_PREFIXES = ("fix-", "faq-")
+_HEADERLINK_RE = re.compile(r'<a [^>]*class="headerlink"[^>]*>#</a>')
+_HEADING_ID_ATTR_RE = re.compile(r'(<h[1-6]) id="[^"]*"')
+
+
+def heading_id_for(text: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A lower-case slug for a heading's text that no id in ``taken`` uses.
+
+    static/admin_editor/editor.js makes the same ids for the toolbar's headings.
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    base = _NOT_ID_CHARS_RE.sub("-", ascii_text.lower()).strip("-")[:60].strip("-")
+    if not base:
+        base = "section"
+    if base.startswith(_PAGE_ID_PREFIXES):
+        base = f"section-{base}"
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate = f"{base}-{number}"
+        number += 1
+    return candidate
+
+
+@dataclass(frozen=True)
+class HeadingIds:
+    source: str
+    # (heading text, the id it was given), in document order.
+    added: tuple[tuple[str, str], ...] = ()
+
+
+def add_heading_ids(source: str, reserved: frozenset[str] = frozenset()) -> HeadingIds:
+    """``source`` with a `{#id}` written after every h2-h4 heading that has none.
+
+    Ids are public URL fragments: once written into the text they stay when the
+    heading is reworded. Only lines that render as the same headings get one: a
+    line that looks like a heading inside code is left as it is (the render of
+    the result is compared with the original's, ids aside).
+    """
+    before = render_markdown(source)
+    if not before.missing_ids:
+        return HeadingIds(source)
+    lines = source.split("\n")
+    taken = set(reserved) | {m["id"] for m in _ANY_ID_RE.finditer(source)}
+    edits: list[tuple[int, str, str, str]] = []  # (line, new line, text, id)
+    fence = ""
+    for number, line in enumerate(lines):
+        opening = _FENCE_RE.match(line)
+        if fence:
+            if opening and opening["fence"][0] == fence[0] and len(opening["fence"]) >= len(fence):
+                fence = ""
+            continue
+        if opening:
+            fence = opening["fence"]
+            continue
+        match = _ATX_HEADING_RE.match(line)
+        if match is None or not match["text"] or _EXPLICIT_ID_RE.search(match["text"]):
+            continue
+        attrs = _ATTR_LIST_RE.search(match["text"])
+        words = match["text"][: attrs.start()] if attrs is not None else match["text"]
+        text = html.unescape(strip_tags(render_inline(words))).strip()
+        new_id = heading_id_for(text, taken)
+        if attrs is not None:
+            inner = attrs["inner"].strip()
+            written = words + "{#" + new_id + (" " + inner if inner else "") + "}"
+        else:
+            written = f"{match['text']} {{#{new_id}}}"
+        taken.add(new_id)
+        edits.append((number, match["lead"] + written, text, new_id))
+    shape = _shape(before.html)
+    kept = _edits_keeping_shape(lines, edits, shape)
+    for number, new_line, _text, _id in kept:
+        lines[number] = new_line
+    return HeadingIds("\n".join(lines), tuple((text, new_id) for _n, _l, text, new_id in kept))
+
+
+def _shape(rendered_html: str) -> str:
+    return _HEADING_ID_ATTR_RE.sub(r"\1", _HEADERLINK_RE.sub("", rendered_html))
+
+
+def _edits_keeping_shape(
+    lines: list[str], edits: list[tuple[int, str, str, str]], shape: str
+) -> list[tuple[int, str, str, str]]:
+    def applied(chosen: list[tuple[int, str, str, str]]) -> str:
+        changed = list(lines)
+        for number, new_line, _text, _id in chosen:
+            changed[number] = new_line
+        return "\n".join(changed)
+
+    if not edits or _shape(render_markdown(applied(edits)).html) == shape:
+        return edits
+    # Some line was not a heading after all (inside an indented code block): keep
+    # only the edits that change nothing but ids.
+    return [edit for edit in edits if _shape(render_markdown(applied([edit])).html) == shape]
+
+
 def _tab_prefix(name: str) -> str:
     """Reduce a name (a slug may hold capitals and underscores) to what a tab id allows."""
     cleaned = _TAB_PREFIX_JUNK_RE.sub("-", name.lower()).strip("-")[:60]
@@ -448,7 +560,10 @@ _CLASSES: dict[str, set[str]] = {
 }
 
 _URL_SCHEMES = frozenset({"http", "https", "mailto"})
-_IMAGE_SCHEMES = frozenset({"", "http", "https"})
+# Pictures come from the site itself only: screenshots editors uploaded (under /media/) and
+# files shipped with the code (under /static/). An image from another server would tell it
+# who reads which page, and could change under us after review.
+IMAGE_PATH_PREFIXES = ("/media/", "/static/")
 # Browsers ignore these inside URLs ("jav\tascript:"), so they must not hide a scheme from us.
 _URL_NOISE_RE = re.compile(r"[\x00-\x20\x7f]+")
 
@@ -496,8 +611,18 @@ def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
         scheme = _url_scheme(value)
         return value if scheme == "" or scheme in _URL_SCHEMES else None
     if attr == "src":
-        return value if _url_scheme(value) in _IMAGE_SCHEMES else None
+        return value if _own_image(value) else None
     return value
+
+
+def _own_image(value: str) -> bool:
+    """Whether ``value`` is a root-relative path to a file of this site's media or static."""
+    if _url_scheme(value) != "" or _URL_NOISE_RE.search(value) or "\\" in value:
+        return False
+    parts = urlsplit(value)
+    if parts.netloc or not parts.path.startswith(IMAGE_PATH_PREFIXES):
+        return False
+    return ".." not in parts.path.split("/")
 
 
 def _heading_id(value: str) -> str | None:

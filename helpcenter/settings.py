@@ -423,6 +423,9 @@ LIVE_STATUS_FIX_SLUGS = env_list(
 # --- Editing and search ---------------------------------------------------------
 
 PREVIEW_LINK_DAYS = env_int("PREVIEW_LINK_DAYS", 3, minimum=1)
+# Screenshots editors upload (helpcenter/images.py): the largest file accepted, in megabytes.
+# nginx's client_max_body_size for /admin/ (deploy/nginx/helpcenter.conf) must allow it.
+IMAGE_UPLOAD_MAX_MB = env_int("IMAGE_UPLOAD_MAX_MB", 8, minimum=1)
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60, minimum=1)
 SEARCH_RATE_LIMIT = env_int("SEARCH_RATE_LIMIT", 60, minimum=1)  # searches per client per minute

@@ -19,6 +19,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap_xml, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("media/share/<str:name>", views.share_image, name="share_image"),
+    path("media/images/<str:name>", views.content_image, name="content_image"),
     path("feed.atom", cache_control(public=True, max_age=600)(ArticleFeed()), name="feed"),
     # Wired by string only: the knowledge base never imports diagnostics.
     path("checks/", include("diagnostics.urls")),

@@ -35,7 +35,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import condition, require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from helpcenter import editing, feedback, fragments, pagecache, seo, share_images
+from helpcenter import editing, feedback, fragments, images, pagecache, seo, share_images
 from helpcenter import search as site_search
 from helpcenter.clients import rate_limited, visitor_hash
 from helpcenter.codes import code_links
@@ -223,6 +223,22 @@ def share_image(request: HttpRequest, name: str) -> FileResponse:
     if card is None:
         raise Http404("No such image")
     response = FileResponse(share_images.ensure(card).open("rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@require_safe
+def content_image(request: HttpRequest, name: str) -> FileResponse:
+    """An uploaded screenshot; its name is the hash of its bytes, so it never changes.
+
+    nginx serves these from disk in compose; this view does on the embedded default.
+    """
+    path = images.file_for(name)
+    if path is None:
+        raise Http404("No such image")
+    response = FileResponse(
+        path.open("rb"), content_type=images.CONTENT_TYPES[path.suffix.lstrip(".")]
+    )
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 

@@ -502,13 +502,17 @@ class NativeStack:
         upstream = re.search(r"server\s+([\w.-]+):(\d+);\s*# native: upstream", conf)
         alias = re.search(r"alias\s+(\S+?)/?;\s*# native: static", conf)
         listen = re.search(r"listen\s+(\d+)\s+default_server;", conf)
-        assert upstream and alias and listen, "the nginx config's marked lines are gone"
+        media = re.search(r"alias\s+(\S+?)/images/;\s*# native: media", conf)
+        assert upstream and alias and listen and media, "the nginx config's marked lines are gone"
         # What the config reaches must be what compose provides: a service and port,
         # a mounted folder, and the port compose publishes.
         _, upstream_port = self.address(upstream.group(1), int(upstream.group(2)))
         assert alias.group(1) in mounts, f"nginx serves {alias.group(1)}, compose mounts {mounts}"
+        assert media.group(1) in mounts, f"nginx serves {media.group(1)}, compose mounts {mounts}"
         _, port = self.address(service.name, int(listen.group(1)))
-        return nginx.NginxProcess(upstream_port, mounts[alias.group(1)], port=port)
+        return nginx.NginxProcess(
+            upstream_port, mounts[alias.group(1)], port=port, media_root=mounts[media.group(1)]
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -208,3 +208,42 @@ def test_behind_a_tls_proxy_the_page_comes_without_a_redirect_loop(
     assert direct.status_code == 301
     assert direct.headers["location"].startswith("https://")
     assert proxied.status_code == 200
+
+
+def test_it_serves_uploaded_images_itself_and_takes_screenshot_sized_admin_posts(
+    start_web: Callable[..., WebProcess], tmp_path: Path
+) -> None:
+    if not nginx.available():
+        skip_or_fail(f"nginx is not installed at {nginx.NGINX}")
+    media = tmp_path / "media"
+    (media / "images").mkdir(parents=True)
+    name = "0123456789abcdef0123456789abcdef.png"
+    (media / "images" / name).write_bytes(b"\x89PNG\r\n\x1a\n stand-in bytes")
+    web = start_web(MEDIA_ROOT=str(media), **PROXY_ENV)
+    proxy = nginx.NginxProcess(web.port, Path(settings.STATIC_ROOT), media_root=media).start()
+    stack = Stack(web, proxy)
+    try:
+        with stack.client() as client:
+            image = client.get(f"/media/images/{name}")
+            missing = client.get("/media/images/fedcba9876543210fedcba9876543210.png")
+            # A 3 MB upload passes nginx (the site-wide limit is 1 MB) and reaches Django,
+            # which answers for it (a redirect to the login page: nobody is signed in).
+            upload = client.post(
+                "/admin/helpcenter/article/image-upload/",
+                files={"image": ("shot.png", b"\0" * (3 * 1024 * 1024), "image/png")},
+            )
+            other = client.post("/search/", content=b"\0" * (3 * 1024 * 1024))
+        # nginx logs a request after answering it: wait for the lines to be written.
+        upload_proxied = wait_for(
+            lambda: stack.proxied("/admin/helpcenter/article/image-upload/"), timeout=10
+        )
+    finally:
+        proxy.stop()
+    assert image.status_code == 200
+    assert image.headers["x-served-by"] == "nginx-media"  # from disk, not from gunicorn
+    assert image.headers["content-type"] == "image/png"
+    assert "immutable" in image.headers["cache-control"]
+    assert "max-age=31536000" in image.headers["cache-control"]
+    assert missing.status_code == 404
+    assert upload.status_code != 413 and upload_proxied
+    assert other.status_code == 413

@@ -1,8 +1,8 @@
 """Debian's nginx run natively with deploy/nginx/helpcenter.conf, on loopback.
 
 The compose file mounts the configuration into the official nginx image, where
-``web:8000``, ``/srv/static/`` and ``/var/cache/nginx/`` exist. Here only those
-three addresses (the lines marked ``# native:``) are swapped for a gunicorn
+``web:8000``, ``/srv/static/``, ``/srv/media/`` and ``/var/cache/nginx/`` exist. Here only those
+addresses (the lines marked ``# native:``) are swapped for a gunicorn
 port and temporary folders; every other line is the deployed one. A small
 wrapper supplies what the image's own nginx.conf does (events, mime types,
 logs), with every path under a private prefix.
@@ -35,10 +35,14 @@ def available() -> bool:
     return Path(NGINX).exists() and Path(MIME_TYPES).exists()
 
 
-def native_conf(upstream: str, static_root: Path, cache_dir: Path, listen: str) -> str:
+def native_conf(
+    upstream: str, static_root: Path, cache_dir: Path, listen: str, media_root: Path | None = None
+) -> str:
     """The deployed configuration with its addresses pointed at loopback and temp folders."""
     text = CONF.read_text()
+    media = str(media_root if media_root is not None else cache_dir.parent / "media").rstrip("/")
     swaps = {
+        r"alias /srv/media/images/;\s*# native: media": f"alias {media}/images/;",
         r"server web:8000;\s*# native: upstream": f"server {upstream};",
         r"/var/cache/nginx/helpcenter\s*# native: cache": str(cache_dir),
         r"alias /srv/static/;\s*# native: static": f"alias {str(static_root).rstrip('/')}/;",
@@ -90,7 +94,12 @@ class NginxProcess:
     """nginx in the foreground under a temporary prefix; ``stop()`` ends it."""
 
     def __init__(
-        self, upstream_port: int, static_root: Path, port: int | None = None, workers: int = 1
+        self,
+        upstream_port: int,
+        static_root: Path,
+        port: int | None = None,
+        workers: int = 1,
+        media_root: Path | None = None,
     ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -103,6 +112,7 @@ class NginxProcess:
                 static_root,
                 self.prefix / "cache",
                 f"127.0.0.1:{self.port}",
+                media_root,
             )
         )
         self.conf = self.prefix / "nginx.conf"

@@ -171,8 +171,395 @@
     });
   }
 
+
+  // --- The toolbar: headings, browser tabs, boxes, links and images without syntax ---
+  // Each button opens a small dialog of plain fields and writes the Markdown for
+  // the editor; the textarea stays the source, so the form works without this.
+
+  const BROWSERS = ["Chrome", "Firefox", "Safari", "Edge"];
+  // Ids the article page uses itself; helpcenter/editing.py RESERVED_IDS.
+  const RESERVED_IDS = ["main", "fixes", "faq", "related", "toc-heading", "other-fixes"];
+  const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform || "");
+
+  // The same ids as helpcenter/markdown.py heading_id_for.
+  function headingId(text, taken) {
+    let base = text.normalize("NFKD").replace(/[^\x00-\x7f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60).replace(/-+$/, "");
+    if (!base) base = "section";
+    if (base.startsWith("fix-") || base.startsWith("faq-")) base = "section-" + base;
+    let candidate = base;
+    for (let n = 2; taken.has(candidate); n++) candidate = base + "-" + n;
+    return candidate;
+  }
+
+  function takenIds(textarea) {
+    const taken = new Set(RESERVED_IDS);
+    const pattern = /\{:?[^{}\n]*?#([a-z0-9][a-z0-9-]*)[^{}\n]*\}/g;
+    let match;
+    while ((match = pattern.exec(textarea.value)) !== null) taken.add(match[1]);
+    return taken;
+  }
+
+  // Text the editor typed, as Markdown that shows it as typed inside [...] or "...".
+  function bracketed(text) { return text.replace(/([\\\[\]])/g, "\\$1"); }
+  function quoted(text) { return text.replace(/"/g, "\u201d").replace(/\s+/g, " ").trim(); }
+  function indented(text) {
+    return text.replace(/\r\n?/g, "\n").trim().split("\n").map(function (line) {
+      return line.trim() ? "    " + line : "";
+    }).join("\n");
+  }
+
+  // Where the caret was when a button or shortcut opened a dialog: a modal
+  // dialog's closing moves focus around, and Chromium may put the caret of a
+  // re-focused textarea at its start.
+  const caretAtOpen = new WeakMap();
+
+  // Puts a block on lines of its own (blank lines around it) at the caret, or
+  // inline text in place of the selection, then lets the live preview know.
+  function insert(textarea, text, block) {
+    const saved = caretAtOpen.get(textarea) || [textarea.selectionStart, textarea.selectionEnd];
+    const start = Math.min(saved[0], textarea.value.length);
+    const end = Math.min(saved[1], textarea.value.length);
+    const value = textarea.value;
+    let piece = text;
+    if (block) {
+      const before = value.slice(0, start);
+      const after = value.slice(end);
+      const lead = before === "" ? "" : before.endsWith("\n\n") ? "" : before.endsWith("\n") ? "\n" : "\n\n";
+      const tail = after.startsWith("\n\n") ? "" : after.startsWith("\n") ? "\n" : "\n\n";
+      piece = lead + text + tail;
+    }
+    textarea.focus();
+    textarea.setRangeText(piece, start, end, "end");
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  let dialogCount = 0;
+
+  // A modal dialog of labelled fields; resolves with their values, or null.
+  function ask(title, fields, submitLabel, onOpen) {
+    return new Promise(function (resolve) {
+      dialogCount += 1;
+      const prefix = "editor-dialog-" + dialogCount;
+      const dialog = document.createElement("dialog");
+      dialog.className = "editor-dialog";
+      dialog.setAttribute("aria-labelledby", prefix + "-heading");
+      const form = document.createElement("form");
+      form.method = "dialog";
+      const heading = document.createElement("h2");
+      heading.id = prefix + "-heading";
+      heading.textContent = title;
+      form.append(heading);
+      const inputs = {};
+      fields.forEach(function (spec) {
+        const row = document.createElement("div");
+        row.className = "editor-dialog-row";
+        if (spec.element) { row.append(spec.element); form.append(row); return; }
+        const id = prefix + "-field-" + spec.name;
+        const label = document.createElement("label");
+        label.htmlFor = id;
+        label.textContent = spec.label;
+        let input;
+        if (spec.type === "textarea") {
+          input = document.createElement("textarea");
+          input.rows = spec.rows || 3;
+        } else if (spec.type === "select") {
+          input = document.createElement("select");
+          spec.options.forEach(function (option) {
+            const item = document.createElement("option");
+            item.value = option[0];
+            item.textContent = option[1];
+            input.append(item);
+          });
+        } else {
+          input = document.createElement("input");
+          input.type = spec.type || "text";
+          if (spec.accept) input.accept = spec.accept;
+        }
+        input.id = id;
+        input.name = spec.name;
+        if (spec.value) input.value = spec.value;
+        if (spec.required) input.required = true;
+        row.append(label, input);
+        if (spec.help) {
+          const help = document.createElement("p");
+          help.className = "editor-dialog-help";
+          help.id = id + "-help";
+          help.textContent = spec.help;
+          input.setAttribute("aria-describedby", help.id);
+          row.append(help);
+        }
+        inputs[spec.name] = input;
+        form.append(row);
+      });
+      const error = document.createElement("p");
+      error.className = "editor-dialog-error";
+      error.setAttribute("role", "alert");
+      const buttons = document.createElement("div");
+      buttons.className = "editor-dialog-buttons";
+      const ok = document.createElement("button");
+      ok.type = "submit";
+      ok.className = "button default";
+      ok.textContent = submitLabel;
+      const cancel = document.createElement("button");
+      cancel.type = "button";
+      cancel.className = "button";
+      cancel.textContent = "Cancel";
+      buttons.append(ok, cancel);
+      form.append(error, buttons);
+      dialog.append(form);
+      document.body.append(dialog);
+
+      let answered = false;
+      function finish(values) {
+        if (answered) return;
+        answered = true;
+        dialog.close();
+        dialog.remove();
+        resolve(values);
+      }
+      const controls = {
+        inputs: inputs,
+        error: function (message) { error.textContent = message; },
+        busy: function (on) { ok.disabled = on; },
+        finish: finish,
+        validate: null,
+      };
+      cancel.addEventListener("click", function () { finish(null); });
+      dialog.addEventListener("cancel", function () { finish(null); });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        const values = {};
+        Object.keys(inputs).forEach(function (name) {
+          values[name] = inputs[name].type === "file" ? inputs[name].files[0] : inputs[name].value;
+        });
+        if (controls.validate) {
+          controls.validate(values);  // finishes by itself (an upload) or shows an error
+        } else {
+          finish(values);
+        }
+      });
+      dialog.showModal();
+      if (onOpen) onOpen(controls);
+    });
+  }
+
+  const ACTIONS = [
+    {
+      key: "h", label: "Heading", run: function (textarea) {
+        ask("Add a heading", [
+          { name: "text", label: "Heading text", required: true },
+          { name: "level", label: "Level", type: "select", options: [["2", "Section"], ["3", "Subsection"]] },
+          { name: "id", label: "Link to it as", type: "text", help: "The end of a link that jumps to this heading. Made from the text; kept when you reword the heading later." },
+        ], "Add heading", function (dialog) {
+          const taken = takenIds(textarea);
+          const id = dialog.inputs.id;
+          id.readOnly = true;
+          const selected = textarea.value.slice(textarea.selectionStart, textarea.selectionEnd).trim();
+          if (selected && !selected.includes("\n")) dialog.inputs.text.value = selected;
+          function update() { id.value = "#" + headingId(dialog.inputs.text.value, taken); }
+          dialog.inputs.text.addEventListener("input", update);
+          update();
+        }).then(function (values) {
+          if (!values || !values.text.trim()) return;
+          const text = values.text.replace(/\s+/g, " ").trim();
+          const hashes = values.level === "3" ? "###" : "##";
+          insert(textarea, hashes + " " + text + " {#" + headingId(text, takenIds(textarea)) + "}", true);
+        });
+      },
+    },
+    {
+      key: "t", label: "Browser tabs", run: function (textarea) {
+        ask("Add steps per browser", BROWSERS.map(function (browser) {
+          return { name: browser, label: "Steps in " + browser, type: "textarea", rows: 3 };
+        }).concat([{ element: note("Readers pick their browser's tab. A browser left empty gets no tab.") }]),
+        "Add tabs").then(function (values) {
+          if (!values) return;
+          const tabs = BROWSERS.filter(function (browser) { return values[browser].trim(); })
+            .map(function (browser) { return '=== "' + browser + '"\n\n' + indented(values[browser]); });
+          if (tabs.length) insert(textarea, tabs.join("\n\n"), true);
+        });
+      },
+    },
+    {
+      key: "b", label: "Tip or warning", run: function (textarea) {
+        ask("Add a tip or warning box", [
+          { name: "kind", label: "Kind", type: "select", options: [["tip", "Tip"], ["warning", "Warning"], ["note", "Note"]] },
+          { name: "title", label: "Title (optional)" },
+          { name: "text", label: "Text", type: "textarea", rows: 4, required: true },
+        ], "Add box").then(function (values) {
+          if (!values || !values.text.trim()) return;
+          const title = quoted(values.title);
+          insert(textarea, "!!! " + values.kind + (title ? ' "' + title + '"' : "") + "\n\n" + indented(values.text), true);
+        });
+      },
+    },
+    {
+      key: "d", label: "Collapsible", run: function (textarea) {
+        ask("Add a collapsible block", [
+          { name: "title", label: "What readers click to open it", required: true },
+          { name: "text", label: "Text inside", type: "textarea", rows: 4, required: true },
+        ], "Add block").then(function (values) {
+          if (!values || !values.text.trim()) return;
+          insert(textarea, '??? note "' + quoted(values.title) + '"\n\n' + indented(values.text), true);
+        });
+      },
+    },
+    { key: "k", label: "Link", run: function (textarea, config) { askLink(textarea, config.linkUrl); } },
+    { key: "i", label: "Image", run: function (textarea, config) { askImage(textarea, config.uploadUrl); } },
+  ];
+
+  function note(text) {
+    const p = document.createElement("p");
+    p.className = "editor-dialog-help";
+    p.textContent = text;
+    return p;
+  }
+
+  function askLink(textarea, url) {
+    const results = document.createElement("fieldset");
+    results.className = "editor-link-results";
+    const legend = document.createElement("legend");
+    legend.textContent = "Link to";
+    const list = document.createElement("div");
+    const status = document.createElement("p");
+    status.className = "editor-dialog-help";
+    status.setAttribute("role", "status");
+    results.append(legend, status, list);
+    const selected = textarea.value.slice(textarea.selectionStart, textarea.selectionEnd).replace(/\s+/g, " ").trim();
+    ask("Link to an article or fix", [
+      { name: "q", label: "Search articles and fixes", type: "search" },
+      { element: results },
+      { name: "text", label: "Link text (optional: the title)", value: selected },
+    ], "Add link", function (dialog) {
+      let latest = 0;
+      let found = [];
+      function search() {
+        const number = ++latest;
+        fetch(url + "?q=" + encodeURIComponent(dialog.inputs.q.value), { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { return response.json(); })
+          .then(function (data) {
+            if (number !== latest) return;
+            found = data.results;
+            list.replaceChildren();
+            status.textContent = found.length ? found.length + " found" : "Nothing found: try other words.";
+            found.forEach(function (item, index) {
+              const id = "editor-link-choice-" + index;
+              const row = document.createElement("div");
+              const radio = document.createElement("input");
+              radio.type = "radio";
+              radio.name = "editor-link-choice";
+              radio.id = id;
+              radio.value = String(index);
+              const label = document.createElement("label");
+              label.htmlFor = id;
+              label.textContent = (item.kind === "fix" ? "Fix: " + item.title + " (in " + item.article + ")" : "Article: " + item.title) + (item.public ? "" : " — not published yet");
+              row.append(radio, label);
+              list.append(row);
+            });
+          }, function () { status.textContent = "The search did not answer; try again."; });
+      }
+      let timer = null;
+      dialog.inputs.q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 200); });
+      // Enter in the search box searches rather than submitting the dialog.
+      dialog.inputs.q.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") { event.preventDefault(); clearTimeout(timer); search(); }
+      });
+      search();
+      dialog.validate = function (values) {
+        const choice = list.querySelector("input:checked");
+        if (!choice) { dialog.error("Pick an article or fix from the list."); return; }
+        const item = found[Number(choice.value)];
+        dialog.finish({ text: values.text.replace(/\s+/g, " ").trim() || item.title, url: item.url });
+      };
+    }).then(function (values) {
+      if (values) insert(textarea, "[" + bracketed(values.text) + "](" + values.url + ")", false);
+    });
+  }
+
+  function askImage(textarea, url) {
+    ask("Add an image", [
+      { name: "image", label: "Image file (PNG, JPEG, WebP or GIF)", type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", required: true },
+      { name: "alt", label: "What it shows (for readers who cannot see it)", required: true, help: "For example: Chrome's Clear browsing data window, with Cookies ticked." },
+    ], "Upload and add", function (dialog) {
+      dialog.validate = function (values) {
+        if (!values.image) { dialog.error("Choose an image file."); return; }
+        const alt = values.alt.replace(/\s+/g, " ").trim();
+        if (!alt) { dialog.error("Describe the image for readers who cannot see it."); return; }
+        const body = new FormData();
+        body.append("image", values.image);
+        body.append("alt", alt);
+        const token = document.querySelector("input[name=csrfmiddlewaretoken]");
+        dialog.busy(true);
+        dialog.error("Uploading…");
+        fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": token ? token.value : "" } })
+          .then(function (response) {
+            return response.json().catch(function () { return { error: "The upload failed (" + response.status + ")." }; });
+          })
+          .then(function (data) {
+            dialog.busy(false);
+            if (data.error) { dialog.error(data.error); return; }
+            dialog.finish({ alt: alt, url: data.url });
+          }, function () {
+            dialog.busy(false);
+            dialog.error("The upload did not reach the server; try again.");
+          });
+      };
+    }).then(function (values) {
+      if (values) insert(textarea, "![" + bracketed(values.alt) + "](" + values.url + ")", true);
+    });
+  }
+
+  function runAction(action, textarea, config) {
+    caretAtOpen.set(textarea, [textarea.selectionStart, textarea.selectionEnd]);
+    action.run(textarea, config);
+  }
+
+  function shortcut(key) { return (IS_MAC ? "Meta" : "Control") + "+Alt+" + key.toUpperCase(); }
+
+  function toolbar(textarea, config) {
+    if (textarea.dataset.toolbarAttached || modeFor(textarea.name) !== "block") return;
+    textarea.dataset.toolbarAttached = "1";
+    const bar = document.createElement("div");
+    bar.className = "editor-toolbar";
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "Insert into " + (textarea.labels[0] ? textarea.labels[0].textContent.replace(/:\s*$/, "") : "the text"));
+    ACTIONS.forEach(function (action) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button editor-tool";
+      button.textContent = action.label;
+      button.dataset.action = action.key;
+      button.setAttribute("aria-keyshortcuts", shortcut(action.key));
+      button.title = action.label + " (" + shortcut(action.key).replace("Control", "Ctrl").replace("Meta", "Cmd") + ")";
+      button.addEventListener("click", function () { runAction(action, textarea, config); });
+      bar.append(button);
+    });
+    textarea.before(bar);
+    textarea.addEventListener("keydown", function (event) {
+      if (!event.altKey || !(IS_MAC ? event.metaKey : event.ctrlKey) || event.getModifierState("AltGraph")) return;
+      // event.code: Alt changes event.key on some layouts (Alt+H is ˙ on a Mac).
+      const key = (event.code || "").replace(/^Key/, "").toLowerCase();
+      const action = ACTIONS.find(function (item) { return item.key === key; });
+      if (!action) return;
+      event.preventDefault();
+      runAction(action, textarea, config);
+    });
+  }
+
+  function toolbarsAll(root, config) {
+    root.querySelectorAll("textarea").forEach(function (textarea) {
+      if (!textarea.name.includes("__prefix__")) toolbar(textarea, config);
+    });
+  }
+
   function start() {
     const config = document.getElementById("editor-config");
+    if (config && config.dataset.uploadUrl) {
+      const urls = { uploadUrl: config.dataset.uploadUrl, linkUrl: config.dataset.linkUrl };
+      toolbarsAll(document, urls);
+      document.addEventListener("formset:added", function (event) { toolbarsAll(event.target, urls); });
+    }
     if (config && window.htmx) {
       const url = config.dataset.previewUrl;
       attachAll(document, url);

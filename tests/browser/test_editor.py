@@ -79,26 +79,25 @@ def test_an_editor_sees_the_preview_and_the_public_page_update(
     page.fill("#id_body", body)
     preview.locator("strong", has_text="Bold").wait_for()
     assert preview.locator("h2#why").count() == 1
-    preview.get_by_text("Heading 'No id' has no explicit {#id}.").wait_for()
+    # The preview shows the id the heading will get on save.
+    preview.get_by_text("Heading 'No id' gets the link id #no-id when you save.").wait_for()
+    assert preview.locator("h2#no-id").count() == 1
     screenshot(page, "editor-preview")
     page.locator(".field-body .editor-split").first.screenshot(
         path=str(ARTIFACTS / "editor-preview-split.png")
     )
 
-    # Refused on save too (as the importer does), with the text kept.
-    page.click("input[name=_continue]")
-    page.get_by_text("Heading 'No id' has no explicit id").wait_for()
-    assert page.input_value("#id_body") == body
-    page.fill("#id_body", body.replace("## No id", "## Now with an id {#with-id}"))
+    # Saved with the id written into the text, where it stays.
     page.click("input[name=_continue]")
     page.locator(".messagelist .success").wait_for()
+    assert page.input_value("#id_body") == body.replace("## No id", "## No id {#no-id}")
     _no_csp_violations(page)
     screenshot(page, "editor-saved")
 
     status, headers, html = _get(public, etag=old_etag)
     assert status == 200, "the old ETag must not validate the edited page"
     assert headers["ETag"] != old_etag
-    assert "Freshly edited intro." in html and 'id="with-id"' in html
+    assert "Freshly edited intro." in html and 'id="no-id"' in html
     assert _get(public, etag=headers["ETag"])[0] == 304
     page.context.close()
 

@@ -72,7 +72,9 @@ def test_it_shows_heading_problems_beside_the_preview(editor_client: Any) -> Non
         PREVIEW_URL, {"field": "body", "body": text}, HTTP_HX_REQUEST="true"
     ).content.decode()
     assert "editor-preview-problems" in html
-    assert "has no explicit {#id}" in html
+    # The preview shows the heading as saving will store it: with its new id.
+    assert '<h2 id="no-id">' in html
+    assert "Heading &#x27;No id&#x27; gets the link id #no-id when you save." in html
     assert "repeats an id used earlier" in html
 
 
@@ -211,13 +213,45 @@ def test_a_duplicate_fix_slug_is_refused(editor_client: Any) -> None:
     assert "Fix with this Article and Slug already exists." in response.content.decode()
 
 
-def test_a_heading_without_an_id_is_refused(editor_client: Any) -> None:
+def test_a_heading_without_an_id_gets_one_on_save_and_keeps_it(editor_client: Any) -> None:
     article = make_article()
-    data = form_data(article, body="## Why it happens\n\nText.")
-    html = editor_client.post(change_url(article), data).content.decode()
-    assert "Heading &#x27;Why it happens&#x27; has no explicit id" in html
+    data = form_data(article, body="## Why it happens\n\nText.\n\n## Main\n\n## Kept {#kept}")
+    response = editor_client.post(change_url(article), data)
+    assert response.status_code == 302
     article.refresh_from_db()
-    assert "Why it happens" not in article.body
+    # "main" is the page's own landmark: the heading takes the next free id.
+    assert article.body == (
+        "## Why it happens {#why-it-happens}\n\nText.\n\n## Main {#main-2}\n\n## Kept {#kept}"
+    )
+    assert [h["id"] for h in article.headings] == ["why-it-happens", "main-2", "kept"]
+
+    # Reworded later, the heading keeps the id links already point at.
+    data = form_data(article, body=article.body.replace("Why it happens", "Why this happens"))
+    assert editor_client.post(change_url(article), data).status_code == 302
+    article.refresh_from_db()
+    assert "## Why this happens {#why-it-happens}" in article.body
+
+
+def test_a_fix_heading_without_an_id_gets_one_on_save(editor_client: Any) -> None:
+    article = make_article()
+    fix = article.fixes.first()
+    assert fix is not None
+    data = form_data(article, **{"fixes-0-body": "## Before you start\n\nSteps."})
+    assert editor_client.post(change_url(article), data).status_code == 302
+    fix.refresh_from_db()
+    assert fix.body == "## Before you start {#before-you-start}\n\nSteps."
+
+
+def test_an_image_from_another_site_or_without_a_description_is_refused(
+    editor_client: Any,
+) -> None:
+    article = make_article()
+    body = "![](/media/images/0123456789abcdef0123456789abcdef.png)\n\n![Logo](https://cdn.example/a.png)"
+    html = editor_client.post(change_url(article), form_data(article, body=body)).content.decode()
+    assert "Image 1 has no description" in html
+    assert "Image 2 (&#x27;Logo&#x27;) is not from this site and will not show" in html
+    article.refresh_from_db()
+    assert "cdn.example" not in article.body
 
 
 # --- Slugs ----------------------------------------------------------------------

@@ -13,7 +13,10 @@ from helpcenter.markdown import (
     MAX_SOURCE_CHARS,
     PERMALINK_LABEL,
     Heading,
+    HeadingIds,
     MarkdownTooLarge,
+    add_heading_ids,
+    heading_id_for,
     render_inline,
     render_markdown,
     sanitize_html,
@@ -330,19 +333,66 @@ def test_it_adds_no_rel_and_no_target_to_links() -> None:
     assert html == '<a href="https://example.com">x</a>'
 
 
-def test_it_keeps_http_images_with_their_size() -> None:
+def test_it_keeps_images_of_the_sites_own_media_and_static_files_with_their_size() -> None:
     html = sanitize_html(
-        '<img src="https://cdn.example/a.png" alt="A" title="T" width="640" height="80%">'
+        '<img src="/media/images/0123abcd.png" alt="A" title="T" width="640" height="80%">'
+        '<img src="/static/favicon.svg" alt="B">'
     )
 
     assert find(html, "img") == [
-        {"src": "https://cdn.example/a.png", "alt": "A", "title": "T", "width": "640"}
+        {"src": "/media/images/0123abcd.png", "alt": "A", "title": "T", "width": "640"},
+        {"src": "/static/favicon.svg", "alt": "B"},
     ]
 
 
-@pytest.mark.parametrize("src", ["mailto:a@example.com", "data:image/png;base64,AAAA", "ftp://x/"])
-def test_it_drops_image_sources_that_are_not_http(src: str) -> None:
+@pytest.mark.parametrize(
+    "src",
+    [
+        "https://cdn.example/a.png",
+        "http://127.0.0.1/media/a.png",
+        "//cdn.example/media/a.png",
+        "/media/../data/secret-key",
+        "/articles/x/",
+        "media/images/a.png",
+        "/media\\images/a.png",
+        "mailto:a@example.com",
+        "data:image/png;base64,AAAA",
+        "ftp://x/",
+    ],
+)
+def test_it_drops_images_from_anywhere_but_the_sites_media_and_static(src: str) -> None:
     assert find(render_markdown(f"![a]({src})").html, "img") == [{"alt": "a"}]
+
+
+def test_it_writes_an_id_after_each_heading_that_has_none_and_keeps_the_rest() -> None:
+    source = (
+        "Intro\n\n## Why it *matters*\n\n```\n## not a heading\n```\n\n"
+        "    ## indented code\n\n## Why it matters\n\n## Fix cookies\n\n"
+        '=== "Chrome"\n\n    ### Inside a tab\n\n## Kept {#kept}\n\n## Styled {: .x}'
+    )
+
+    result = add_heading_ids(source, reserved=frozenset({"main"}))
+
+    assert result.source == (
+        "Intro\n\n## Why it *matters* {#why-it-matters}\n\n```\n## not a heading\n```\n\n"
+        "    ## indented code\n\n## Why it matters {#why-it-matters-2}\n\n"
+        "## Fix cookies {#section-fix-cookies}\n\n"
+        '=== "Chrome"\n\n    ### Inside a tab {#inside-a-tab}\n\n## Kept {#kept}\n\n'
+        "## Styled {#styled .x}"
+    )
+    assert [new_id for _text, new_id in result.added] == [
+        "why-it-matters", "why-it-matters-2", "section-fix-cookies", "inside-a-tab", "styled"
+    ]  # fmt: skip
+    assert render_markdown(result.source).missing_ids == ()
+    assert add_heading_ids(result.source) == HeadingIds(result.source)
+
+
+def test_heading_ids_avoid_taken_and_reserved_ids_and_fall_back_for_other_scripts() -> None:
+    assert heading_id_for("Main", frozenset({"main"})) == "main-2"
+    assert heading_id_for("Crème brûlée!") == "creme-brulee"
+    assert heading_id_for("Ошибка 1020") == "1020"
+    assert heading_id_for("Доступ") == "section"
+    assert heading_id_for("FAQ: more") == "section-faq-more"
 
 
 # --- Limits and malformed input ----------------------------------------------------------

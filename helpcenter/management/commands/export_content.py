@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from helpcenter import images
 from helpcenter.management.commands.import_content import DEFAULT_PATH
 from helpcenter.models import Article, Category, FaqEntry, Fix, SynonymSet
 
@@ -54,9 +55,10 @@ class Command(BaseCommand):
             if not options["replace"]:
                 raise CommandError(
                     f"{out} is not empty: pass --replace to overwrite its categories.yml, "
-                    "synonyms.yml and articles/ (anything else in it is left alone)"
+                    "synonyms.yml, articles/ and images/ (anything else in it is left alone)"
                 )
             shutil.rmtree(out / "articles", ignore_errors=True)
+            shutil.rmtree(out / "images", ignore_errors=True)
             (out / "categories.yml").unlink(missing_ok=True)
             (out / "synonyms.yml").unlink(missing_ok=True)
         files, skipped = export_files()
@@ -64,6 +66,7 @@ class Command(BaseCommand):
             path = out / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8", newline="\n")
+        copied = self._copy_images(files, out / "images")
         for article in skipped:
             self.stderr.write(
                 f"Skipped “{article.title}” ({article.slug}): it has no category, "
@@ -71,8 +74,22 @@ class Command(BaseCommand):
             )
         articles = sum(1 for name in files if name.endswith("/index.md"))
         self.stdout.write(
-            f"Exported {articles} articles, the categories and the search synonyms to {out}."
+            f"Exported {articles} articles, {copied} images, the categories and the search "
+            f"synonyms to {out}."
         )
+
+    def _copy_images(self, files: dict[str, str], folder: Path) -> int:
+        """The uploaded images the exported Markdown shows, beside it in images/."""
+        copied = 0
+        for name in sorted(images.referenced_names(*files.values())):
+            source = images.file_for(name)
+            if source is None:
+                self.stderr.write(f"Image {images.URL_PREFIX}{name} is shown but not stored here.")
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, folder / name)
+            copied += 1
+        return copied
 
 
 def export_files() -> tuple[dict[str, str], list[Article]]:

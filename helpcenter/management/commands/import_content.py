@@ -38,7 +38,7 @@ from django.db import models, transaction
 from reversion.errors import RevertError
 from reversion.models import Version
 
-from helpcenter import starter
+from helpcenter import images, starter
 from helpcenter.markdown import MarkdownTooLarge, render_markdown
 from helpcenter.models import Article, Category, FaqEntry, Fix, SlugRedirect, tidy_text
 
@@ -108,6 +108,10 @@ class Command(BaseCommand):
             articles += [_read_article(folder) for folder in folders]
         _check_unique(articles)
         overwrite, dry_run = options["overwrite"], options["dry_run"]
+        if not dry_run:
+            # Before the rows that show them, so no page points at a missing image.
+            for root in roots:
+                self._import_images(root / "images")
         if overwrite:
             # A dry run first, so the list printed is exactly what the real run replaces.
             plan = run_import(categories, articles, overwrite=True, dry_run=True)
@@ -128,6 +132,14 @@ class Command(BaseCommand):
         )
         verb = "Would import" if dry_run else "Imported"
         self.stdout.write(f"{verb} {len(articles)} articles (rows {summary}).")
+
+    def _import_images(self, folder: Path) -> None:
+        """Images an export carried (images/, named by the hash of their bytes)."""
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and not images.import_file(path):
+                self.stderr.write(f"{path}: skipped, not an image stored under its own hash")
 
     def _list_replacements(self, plan: ImportReport, dry_run: bool) -> None:
         if not plan.replaced:
