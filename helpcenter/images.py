@@ -17,10 +17,12 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
-from PIL import Image, ImageOps, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = [
     "ImageRejected",
@@ -72,6 +74,10 @@ def max_bytes() -> int:
 
 def store_upload(upload: IO[bytes], size: int) -> StoredImage:
     """Check, re-encode and store one uploaded file; ImageRejected with a reason if not."""
+    # Pillow is imported here, not with the module: views import this module, and
+    # every web worker would carry Pillow's ~7 MB for uploads only editors make.
+    from PIL import Image, ImageOps
+
     if size > max_bytes():
         raise ImageRejected(
             f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
@@ -90,6 +96,8 @@ def store_upload(upload: IO[bytes], size: int) -> StoredImage:
 
 
 def _decode(upload: IO[bytes]) -> Image.Image:
+    from PIL import Image, UnidentifiedImageError
+
     unreadable = f"This file is not an image we can use: upload a {ACCEPTED} file."
     try:
         with warnings.catch_warnings():
