@@ -104,5 +104,12 @@ def test_makemessages_collects_the_strings_cleanly(tmp_path: Path, settings: Any
         )  # fmt: skip
     assert warnings.getvalue() == ""  # xgettext's warnings (a bad format string, say)
     po = (tmp_path / "xx" / "LC_MESSAGES" / "django.po").read_text()
-    for msgid in ("Skip to content", "Run checks", "Search the guides", "Privacy"):
+    # From templates, and from Python label tables marked with gettext_noop.
+    for msgid in (
+        "Skip to content",
+        "Run checks",
+        "Privacy",
+        "Blocked from our server",
+        "A blank page",
+    ):
         assert f'msgid "{msgid}"' in po
