@@ -29,6 +29,8 @@ PAIRS: tuple[tuple[str, str, float, str], ...] = (
     ("warn", "panel", 4.5, "warning badges inside panels"),
     ("bad", "bg", 4.5, "'down' badges and results"),
     ("bad", "panel", 4.5, "'down' badges inside panels"),
+    ("refused", "bg", 4.5, "'blocked for our server' badges"),
+    ("refused", "panel", 4.5, "'blocked for our server' badges inside panels"),
     ("info", "panel", 4.5, "maintenance badges inside panels"),
     ("focus", "bg", 3.0, "focus ring"),
     ("focus", "panel", 3.0, "focus ring inside panels"),
