@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from diagnostics.models import OUTCOME_LABELS, REFUSED, ProbeResult, ProbeSample, Target
 from diagnostics.status import IMPAIRED, MARKED_CANT_TELL, REFUSED_SENTENCE, impaired_sentence
 from diagnostics.status import STATE_LABELS as STATUS_STATE_LABELS
 
 STATE_LABELS = {
-    "operational": "All systems operational",
-    "degraded": "Degraded performance",
-    "partial_outage": "Partial outage",
-    "major_outage": "Major outage",
-    "maintenance": "Maintenance in progress",
+    "operational": gettext_noop("All systems operational"),
+    "degraded": gettext_noop("Degraded performance"),
+    "partial_outage": gettext_noop("Partial outage"),
+    "major_outage": gettext_noop("Major outage"),
+    "maintenance": gettext_noop("Maintenance in progress"),
 }
 
 # The probe that says most about a target, when it has several.
@@ -62,12 +63,12 @@ class LiveRow:
     @property
     def label(self) -> str:
         if not self.measured:
-            return STATUS_STATE_LABELS[IMPAIRED]
+            return gettext(STATUS_STATE_LABELS[IMPAIRED])
         if self.state:
-            return STATE_LABELS.get(self.state, self.state.replace("_", " ").capitalize())
+            return gettext(STATE_LABELS.get(self.state, self.state.replace("_", " ").capitalize()))
         if self.outcome in REFUSED:
-            return STATUS_STATE_LABELS[self.outcome]
-        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+            return gettext(STATUS_STATE_LABELS[self.outcome])
+        return gettext(OUTCOME_LABELS.get(self.outcome, self.outcome))
 
 
 def describe_age(seconds: float) -> str:

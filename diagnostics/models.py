@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from diagnostics import marks
 from diagnostics.probes.result import without_control_chars_deep
@@ -31,16 +32,18 @@ REACHED = frozenset({"ok", "degraded"})
 # down, yet what the public gets is unknown to us. Uptime counts these apart.
 REFUSED = frozenset({"blocked", "challenged"})
 
+# Marked for makemessages here, translated where shown (a module constant is read
+# before any request has chosen a language).
 OUTCOME_LABELS = {
-    "ok": "OK",
-    "degraded": "Degraded",
-    "maintenance": "Maintenance",
-    "blocked": "Blocked",
-    "challenged": "Challenged",
-    "down": "Down",
-    "error": "Error",
-    "timeout": "Timed out",
-    "unknown": "Unclear",
+    "ok": gettext_noop("OK"),
+    "degraded": gettext_noop("Degraded"),
+    "maintenance": gettext_noop("Maintenance"),
+    "blocked": gettext_noop("Blocked"),
+    "challenged": gettext_noop("Challenged"),
+    "down": gettext_noop("Down"),
+    "error": gettext_noop("Error"),
+    "timeout": gettext_noop("Timed out"),
+    "unknown": gettext_noop("Unclear"),
 }
 
 
@@ -430,7 +433,7 @@ class ProbeResult(ProbeAnswer):
         return f"{self.target} {self.probe} {self.outcome}"
 
     def get_outcome_label(self) -> str:
-        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+        return gettext(OUTCOME_LABELS.get(self.outcome, self.outcome))
 
     def observation(self) -> Any:
         from diagnostics.verdict import SERVER, Observation

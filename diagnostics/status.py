@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_noop
 
 from diagnostics import charts
 from diagnostics.models import (
@@ -38,12 +39,12 @@ ANSWERED = ("ok", "degraded", "maintenance")
 
 STATE_LABELS = {
     **OUTCOME_LABELS,
-    "ok": "Up",
-    "blocked": "Blocked for our server",
-    "challenged": "Challenged for our server",
-    "timeout": "Not answering",
-    NOT_CHECKED: "Not checked yet",
-    IMPAIRED: "Can't tell",
+    "ok": gettext_noop("Up"),
+    "blocked": gettext_noop("Blocked for our server"),
+    "challenged": gettext_noop("Challenged for our server"),
+    "timeout": gettext_noop("Not answering"),
+    NOT_CHECKED: gettext_noop("Not checked yet"),
+    IMPAIRED: gettext_noop("Can't tell"),
 }
 
 
@@ -105,7 +106,7 @@ class TargetStatus:
 
     @property
     def label(self) -> str:
-        return STATE_LABELS.get(self.state, self.state)
+        return gettext(STATE_LABELS.get(self.state, self.state))
 
     @property
     def impaired_sentence(self) -> str:

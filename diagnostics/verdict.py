@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext_noop
+
 from diagnostics import claims as claim_checks
 
 SERVER = "server"
@@ -25,13 +27,14 @@ FAILED_OUTCOMES = frozenset({"down", "error", "timeout", "failed"})
 
 # What a visitor can tell us they see, and the Cloudflare signal each answer
 # implies, so a rule about "1020" matches the answer and a pasted 1020 alike.
+# Marked for makemessages; the templates translate them where they are shown.
 VISITOR_ANSWERS: dict[str, str] = {
-    "block_1020": "The “Access denied, error code 1020” page",
-    "rate_limit": "“Too many requests” or error 1015",
-    "challenge_loop": "A “Just a moment…” page that never ends",
-    "blank_page": "A blank page",
-    "no_load": "Nothing loads at all",
-    "other": "Something else",
+    "block_1020": gettext_noop("The “Access denied, error code 1020” page"),
+    "rate_limit": gettext_noop("“Too many requests” or error 1015"),
+    "challenge_loop": gettext_noop("A “Just a moment…” page that never ends"),
+    "blank_page": gettext_noop("A blank page"),
+    "no_load": gettext_noop("Nothing loads at all"),
+    "other": gettext_noop("Something else"),
 }
 ANSWER_SIGNALS: dict[str, str] = {
     "block_1020": "1020",

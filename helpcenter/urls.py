@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("notices.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("staff/content-health/", staff_views.content_health, name="content_health"),
+    path("styleguide/", staff_views.styleguide, name="styleguide"),
     path("admin/", admin.site.urls),
 ]
 

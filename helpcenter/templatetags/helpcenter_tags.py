@@ -5,6 +5,7 @@ from typing import Any
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
+from django.template import loader
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -24,3 +25,12 @@ def json_ld(data: dict[str, Any]) -> SafeString:
     """
     payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+@register.simple_tag
+def template_source(name: str) -> str:
+    """A template's own text, for the styleguide to print beside its rendering.
+
+    Returned as a plain string, so the page escapes it like any other value.
+    """
+    return str(loader.get_template(name).template.source).strip()  # type: ignore[attr-defined]

@@ -1,0 +1,115 @@
+"""Every interface string in the templates goes through Django's translation tags, the page
+says which language it is in, and makemessages collects the strings without complaint:
+adding a language later is writing a .po file, not editing templates."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.template.base import Lexer, TokenType
+from django.utils import translation
+
+from tests.conftest import ROOT
+
+TEMPLATES = ROOT / "templates"
+# The Django admin's own templates (and the editor built on them), and the styleguide: a
+# staff page about CSS class names, with markup samples for the people who build pages.
+SKIPPED = ("admin/", "styleguide/", "helpcenter/styleguide.html")
+# Attributes a person reads or hears.
+SPOKEN_ATTRIBUTES = re.compile(r'\s(?:placeholder|aria-label|title|alt)="([^"]*)"')
+TAG = re.compile(r"<[^>]*>", re.S)
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+MARK = "\x00"
+# Translated already, a comment, or a list of CSS classes.
+SILENT_BLOCKS = {
+    "comment": "endcomment",
+    "blocktranslate": "endblocktranslate",
+    "block main_class": "endblock",
+}
+
+
+def _templates() -> list[Path]:
+    return sorted(
+        path
+        for path in TEMPLATES.rglob("*")
+        if path.suffix in (".html", ".txt")
+        and not str(path.relative_to(TEMPLATES)).startswith(SKIPPED)
+    )
+
+
+def untranslated(source: str) -> list[str]:
+    """Words in a template's own text (not its tags or variables) outside translation tags."""
+    # The template's text with every tag and variable replaced by a marker, so a piece of
+    # HTML cut by a {{ variable }} still reads as one tag.
+    parts: list[str] = []
+    closing: str | None = None
+    for token in Lexer(source).tokenize():
+        if token.token_type == TokenType.BLOCK:
+            words = token.contents.split()
+            name = words[0] if words else ""
+            opening = next((k for k in (" ".join(words[:2]), name) if k in SILENT_BLOCKS), None)
+            if closing is None and opening:
+                closing = SILENT_BLOCKS[opening]
+            elif name == closing:
+                closing = None
+            parts.append(MARK)
+        elif token.token_type == TokenType.VAR:
+            parts.append(MARK)
+        elif token.token_type == TokenType.TEXT and closing is None:
+            parts.append(token.contents)
+    text = HTML_COMMENT.sub(" ", "".join(parts))
+    pieces = [value for value in SPOKEN_ATTRIBUTES.findall(text)]
+    pieces += html.unescape(TAG.sub(MARK, text)).split(MARK)
+    return [" ".join(p.split())[:80] for p in pieces if re.search(r"[^\W\d_]{2,}", p)]
+
+
+def test_the_checker_finds_text_outside_translation_tags() -> None:
+    assert untranslated("<p>Hello</p>") == ["Hello"]
+    assert untranslated('<input placeholder="Search">') == ["Search"]
+    assert untranslated("<p>{% translate 'Hello' %} · {{ name }}</p>") == []
+    assert untranslated("{% blocktranslate %}Hi {{ name }}{% endblocktranslate %}") == []
+    assert untranslated("{% comment %}Why{% endcomment %}<!-- note -->") == []
+
+
+@pytest.mark.parametrize("path", _templates(), ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_no_template_shows_untranslated_text(path: Path) -> None:
+    assert untranslated(path.read_text()) == []
+
+
+@pytest.mark.django_db
+def test_the_page_says_its_language(client: Any) -> None:
+    page = client.get("/privacy/").content.decode()
+    assert re.search(r'<html lang="([^"]+)">', page)[1] == translation.get_language()  # type: ignore[index]
+
+
+def test_makemessages_collects_the_strings_cleanly(tmp_path: Path, settings: Any) -> None:
+    if shutil.which("xgettext") is None:
+        pytest.fail("makemessages needs GNU gettext (apt-get install gettext)")
+    settings.LOCALE_PATHS = [tmp_path]
+    ignore = [".venv", "node_modules", "data", "test-artifacts", "bench", "deploy", "docs"]
+    # The default app-directory walk is from the working directory: the project root.
+    warnings = io.StringIO()
+    with contextlib.chdir(ROOT):
+        call_command(
+            "makemessages", locale=["xx"], ignore_patterns=ignore, verbosity=0,
+            no_obsolete=True, stderr=warnings,
+        )  # fmt: skip
+    assert warnings.getvalue() == ""  # xgettext's warnings (a bad format string, say)
+    po = (tmp_path / "xx" / "LC_MESSAGES" / "django.po").read_text()
+    # From templates, and from Python label tables marked with gettext_noop.
+    for msgid in (
+        "Skip to content",
+        "Run checks",
+        "Privacy",
+        "Blocked from our server",
+        "A blank page",
+    ):
+        assert f'msgid "{msgid}"' in po
