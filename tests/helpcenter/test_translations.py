@@ -109,7 +109,7 @@ def test_makemessages_collects_the_strings_cleanly(tmp_path: Path, settings: Any
         "Skip to content",
         "Run checks",
         "Privacy",
-        "Blocked from our server",
+        "Blocked for our server",
         "A blank page",
     ):
         assert f'msgid "{msgid}"' in po
