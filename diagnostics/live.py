@@ -13,8 +13,8 @@ from datetime import datetime
 from django.utils import timezone
 
 from diagnostics.models import OUTCOME_LABELS, ProbeResult, ProbeSample, Target
-from diagnostics.status import IMPAIRED, MARKED_CANT_TELL, impaired_sentence
-from diagnostics.status import STATE_LABELS as STATUS_STATE_LABELS
+from diagnostics.status.summary import IMPAIRED, MARKED_CANT_TELL, impaired_sentence
+from diagnostics.status.summary import STATE_LABELS as STATUS_STATE_LABELS
 
 STATE_LABELS = {
     "operational": "All systems operational",

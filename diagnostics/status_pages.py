@@ -1,6 +1,6 @@
 """Public status pages and the privacy page: shared by every visitor, so briefly cacheable.
 
-Thin views: diagnostics.status reads the stored history and builds the charts.
+Thin views: diagnostics.status.summary reads the stored history and builds the charts.
 They live in diagnostics (the knowledge base never imports it) and are wired
 into helpcenter/urls.py by string through diagnostics.status_urls.
 """
@@ -15,8 +15,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from diagnostics import status
 from diagnostics.models import Target
+from diagnostics.status import summary
 
 # No per-visitor data on these pages; thirty seconds keeps them close to live.
 STATUS_CACHE = {"public": True, "max_age": 30}
@@ -26,13 +26,13 @@ PRIVACY_CACHE = {"public": True, "max_age": 300}
 @require_safe
 @cache_control(**STATUS_CACHE)
 def status_overview(request: HttpRequest) -> HttpResponse:
-    statuses = status.overview()
-    impaired_at = status.impaired_now(statuses)
+    statuses = summary.overview()
+    impaired_at = summary.impaired_now(statuses)
     context = {
         "statuses": statuses,
-        "days": status.UPTIME_DAYS,
+        "days": summary.UPTIME_DAYS,
         "impaired": (
-            status.impaired_sentence(impaired_at, status.MARKED_CANT_TELL) if impaired_at else ""
+            summary.impaired_sentence(impaired_at, summary.MARKED_CANT_TELL) if impaired_at else ""
         ),
     }
     return render(request, "diagnostics/status_overview.html", context)
@@ -47,7 +47,7 @@ def status_target(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "diagnostics/status_target.html",
-        {"status": status.status_for(target, with_latency=True), "days": status.UPTIME_DAYS},
+        {"status": summary.status_for(target, with_latency=True), "days": summary.UPTIME_DAYS},
     )
 
 
