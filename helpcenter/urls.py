@@ -23,7 +23,7 @@ urlpatterns = [
     # Wired by string only: the knowledge base never imports diagnostics.
     path("checks/", include("diagnostics.urls")),
     # /status/, /status/<slug>/ and /privacy/ (the privacy page lists the check targets).
-    path("", include("diagnostics.status_urls")),
+    path("", include("diagnostics.status.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("staff/content-health/", staff_views.content_health, name="content_health"),
     path("admin/", admin.site.urls),

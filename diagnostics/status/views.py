@@ -2,7 +2,7 @@
 
 Thin views: diagnostics.status.summary reads the stored history and builds the charts.
 They live in diagnostics (the knowledge base never imports it) and are wired
-into helpcenter/urls.py by string through diagnostics.status_urls.
+into helpcenter/urls.py by string through diagnostics.status.urls.
 """
 
 from __future__ import annotations
