@@ -1,4 +1,4 @@
-"""Crowd reports and the live status fragment. Thin: crowd.py and live.py do the work.
+"""Crowd reports and the live status fragment. Thin: crowd.py and status/live.py do the work.
 
 Both are per-moment (and the crowd one per visitor), so they are never cached
 and never part of the cached article HTML: article and fix pages hold a slot
@@ -14,8 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
-from diagnostics import crowd, live
+from diagnostics import crowd
 from diagnostics.models import Target
+from diagnostics.status import live
 from helpcenter.clients import visitor_hash
 
 

@@ -395,7 +395,7 @@ CELERY_BEAT_SCHEDULE = {
 BEAT_RUN_AT_START = ["sample-targets"]
 
 # --- Votes, crowd reports and live status ------------------------------------------
-# helpcenter/feedback.py, diagnostics/crowd.py and diagnostics/live.py read these.
+# helpcenter/feedback.py, diagnostics/crowd.py and diagnostics/status/live.py read these.
 
 # "Did this fix work?" votes one visitor may cast per hour before getting 429.
 VOTE_RATE_PER_HOUR = env_int("VOTE_RATE_PER_HOUR", 30, minimum=1)
