@@ -1,6 +1,8 @@
-"""Public status pages and the privacy page: shared by every visitor, so briefly cacheable.
+"""The status pages, the privacy page and the live status fragment.
 
-Thin views: diagnostics.status.summary reads the stored history and builds the charts.
+Thin views: summary.py and live.py read the stored history and build the charts.
+The pages are shared by every visitor, so briefly cacheable; the live fragment
+is per moment, so never cached, and htmx fills its slot on fix pages.
 They live in diagnostics (the knowledge base never imports it) and are wired
 into helpcenter/urls.py by string through diagnostics.status.urls.
 """
@@ -12,11 +14,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 from diagnostics.models import Target
-from diagnostics.status import summary
+from diagnostics.status import live, summary
 
 # No per-visitor data on these pages; thirty seconds keeps them close to live.
 STATUS_CACHE = {"public": True, "max_age": 30}
@@ -69,3 +71,14 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "browser_hosts": hosts,
     }
     return render(request, "helpcenter/privacy.html", context)
+
+
+@require_safe
+@never_cache
+def live_status(request: HttpRequest) -> HttpResponse:
+    """The latest stored state of the status pages and web apps, with its age."""
+    template = "diagnostics/_live_status.html"
+    if getattr(request, "htmx", False):
+        template += "#live"
+    rows = live.live_rows()
+    return render(request, template, {"rows": rows, "impaired": live.impaired_note(rows)})
