@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from diagnostics import coalesce, health
+from diagnostics import coalesce, heartbeats
 from diagnostics.coalesce import Job, jobs_for
 from diagnostics.models import CheckRun, ProbeResult, Target
 
@@ -27,7 +27,7 @@ def queue_name(region: str) -> str:
 
 
 def live_regions() -> list[str]:
-    return health.live_regions()
+    return heartbeats.live_regions()
 
 
 # On Redis a waiting run is served by the probe's owner the moment its answer lands;

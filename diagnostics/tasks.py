@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from diagnostics import coalesce, health, marks, runs
+from diagnostics import coalesce, heartbeats, marks, runs
 from diagnostics.models import CheckRun, CrowdReport, DailyRollup, ProbeResult, ProbeSample
 from diagnostics.probes import runner
 from diagnostics.probes.runner import ProbeSettings
@@ -126,7 +126,7 @@ def serve_waiters(handed: list[tuple[coalesce.Job, dict[str, Any], list[str]]]) 
 @shared_task(ignore_result=True, **RETRY)
 def schedule_samples() -> None:
     """Beat's entry point: ask every live region to sample the enabled targets."""
-    for region in health.live_regions():
+    for region in heartbeats.live_regions():
         sample_region.apply_async((region,), queue=runs.queue_name(region))
 
 
@@ -222,7 +222,7 @@ def close_stale_runs() -> int:
 
 # --- worker wiring ---------------------------------------------------------------------
 
-_heartbeat: health.HeartbeatThread | None = None
+_heartbeat: heartbeats.HeartbeatThread | None = None
 
 
 @signals.celeryd_after_setup.connect
@@ -241,7 +241,7 @@ def _warm_up_probes(**kwargs: Any) -> None:
 def _start_heartbeat(sender: Any, **kwargs: Any) -> None:
     global _heartbeat
     hostname = getattr(sender, "hostname", None)
-    _heartbeat = health.HeartbeatThread(settings.CHECKS_REGION, hostname)
+    _heartbeat = heartbeats.HeartbeatThread(settings.CHECKS_REGION, hostname)
     _heartbeat.start()
 
 

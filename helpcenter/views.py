@@ -301,13 +301,13 @@ def _cache_ok() -> bool:
 
 
 def _workers_status() -> dict[str, Any]:
-    """Each region's newest worker heartbeat, read through settings.HEALTH_HEARTBEAT_READER.
+    """Each region's newest worker heartbeat, read through settings.HEALTHZ_HEARTBEAT_READER.
 
     The heartbeat belongs to diagnostics, which this module must not import: the
     reader is named by a dotted string, the way URLs and apps wire diagnostics in.
     """
-    reader: Callable[[str], float | None] = import_string(settings.HEALTH_HEARTBEAT_READER)
-    live_for = settings.HEARTBEAT_SECONDS * 3  # the liveness rule diagnostics.health uses
+    reader: Callable[[str], float | None] = import_string(settings.HEALTHZ_HEARTBEAT_READER)
+    live_for = settings.HEARTBEAT_SECONDS * 3  # the liveness rule diagnostics.heartbeats uses
     regions: dict[str, dict[str, Any]] = {}
     now = time.time()
     for region in settings.CHECKS_REGIONS or [settings.CHECKS_REGION]:
