@@ -57,7 +57,7 @@ def checks_page(request: HtmxHttpRequest) -> HttpResponse:
         response = render(request, "diagnostics/checks.html", _form_context(article_slug))
         return _allow_browser_checks(response)
     plan = plan_run()
-    visitor = visitors.visitor_for(request)
+    visitor = visitor_hash(request)
     decision = visitors.allow_run(visitor, outbound=plan.sends_outbound)
     if not decision.allowed:
         return _too_many(request, article_slug, decision)

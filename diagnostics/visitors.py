@@ -16,18 +16,10 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest
 
 from helpcenter import clients
 
 log = logging.getLogger(__name__)
-
-# The address-level hash, under the name this module has always exported.
-visitor_hash = clients.hash_address
-
-
-def visitor_for(request: HttpRequest) -> str:
-    return clients.visitor_hash(request)
 
 
 @dataclass(frozen=True)
