@@ -359,7 +359,7 @@ def stampede(edges: list[Any], url: str) -> dict[str, Any]:
 
 def wide_run(edge: Any, rounds: int = 5) -> list[float]:
     from diagnostics.models import CheckRun, Target
-    from diagnostics.runs import start_run
+    from diagnostics.tasks import start_run
 
     results = []
     for round_index in range(rounds):

@@ -16,7 +16,7 @@ import redis.exceptions
 from celery import shared_task, signals
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from diagnostics import coalesce, heartbeats, marks, runs
@@ -121,6 +121,46 @@ def serve_waiters(handed: list[tuple[coalesce.Job, dict[str, Any], list[str]]]) 
         CheckRun.close_complete(list(open_runs))
     except Exception:
         log.warning("could not hand answers to waiting runs; they will re-queue", exc_info=True)
+
+
+def start_run(
+    article_slug: str = "", plan: runs.RunPlan | None = None, *, browser_expected: bool = False
+) -> CheckRun:
+    """Create a run (runs.create_run) and queue one task per region once the row is committed.
+
+    On Redis the run also asks now, not when its task reaches a worker, to be
+    handed the answers still missing (coalesce.register_waiter). Early in a
+    stampede, when one probe is in flight and hundreds of runs wait for it,
+    each run then finishes when that answer lands, however long the queue.
+    """
+    new = runs.create_run(article_slug, plan, browser_expected=browser_expected)
+    if not new.complete:
+        # After the commit: an owner can store answers only into a run it can see.
+        transaction.on_commit(lambda: _dispatch(new.run, new.missing, new.claimed))
+    return new.run
+
+
+def _dispatch(run: CheckRun, missing: list[coalesce.Job], claimed: set[str]) -> None:
+    waiting = runs.wait_for_owners(run, missing)
+    if waiting == [] or run.is_finished:
+        return
+    countdown = None
+    if waiting is not None and all(job.key in claimed for job in waiting):
+        # Every missing answer has an owner probing it, who will hand it over: the
+        # task is only the safety net for an owner that dies, and not needed soon.
+        countdown = settings.CHECKS_WAIT_COUNTDOWN * runs.WAITER_FALLBACK_FACTOR
+    try:
+        for region in run.regions:
+            # retry=False: with the broker down, say so now instead of hanging the request.
+            run_checks.apply_async(
+                (str(run.pk), region),
+                queue=runs.queue_name(region),
+                retry=False,
+                countdown=countdown,
+            )
+    except Exception:
+        log.exception("could not enqueue check run %s", run.pk)
+        run.mark_unavailable(runs.UNAVAILABLE_NOTE)
 
 
 @shared_task(ignore_result=True, **RETRY)

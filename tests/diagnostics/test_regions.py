@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from diagnostics import heartbeats
 from diagnostics.models import CheckRun
-from diagnostics.runs import start_run
+from diagnostics.tasks import start_run
 from tests.conftest import WorkerProcess, subprocess_env, wait_for
 from tests.diagnostics.test_coalesce import unique_target
 
