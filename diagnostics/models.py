@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diagnostics import marks
+from diagnostics.coalesce import Job
 from diagnostics.probes.result import without_control_chars_deep
 from helpcenter.text import without_control_chars
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from diagnostics.coalesce import Job
 
 # A control answering with either of these proves our network reached the internet.
 REACHED = frozenset({"ok", "degraded"})
@@ -83,6 +83,26 @@ class Target(models.Model):
 
     def get_browser_url(self) -> str:
         return self.browser_url or self.url
+
+    def jobs(self, region: str) -> list[Job]:
+        """One coalescing job per probe of this target, from ``region``."""
+        version = self.config_version
+        return [
+            Job(
+                target_id=self.pk,
+                config_version=version,
+                region=region,
+                probe=probe,
+                target_name=self.name,
+                target_slug=self.slug,
+                url=self.url,
+                expected_statuses=tuple(self.expected_statuses or (200,)),
+                keyword=self.keyword or None,
+                timeout=self.timeout_seconds,
+                provider=self.provider or None,
+            )
+            for probe in self.probes
+        ]
 
     def browser_observation(self, outcome: str) -> Any:
         from diagnostics.verdict import BROWSER, Observation
@@ -500,14 +520,12 @@ class ProbeSample(ProbeAnswer):
     @classmethod
     def due_jobs(cls, region: str) -> list[Job]:
         """Enabled targets' probes whose last sample here is older than the minimum interval."""
-        from diagnostics.coalesce import jobs_for
-
         since = timezone.now() - timedelta(seconds=settings.CHECKS_MIN_INTERVAL_SECONDS)
         recent = set(
             cls.objects.filter(region=region, probed_at__gt=since).values_list("target_id", "probe")
         )
         targets = list(Target.objects.filter(enabled=True))
-        return [j for j in jobs_for(targets, region) if (j.target.pk, j.probe) not in recent]
+        return [j for t in targets for j in t.jobs(region) if (j.target_id, j.probe) not in recent]
 
     @classmethod
     def settle_round(cls, region: str, since: datetime) -> bool:
@@ -528,7 +546,7 @@ class ProbeSample(ProbeAnswer):
         return impaired
 
     @classmethod
-    def record(cls, target: Target, region: str, data: dict[str, Any]) -> ProbeSample | None:
+    def record(cls, target_id: int, region: str, data: dict[str, Any]) -> ProbeSample | None:
         """Store one answer as history; a "resting" answer sent nothing and is not a sample."""
         evidence = dict(data.get("evidence") or {})
         if evidence.get("resting"):
@@ -536,7 +554,7 @@ class ProbeSample(ProbeAnswer):
         probed_at = _parse_time(evidence.get("probed_at")) or timezone.now()
         # A reused answer can reach us twice (visitor window + beat): keep it once.
         sample, _ = cls.objects.get_or_create(
-            target=target,
+            target_id=target_id,
             region=region,
             probe=data["probe"],
             probed_at=probed_at,

@@ -160,7 +160,7 @@ def _store_answers(
 ) -> list[Job]:
     """Store the answers some of the run's jobs already have; return the jobs still without."""
     rows = [
-        (run.pk, job.target.pk, job.region, answers[job.key]) for job in jobs if job.key in answers
+        (run.pk, job.target_id, job.region, answers[job.key]) for job in jobs if job.key in answers
     ]
     ProbeResult.store_rows(rows, new_run=new_run)
     return [job for job in jobs if job.key not in answers]
@@ -170,7 +170,7 @@ def missing_jobs(run: CheckRun, region: str) -> list[Job]:
     """The probes of this run and region that have no result row yet."""
     done = set(run.results.filter(region=region).values_list("target_id", "probe"))
     targets = list(Target.objects.filter(enabled=True))
-    return [job for job in jobs_for(targets, region) if (job.target.pk, job.probe) not in done]
+    return [job for job in jobs_for(targets, region) if (job.target_id, job.probe) not in done]
 
 
 def fill_missing(run: CheckRun, region: str, summary: str) -> None:
@@ -183,7 +183,7 @@ def fill_missing(run: CheckRun, region: str, summary: str) -> None:
             "latency_ms": None,
             "evidence": {"interrupted": True},
         }
-        ProbeResult.store(run.pk, job.target.pk, region, data)
+        ProbeResult.store(run.pk, job.target_id, region, data)
 
 
 def waited_too_long(run: CheckRun) -> bool:

@@ -74,7 +74,7 @@ def run_checks(run_id: str, region: str, attempt: int = 0) -> None:
     jobs = runs.missing_jobs(run, region)
 
     def store(items: list[tuple[coalesce.Job, dict[str, Any]]]) -> None:
-        ProbeResult.store_rows((run.pk, job.target.pk, region, data) for job, data in items)
+        ProbeResult.store_rows((run.pk, job.target_id, region, data) for job, data in items)
 
     try:
         waiting = coalesce.gather(jobs, probe_settings(), store, str(run.pk), serve_waiters)
@@ -113,7 +113,7 @@ def serve_waiters(handed: list[tuple[coalesce.Job, dict[str, Any], list[str]]]) 
             )
         )
         ProbeResult.store_rows(
-            (run_id, job.target.pk, job.region, data)
+            (run_id, job.target_id, job.region, data)
             for job, data, tokens in handed
             for run_id in open_runs
             if str(run_id) in tokens
@@ -191,7 +191,7 @@ def sample_region(region: str, attempt: int = 0, since: str = "") -> None:
 
     def store(items: list[tuple[coalesce.Job, dict[str, Any]]]) -> None:
         for job, data in items:
-            ProbeSample.record(job.target, region, data)
+            ProbeSample.record(job.target_id, region, data)
 
     waiting = coalesce.gather(jobs, probe_settings(), store)
     ProbeSample.settle_round(region, started)
