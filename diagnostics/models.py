@@ -11,14 +11,30 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from diagnostics import marks
+from diagnostics.claims import SENTENCES, STARTER_CLAIMS, unguaranteed
 from diagnostics.coalesce import Job
+from diagnostics.probes.cloudflare import read_pasted_error, read_pasted_time
 from diagnostics.probes.result import without_control_chars_deep
+from diagnostics.verdict import (
+    BROWSER,
+    SERVER,
+    VISITOR_ANSWERS,
+    Findings,
+    FixLink,
+    Observation,
+    RuleData,
+    Verdict,
+    decide,
+    split_tokens,
+    visitor_observations,
+)
 from helpcenter.text import without_control_chars
 
 if TYPE_CHECKING:
@@ -104,9 +120,7 @@ class Target(models.Model):
             for probe in self.probes
         ]
 
-    def browser_observation(self, outcome: str) -> Any:
-        from diagnostics.verdict import BROWSER, Observation
-
+    def browser_observation(self, outcome: str) -> Observation:
         return Observation(BROWSER, self.slug, self.kind, "fetch", outcome)
 
     @property
@@ -325,9 +339,6 @@ class CheckRun(models.Model):
 
     def record_answer(self, answer: str, pasted_text: str) -> None:
         """Keep the visitor's answer and the code, Ray ID and colo of pasted text: nothing else."""
-        from diagnostics.probes.cloudflare import read_pasted_error, read_pasted_time
-        from diagnostics.verdict import VISITOR_ANSWERS
-
         if answer in VISITOR_ANSWERS:
             self.visitor_answer = answer
         finding = read_pasted_error(pasted_text[:20_000]) if pasted_text.strip() else None
@@ -347,13 +358,11 @@ class CheckRun(models.Model):
         self.save(update_fields=["browser_findings"])
         _changed([self.pk])
 
-    def findings(self, results: list[ProbeResult] | None = None) -> Any:
+    def findings(self, results: list[ProbeResult] | None = None) -> Findings:
         """Everything this run knows, as the plain shape diagnostics.verdict reads.
 
         ``results``: this run's rows with their targets, when the caller has them already.
         """
-        from diagnostics.verdict import BROWSER, Findings, Observation, visitor_observations
-
         rows = self.results.select_related("target") if results is None else results
         observations = [row.observation() for row in rows]
         browser = self.browser_findings or {}
@@ -386,9 +395,7 @@ class CheckRun(models.Model):
             if have.get(target.pk, 0) < len(target.probes) * regions
         ]
 
-    def verdict(self, results: list[ProbeResult] | None = None) -> Any:
-        from diagnostics.verdict import decide
-
+    def verdict(self, results: list[ProbeResult] | None = None) -> Verdict:
         return decide(self.findings(results), verdict_rules())
 
 
@@ -440,9 +447,7 @@ class ProbeResult(ProbeAnswer):
     def get_outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome, self.outcome)
 
-    def observation(self) -> Any:
-        from diagnostics.verdict import SERVER, Observation
-
+    def observation(self) -> Observation:
         evidence = self.evidence if isinstance(self.evidence, dict) else {}
         cloudflare = evidence.get("cloudflare") or {}
         return Observation(
@@ -674,7 +679,7 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 class RuleQuerySet(models.QuerySet["Rule"]):
-    def as_data(self) -> list[Any]:
+    def as_data(self) -> list[RuleData]:
         """Enabled rules in order, as the plain shapes the pure verdict code reads.
 
         The fix links come as plain values, not model instances: a prefetch
@@ -682,8 +687,6 @@ class RuleQuerySet(models.QuerySet["Rule"]):
         ~100 KB each) into reference cycles that only the garbage collector's
         rare full passes free, and a web worker polling reports grew by ~20 MB.
         """
-        from diagnostics.verdict import FixLink
-
         rules = list(self.filter(enabled=True).select_related("target"))
         links: dict[int, list[FixLink]] = {rule.pk: [] for rule in rules}
         rows = (
@@ -704,10 +707,10 @@ class RuleQuerySet(models.QuerySet["Rule"]):
         return [rule.as_data(tuple(links[rule.pk])) for rule in rules]
 
 
-_loaded_rules: tuple[float, list[Any]] | None = None
+_loaded_rules: tuple[float, list[RuleData]] | None = None
 
 
-def verdict_rules() -> list[Any]:
+def verdict_rules() -> list[RuleData]:
     """The rules as data, kept by this process for CHECKS_RULES_SECONDS.
 
     Every verdict rendered (each report poll that finds the run finished, each
@@ -807,10 +810,6 @@ class Rule(models.Model):
 
     def clean(self) -> None:
         """Refuse text that claims what the rule's conditions do not ensure."""
-        from django.core.exceptions import ValidationError
-
-        from diagnostics.claims import SENTENCES, unguaranteed
-
         wrong = unguaranteed(self.as_data(()))
         if wrong:
             names = ", ".join(c.replace("_", " ") for c in wrong)
@@ -821,12 +820,9 @@ class Rule(models.Model):
                 f"sentences itself ({known}) only when a run supports them."
             )
 
-    def as_data(self, fixes: tuple[Any, ...]) -> Any:
+    def as_data(self, fixes: tuple[FixLink, ...]) -> RuleData:
         """This rule as the verdict code reads it, with its ordered fix links."""
         # Starter rules carry their claims by name until rules store claims themselves.
-        from diagnostics.management.commands.seed_rules import STARTER_CLAIMS
-        from diagnostics.verdict import RuleData, split_tokens
-
         return RuleData(
             code=self.code,
             headline=self.headline,
