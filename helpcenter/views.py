@@ -37,9 +37,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from helpcenter import editing, feedback, fragments, pagecache, seo, share_images
 from helpcenter import search as site_search
-from helpcenter.clients import rate_limited, visitor_hash
+from helpcenter.clients import visitor_hash
 from helpcenter.codes import code_links
 from helpcenter.models import Article, Category, Fix
+from helpcenter.ratelimit import rate_limited
 
 PUBLIC_CACHE = {"public": True, "max_age": 60, "stale_while_revalidate": 300}
 
