@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import grimp
 
-# Known and not yet untangled: models save-hooks draw share images, and the
-# image module reads the models back (current_card, ensure_all). Remove the entry
-# when it is broken; never add one.
-KNOWN = [["helpcenter.models", "helpcenter.share_images"]]
-
 
 def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     """Strongly connected groups of two or more modules (Tarjan), each sorted."""
@@ -51,7 +46,7 @@ def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
 
 def test_product_code_has_no_import_cycle() -> None:
     graph = grimp.build_graph("helpcenter", "diagnostics", exclude_type_checking_imports=True)
-    assert cycles(graph) == KNOWN
+    assert cycles(graph) == []
 
 
 def test_it_finds_the_cycle_one_new_import_would_close() -> None:
