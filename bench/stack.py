@@ -735,10 +735,10 @@ def run(args: argparse.Namespace, procs: Processes) -> None:
          "--schedule", str(data_dir / "celerybeat-schedule")],
         env,
     )  # fmt: skip
-    from diagnostics import health
+    from diagnostics import heartbeats
 
     deadline = time.monotonic() + 90
-    while health.last_seen("default") is None:
+    while heartbeats.last_seen("default") is None:
         if time.monotonic() > deadline or celery.poll() is not None:
             raise RuntimeError(f"the Celery worker did not start; see {data_dir}/celery-worker.log")
         time.sleep(0.5)

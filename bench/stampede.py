@@ -359,7 +359,7 @@ def stampede(edges: list[Any], url: str) -> dict[str, Any]:
 
 def wide_run(edge: Any, rounds: int = 5) -> list[float]:
     from diagnostics.models import CheckRun, Target
-    from diagnostics.runs import start_run
+    from diagnostics.tasks import start_run
 
     results = []
     for round_index in range(rounds):
@@ -410,10 +410,10 @@ def main() -> None:
     edges, stop_edges = start_edges(5)
     workers = start_workers(2)
     try:
-        from diagnostics import health
+        from diagnostics import heartbeats
 
         # The workers are ready when their heartbeat for the region is in.
-        if not wait_until(lambda: health.last_seen(REGION) is not None, 60):
+        if not wait_until(lambda: heartbeats.last_seen(REGION) is not None, 60):
             raise SystemExit("workers did not start")
         web, url = start_web()
         try:

@@ -36,13 +36,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 
-from diagnostics.models import Target
 from diagnostics.probes.result import ProbeResult as ProbeAnswer
 from diagnostics.probes.runner import ProbeSettings, ProbeSpec, run_probes_batched
 
@@ -56,44 +55,59 @@ SENT_TTL_SECONDS = 3600
 
 @dataclass(frozen=True)
 class Job:
-    """One probe of one target from one region."""
+    """One probe of one target from one region, in plain values (``Target.jobs`` builds it).
 
-    target: Target
-    probe: str
+    It carries what the probe reads from the target, so nothing here needs the
+    ORM row, and ``config_version`` (a digest of those values) ends every key:
+    an admin's edit is probed afresh at once.
+    """
+
+    target_id: int
+    config_version: str
     region: str
+    probe: str
+    target_name: str
+    target_slug: str
+    url: str
+    expected_statuses: tuple[int, ...]
+    keyword: str | None
+    timeout: float
+    provider: str | None
 
     @property
     def key(self) -> str:
-        target = self.target
-        return f"{self.region}:{target.pk}:{self.probe}:{target.config_version}"
+        return f"{self.region}:{self.target_id}:{self.probe}:{self.config_version}"
 
     def spec(self) -> ProbeSpec:
-        target = self.target
         return ProbeSpec(
             key=self,
             probe=self.probe,
-            url=target.url,
-            expected_statuses=tuple(target.expected_statuses or (200,)),
-            keyword=target.keyword or None,
-            timeout=target.timeout_seconds,
-            provider=target.provider or None,
+            url=self.url,
+            expected_statuses=self.expected_statuses,
+            keyword=self.keyword,
+            timeout=self.timeout,
+            provider=self.provider,
         )
 
 
-def jobs_for(targets: Sequence[Target], region: str) -> list[Job]:
-    return [Job(target, probe, region) for target in targets for probe in target.probes]
+class HasJobs(Protocol):
+    def jobs(self, region: str) -> list[Job]: ...
+
+
+def jobs_for(targets: Sequence[HasJobs], region: str) -> list[Job]:
+    return [job for target in targets for job in target.jobs(region)]
 
 
 # --- the cache entries ---------------------------------------------------------------
 
 
 def _lock_ttl(job: Job) -> int:
-    deadline = max(settings.PROBE_DEADLINE, job.target.timeout_seconds)
+    deadline = max(settings.PROBE_DEADLINE, job.timeout)
     return int(deadline + LOCK_SLACK_SECONDS) + 1
 
 
-def _rest_key(target: Target) -> str:
-    return f"checks:rest:{target.pk}:{target.config_version}"
+def _rest_key(job: Job) -> str:
+    return f"checks:rest:{job.target_id}:{job.config_version}"
 
 
 def _lock_key(job: Job) -> str:
@@ -131,7 +145,7 @@ def publish(job: Job, data: dict[str, Any], for_visitor: bool = True) -> dict[st
         cache.incr(sent_key)
     except ValueError:  # evicted between add and incr: the count restarts, the probe stands
         cache.set(sent_key, 1, timeout=SENT_TTL_SECONDS)
-    _note_rate_limit(job.target, fresh)
+    _note_rate_limit(job, fresh)
     release(job)
     return fresh
 
@@ -163,15 +177,15 @@ def fresh_answer(job: Job) -> dict[str, Any] | None:
 # --- politeness ----------------------------------------------------------------------
 
 
-def _note_rate_limit(target: Target, data: dict[str, Any]) -> None:
+def _note_rate_limit(job: Job, data: dict[str, Any]) -> None:
     evidence = data.get("evidence") or {}
     if "retry_after" not in evidence and evidence.get("status") != 429:
         return
     seconds = evidence.get("retry_after") or settings.CHECKS_BACKOFF_DEFAULT_SECONDS
     seconds = max(1, min(int(seconds), settings.CHECKS_BACKOFF_MAX_SECONDS))
     until = time.time() + seconds
-    cache.set(_rest_key(target), {"until": until, "summary": data.get("summary", "")}, seconds)
-    log.info("leaving %s alone for %ss after a rate limit", target.slug, seconds)
+    cache.set(_rest_key(job), {"until": until, "summary": data.get("summary", "")}, seconds)
+    log.info("leaving %s alone for %ss after a rate limit", job.target_slug, seconds)
 
 
 def _resting(job: Job, rest: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
@@ -182,7 +196,7 @@ def _resting(job: Job, rest: dict[str, Any] | None, now: float) -> dict[str, Any
         "probe": job.probe,
         "outcome": "unknown",
         "summary": (
-            f"It asked us to slow down, so we are giving {job.target.name} a rest "
+            f"It asked us to slow down, so we are giving {job.target_name} a rest "
             f"until {until:%H:%M} UTC and did not check it this time."
         )[:300],
         "latency_ms": None,
@@ -196,7 +210,7 @@ def _resting(job: Job, rest: dict[str, Any] | None, now: float) -> dict[str, Any
 
 def resting_answer(job: Job) -> dict[str, Any] | None:
     """A result that sends nothing while the target is resting after a rate limit."""
-    return _resting(job, cache.get(_rest_key(job.target)), time.time())
+    return _resting(job, cache.get(_rest_key(job)), time.time())
 
 
 def ready_answer(job: Job) -> dict[str, Any] | None:
@@ -229,7 +243,7 @@ def look(jobs: Sequence[Job]) -> tuple[dict[str, dict[str, Any]], set[str]]:
 
 def _answer_names(jobs: Sequence[Job]) -> set[str]:
     """The cache keys that can answer these jobs without a request: answers and rests."""
-    return {_answer_key(job) for job in jobs} | {_rest_key(job.target) for job in jobs}
+    return {_answer_key(job) for job in jobs} | {_rest_key(job) for job in jobs}
 
 
 def _answers_in(jobs: Sequence[Job], found: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -238,7 +252,7 @@ def _answers_in(jobs: Sequence[Job], found: dict[str, Any]) -> dict[str, dict[st
     for job in jobs:
         stored = found.get(_answer_key(job))
         answer = _reused(stored, now) if stored else None
-        answer = answer or _resting(job, found.get(_rest_key(job.target)), now)
+        answer = answer or _resting(job, found.get(_rest_key(job)), now)
         if answer is not None:
             answers[job.key] = answer
     return answers

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -18,13 +19,28 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from diagnostics import marks
+from diagnostics.claims import SENTENCES, STARTER_CLAIMS, unguaranteed
+from diagnostics.coalesce import Job
+from diagnostics.probes.cloudflare import read_pasted_error, read_pasted_time
 from diagnostics.probes.result import without_control_chars_deep
+from diagnostics.verdict import (
+    BROWSER,
+    SERVER,
+    VISITOR_ANSWERS,
+    Findings,
+    FixLink,
+    Observation,
+    RuleData,
+    Verdict,
+    decide,
+    split_tokens,
+    visitor_observations,
+)
 from helpcenter.text import without_control_chars
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from diagnostics.coalesce import Job
 
 # A control answering with either of these proves our network reached the internet.
 REACHED = frozenset({"ok", "degraded"})
@@ -90,9 +106,27 @@ class Target(models.Model):
     def get_browser_url(self) -> str:
         return self.browser_url or self.url
 
-    def browser_observation(self, outcome: str) -> Any:
-        from diagnostics.verdict import BROWSER, Observation
+    def jobs(self, region: str) -> list[Job]:
+        """One coalescing job per probe of this target, from ``region``."""
+        version = self.config_version
+        return [
+            Job(
+                target_id=self.pk,
+                config_version=version,
+                region=region,
+                probe=probe,
+                target_name=self.name,
+                target_slug=self.slug,
+                url=self.url,
+                expected_statuses=tuple(self.expected_statuses or (200,)),
+                keyword=self.keyword or None,
+                timeout=self.timeout_seconds,
+                provider=self.provider or None,
+            )
+            for probe in self.probes
+        ]
 
+    def browser_observation(self, outcome: str) -> Observation:
         return Observation(BROWSER, self.slug, self.kind, "fetch", outcome)
 
     @property
@@ -320,9 +354,6 @@ class CheckRun(models.Model):
 
     def record_answer(self, answer: str, pasted_text: str) -> None:
         """Keep the visitor's answer and the code, Ray ID and colo of pasted text: nothing else."""
-        from diagnostics.probes.cloudflare import read_pasted_error, read_pasted_time
-        from diagnostics.verdict import VISITOR_ANSWERS
-
         if answer in VISITOR_ANSWERS:
             self.visitor_answer = answer
         finding = read_pasted_error(pasted_text[:20_000]) if pasted_text.strip() else None
@@ -342,13 +373,11 @@ class CheckRun(models.Model):
         self.save(update_fields=["browser_findings"])
         _changed([self.pk])
 
-    def findings(self, results: list[ProbeResult] | None = None) -> Any:
+    def findings(self, results: list[ProbeResult] | None = None) -> Findings:
         """Everything this run knows, as the plain shape diagnostics.verdict reads.
 
         ``results``: this run's rows with their targets, when the caller has them already.
         """
-        from diagnostics.verdict import BROWSER, Findings, Observation, visitor_observations
-
         rows = self.results.select_related("target") if results is None else results
         observations = [row.observation() for row in rows]
         browser = self.browser_findings or {}
@@ -381,9 +410,7 @@ class CheckRun(models.Model):
             if have.get(target.pk, 0) < len(target.probes) * regions
         ]
 
-    def verdict(self, results: list[ProbeResult] | None = None) -> Any:
-        from diagnostics.verdict import decide
-
+    def verdict(self, results: list[ProbeResult] | None = None) -> Verdict:
         return decide(self.findings(results), verdict_rules())
 
 
@@ -435,9 +462,7 @@ class ProbeResult(ProbeAnswer):
     def get_outcome_label(self) -> str:
         return gettext(OUTCOME_LABELS.get(self.outcome, self.outcome))
 
-    def observation(self) -> Any:
-        from diagnostics.verdict import SERVER, Observation
-
+    def observation(self) -> Observation:
         evidence = self.evidence if isinstance(self.evidence, dict) else {}
         cloudflare = evidence.get("cloudflare") or {}
         return Observation(
@@ -516,14 +541,12 @@ class ProbeSample(ProbeAnswer):
     @classmethod
     def due_jobs(cls, region: str) -> list[Job]:
         """Enabled targets' probes whose last sample here is older than the minimum interval."""
-        from diagnostics.coalesce import jobs_for
-
         since = timezone.now() - timedelta(seconds=settings.CHECKS_MIN_INTERVAL_SECONDS)
         recent = set(
             cls.objects.filter(region=region, probed_at__gt=since).values_list("target_id", "probe")
         )
         targets = list(Target.objects.filter(enabled=True))
-        return [j for j in jobs_for(targets, region) if (j.target.pk, j.probe) not in recent]
+        return [j for t in targets for j in t.jobs(region) if (j.target_id, j.probe) not in recent]
 
     @classmethod
     def settle_round(cls, region: str, since: datetime) -> bool:
@@ -544,7 +567,7 @@ class ProbeSample(ProbeAnswer):
         return impaired
 
     @classmethod
-    def record(cls, target: Target, region: str, data: dict[str, Any]) -> ProbeSample | None:
+    def record(cls, target_id: int, region: str, data: dict[str, Any]) -> ProbeSample | None:
         """Store one answer as history; a "resting" answer sent nothing and is not a sample."""
         evidence = dict(data.get("evidence") or {})
         if evidence.get("resting"):
@@ -552,7 +575,7 @@ class ProbeSample(ProbeAnswer):
         probed_at = _parse_time(evidence.get("probed_at")) or timezone.now()
         # A reused answer can reach us twice (visitor window + beat): keep it once.
         sample, _ = cls.objects.get_or_create(
-            target=target,
+            target_id=target_id,
             region=region,
             probe=data["probe"],
             probed_at=probed_at,
@@ -679,7 +702,7 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 class RuleQuerySet(models.QuerySet["Rule"]):
-    def as_data(self) -> list[Any]:
+    def as_data(self) -> list[RuleData]:
         """Enabled rules in order, as the plain shapes the pure verdict code reads.
 
         The fix links come as plain values, not model instances: a prefetch
@@ -687,8 +710,6 @@ class RuleQuerySet(models.QuerySet["Rule"]):
         ~100 KB each) into reference cycles that only the garbage collector's
         rare full passes free, and a web worker polling reports grew by ~20 MB.
         """
-        from diagnostics.verdict import FixLink
-
         rules = list(self.filter(enabled=True).select_related("target"))
         links: dict[int, list[FixLink]] = {rule.pk: [] for rule in rules}
         rows = (
@@ -709,10 +730,10 @@ class RuleQuerySet(models.QuerySet["Rule"]):
         return [rule.as_data(tuple(links[rule.pk])) for rule in rules]
 
 
-_loaded_rules: tuple[float, list[Any]] | None = None
+_loaded_rules: tuple[float, list[RuleData]] | None = None
 
 
-def verdict_rules() -> list[Any]:
+def verdict_rules() -> list[RuleData]:
     """The rules as data, kept by this process for CHECKS_RULES_SECONDS.
 
     Every verdict rendered (each report poll that finds the run finished, each
@@ -824,10 +845,6 @@ class Rule(models.Model):
 
     def clean(self) -> None:
         """Refuse text that claims what the rule's conditions do not ensure."""
-        from django.core.exceptions import ValidationError
-
-        from diagnostics.claims import SENTENCES, unguaranteed
-
         wrong = unguaranteed(self.as_data(()))
         if wrong:
             names = ", ".join(c.replace("_", " ") for c in wrong)
@@ -838,12 +855,9 @@ class Rule(models.Model):
                 f"sentences itself ({known}) only when a run supports them."
             )
 
-    def as_data(self, fixes: tuple[Any, ...]) -> Any:
+    def as_data(self, fixes: tuple[FixLink, ...]) -> RuleData:
         """This rule as the verdict code reads it, with its ordered fix links."""
         # Starter rules carry their claims by name until rules store claims themselves.
-        from diagnostics.management.commands.seed_rules import STARTER_CLAIMS
-        from diagnostics.verdict import RuleData, split_tokens
-
         return RuleData(
             code=self.code,
             headline=self.headline,

@@ -1,4 +1,7 @@
-"""Starting a check run: the one place that turns a button press into queued work."""
+"""Check-run bookkeeping: plan a run, store it, find and fill its missing results.
+
+No Celery here: tasks.py queues the work (tasks.start_run) and calls back in.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,9 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from diagnostics import coalesce, health
+from diagnostics import coalesce, heartbeats
 from diagnostics.coalesce import Job, jobs_for
 from diagnostics.models import CheckRun, ProbeResult, Target
 
@@ -27,7 +29,7 @@ def queue_name(region: str) -> str:
 
 
 def live_regions() -> list[str]:
-    return health.live_regions()
+    return heartbeats.live_regions()
 
 
 # On Redis a waiting run is served by the probe's owner the moment its answer lands;
@@ -72,21 +74,33 @@ def plan_run() -> RunPlan:
     return RunPlan(regions, jobs, ready, claimed)
 
 
-def start_run(
+@dataclass(frozen=True)
+class NewRun:
+    """A run just stored, with what its tasks still have to bring (tasks.start_run queues them).
+
+    ``missing``: jobs without an answer yet; ``claimed``: keys of those an
+    owner is probing right now, who will hand the answer over.
+    """
+
+    run: CheckRun
+    missing: list[Job]
+    claimed: set[str]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def create_run(
     article_slug: str = "", plan: RunPlan | None = None, *, browser_expected: bool = False
-) -> CheckRun:
-    """Create a run and enqueue one task per region once the row is committed.
+) -> NewRun:
+    """Store a run, with the answers already fresh in the cache; queue nothing.
 
     Answers already fresh in the cache (someone probed within the window) are
     copied into the run here and now: that sends nothing to any target, so it
     stays within "Celery is the only path that probes". When every probe is
     answered that way, as in a stampede, the run is complete at once and no
-    task is queued at all; otherwise the task probes (or waits for) the rest.
-
-    On Redis the run also asks now, not when its task reaches a worker, to be
-    handed the answers still missing (coalesce.register_waiter). Early in a
-    stampede, when one probe is in flight and hundreds of runs wait for it,
-    each run then finishes when that answer lands, however long the queue.
+    task is needed at all; otherwise tasks.start_run queues one per region.
 
     ``plan``: from plan_run, when the caller looked already (to apply the limits).
     ``browser_expected``: the page will post the browser's own findings.
@@ -105,10 +119,7 @@ def start_run(
         finished_at=now if complete else None,
     )
     missing = _store_answers(run, jobs, ready, new_run=True)
-    if not complete:
-        # After the commit: an owner can store answers only into a run it can see.
-        transaction.on_commit(lambda: _dispatch(run, missing, claimed))
-    return run
+    return NewRun(run, [] if complete else missing, claimed)
 
 
 def _look(jobs: list[Job]) -> tuple[dict[str, dict[str, Any]], set[str]]:
@@ -121,7 +132,7 @@ def _look(jobs: list[Job]) -> tuple[dict[str, dict[str, Any]], set[str]]:
         return {}, set()
 
 
-def _wait_for_owners(run: CheckRun, missing: list[Job]) -> list[Job] | None:
+def wait_for_owners(run: CheckRun, missing: list[Job]) -> list[Job] | None:
     """Register the run for the missing answers; store any that landed; return the rest.
 
     None when the run could not be registered (no Redis, or it failed): then
@@ -149,39 +160,17 @@ def _store_answers(
 ) -> list[Job]:
     """Store the answers some of the run's jobs already have; return the jobs still without."""
     rows = [
-        (run.pk, job.target.pk, job.region, answers[job.key]) for job in jobs if job.key in answers
+        (run.pk, job.target_id, job.region, answers[job.key]) for job in jobs if job.key in answers
     ]
     ProbeResult.store_rows(rows, new_run=new_run)
     return [job for job in jobs if job.key not in answers]
-
-
-def _dispatch(run: CheckRun, missing: list[Job], claimed: set[str]) -> None:
-    from diagnostics.tasks import run_checks
-
-    waiting = _wait_for_owners(run, missing)
-    if waiting == [] or run.is_finished:
-        return
-    countdown = None
-    if waiting is not None and all(job.key in claimed for job in waiting):
-        # Every missing answer has an owner probing it, who will hand it over: the
-        # task is only the safety net for an owner that dies, and not needed soon.
-        countdown = settings.CHECKS_WAIT_COUNTDOWN * WAITER_FALLBACK_FACTOR
-    try:
-        for region in run.regions:
-            # retry=False: with the broker down, say so now instead of hanging the request.
-            run_checks.apply_async(
-                (str(run.pk), region), queue=queue_name(region), retry=False, countdown=countdown
-            )
-    except Exception:
-        log.exception("could not enqueue check run %s", run.pk)
-        run.mark_unavailable(UNAVAILABLE_NOTE)
 
 
 def missing_jobs(run: CheckRun, region: str) -> list[Job]:
     """The probes of this run and region that have no result row yet."""
     done = set(run.results.filter(region=region).values_list("target_id", "probe"))
     targets = list(Target.objects.filter(enabled=True))
-    return [job for job in jobs_for(targets, region) if (job.target.pk, job.probe) not in done]
+    return [job for job in jobs_for(targets, region) if (job.target_id, job.probe) not in done]
 
 
 def fill_missing(run: CheckRun, region: str, summary: str) -> None:
@@ -194,7 +183,7 @@ def fill_missing(run: CheckRun, region: str, summary: str) -> None:
             "latency_ms": None,
             "evidence": {"interrupted": True},
         }
-        ProbeResult.store(run.pk, job.target.pk, region, data)
+        ProbeResult.store(run.pk, job.target_id, region, data)
 
 
 def waited_too_long(run: CheckRun) -> bool:

@@ -16,10 +16,10 @@ import redis.exceptions
 from celery import shared_task, signals
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from diagnostics import coalesce, health, marks, runs, state_changes
+from diagnostics import coalesce, heartbeats, marks, runs, state_changes
 from diagnostics.models import (
     CheckRun,
     CrowdReport,
@@ -81,7 +81,7 @@ def run_checks(run_id: str, region: str, attempt: int = 0) -> None:
     jobs = runs.missing_jobs(run, region)
 
     def store(items: list[tuple[coalesce.Job, dict[str, Any]]]) -> None:
-        ProbeResult.store_rows((run.pk, job.target.pk, region, data) for job, data in items)
+        ProbeResult.store_rows((run.pk, job.target_id, region, data) for job, data in items)
 
     try:
         waiting = coalesce.gather(jobs, probe_settings(), store, str(run.pk), serve_waiters)
@@ -120,7 +120,7 @@ def serve_waiters(handed: list[tuple[coalesce.Job, dict[str, Any], list[str]]]) 
             )
         )
         ProbeResult.store_rows(
-            (run_id, job.target.pk, job.region, data)
+            (run_id, job.target_id, job.region, data)
             for job, data, tokens in handed
             for run_id in open_runs
             if str(run_id) in tokens
@@ -130,10 +130,50 @@ def serve_waiters(handed: list[tuple[coalesce.Job, dict[str, Any], list[str]]]) 
         log.warning("could not hand answers to waiting runs; they will re-queue", exc_info=True)
 
 
+def start_run(
+    article_slug: str = "", plan: runs.RunPlan | None = None, *, browser_expected: bool = False
+) -> CheckRun:
+    """Create a run (runs.create_run) and queue one task per region once the row is committed.
+
+    On Redis the run also asks now, not when its task reaches a worker, to be
+    handed the answers still missing (coalesce.register_waiter). Early in a
+    stampede, when one probe is in flight and hundreds of runs wait for it,
+    each run then finishes when that answer lands, however long the queue.
+    """
+    new = runs.create_run(article_slug, plan, browser_expected=browser_expected)
+    if not new.complete:
+        # After the commit: an owner can store answers only into a run it can see.
+        transaction.on_commit(lambda: _dispatch(new.run, new.missing, new.claimed))
+    return new.run
+
+
+def _dispatch(run: CheckRun, missing: list[coalesce.Job], claimed: set[str]) -> None:
+    waiting = runs.wait_for_owners(run, missing)
+    if waiting == [] or run.is_finished:
+        return
+    countdown = None
+    if waiting is not None and all(job.key in claimed for job in waiting):
+        # Every missing answer has an owner probing it, who will hand it over: the
+        # task is only the safety net for an owner that dies, and not needed soon.
+        countdown = settings.CHECKS_WAIT_COUNTDOWN * runs.WAITER_FALLBACK_FACTOR
+    try:
+        for region in run.regions:
+            # retry=False: with the broker down, say so now instead of hanging the request.
+            run_checks.apply_async(
+                (str(run.pk), region),
+                queue=runs.queue_name(region),
+                retry=False,
+                countdown=countdown,
+            )
+    except Exception:
+        log.exception("could not enqueue check run %s", run.pk)
+        run.mark_unavailable(runs.UNAVAILABLE_NOTE)
+
+
 @shared_task(ignore_result=True, **RETRY)
 def schedule_samples() -> None:
     """Beat's entry point: ask every live region to sample the enabled targets."""
-    for region in health.live_regions():
+    for region in heartbeats.live_regions():
         sample_region.apply_async((region,), queue=runs.queue_name(region))
 
 
@@ -158,7 +198,7 @@ def sample_region(region: str, attempt: int = 0, since: str = "") -> None:
 
     def store(items: list[tuple[coalesce.Job, dict[str, Any]]]) -> None:
         for job, data in items:
-            ProbeSample.record(job.target, region, data)
+            ProbeSample.record(job.target_id, region, data)
 
     waiting = coalesce.gather(jobs, probe_settings(), store)
     ProbeSample.settle_round(region, started)
@@ -233,7 +273,7 @@ def close_stale_runs() -> int:
 
 # --- worker wiring ---------------------------------------------------------------------
 
-_heartbeat: health.HeartbeatThread | None = None
+_heartbeat: heartbeats.HeartbeatThread | None = None
 
 
 @signals.celeryd_after_setup.connect
@@ -252,7 +292,7 @@ def _warm_up_probes(**kwargs: Any) -> None:
 def _start_heartbeat(sender: Any, **kwargs: Any) -> None:
     global _heartbeat
     hostname = getattr(sender, "hostname", None)
-    _heartbeat = health.HeartbeatThread(settings.CHECKS_REGION, hostname)
+    _heartbeat = heartbeats.HeartbeatThread(settings.CHECKS_REGION, hostname)
     _heartbeat.start()
 
 

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from diagnostics import status_views, views
+from diagnostics import crowd_views, views
+from diagnostics.status import views as status_views
 
 app_name = "diagnostics"
 
 urlpatterns = [
     path("", views.checks_page, name="checks"),
     path("panel/", views.panel, name="panel"),
-    path("crowd/", status_views.crowd_reports, name="crowd"),
-    path("crowd/<slug:slug>/", status_views.crowd_target, name="crowd_target"),
+    path("crowd/", crowd_views.crowd_reports, name="crowd"),
+    path("crowd/<slug:slug>/", crowd_views.crowd_target, name="crowd_target"),
     path("live/", status_views.live_status, name="live"),
     path("<uuid:run_id>/", views.report, name="report"),
     path("<uuid:run_id>/answer/", views.answer, name="answer"),

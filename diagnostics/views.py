@@ -1,4 +1,4 @@
-"""The run-checks panel, the checks page and the report. Thin: runs.py, verdict.py,
+"""The run-checks panel, the checks page and the report. Thin: runs.py, tasks.py, verdict.py,
 visitors.py and the models do the work."""
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from django_htmx.middleware import HtmxDetails
 from diagnostics import csp, fix_feedback, marks, visitors
 from diagnostics.evidence import target_rows
 from diagnostics.models import CheckRun, Target
-from diagnostics.runs import plan_run, start_run
+from diagnostics.runs import plan_run
+from diagnostics.tasks import start_run
 from diagnostics.verdict import (
     VISITOR_ANSWERS,
     clean_browser_report,
@@ -57,7 +58,7 @@ def checks_page(request: HtmxHttpRequest) -> HttpResponse:
         response = render(request, "diagnostics/checks.html", _form_context(article_slug))
         return _allow_browser_checks(response)
     plan = plan_run()
-    visitor = visitors.visitor_for(request)
+    visitor = visitor_hash(request)
     decision = visitors.allow_run(visitor, outbound=plan.sends_outbound)
     if not decision.allowed:
         return _too_many(request, article_slug, decision)

@@ -3,31 +3,20 @@
 A visitor is the daily-rotated, salted hash from helpcenter.clients, shared with
 votes and crowd reports; the raw address is never stored.
 
-Counters live in the cache (Redis, or the database cache in the embedded
-default). A cache that fails must not take the page down with it: the limit
-then lets the run through and logs, since the broker check still says when
-checks are unavailable.
+Counters are helpcenter.ratelimit's (in the cache: Redis, or the database cache
+in the embedded default). A cache that fails must not take the page down with
+it: the limit then lets the run through and logs, since the broker check still
+says when checks are unavailable.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest
 
-from helpcenter import clients
-
-log = logging.getLogger(__name__)
-
-# The address-level hash, under the name this module has always exported.
-visitor_hash = clients.hash_address
-
-
-def visitor_for(request: HttpRequest) -> str:
-    return clients.visitor_hash(request)
+from helpcenter import ratelimit
 
 
 @dataclass(frozen=True)
@@ -43,7 +32,7 @@ ALLOWED = RateDecision(True)
 def _limit(scope: str, who: str, limit: int, window: int, now: float) -> RateDecision:
     if limit <= 0:
         return ALLOWED
-    wait = clients.wait_if_over(f"checks:rate:{scope}:{who}", limit, window, now)
+    wait = ratelimit.hit(f"checks:rate:{scope}:{who}", limit, window, now)
     return ALLOWED if wait is None else RateDecision(False, wait, scope)
 
 
@@ -54,14 +43,15 @@ def allow_run(visitor: str, now: float | None = None, *, outbound: bool = True) 
     global limit guards the targets and our workers, so a run answered entirely
     from fresh or in-flight results neither counts against it nor is refused by it.
     """
-    now = time.time() if now is None else now
-    try:
+    at = time.time() if now is None else now
+
+    def decide() -> RateDecision:
         mine = _limit(
             "visitor",
             visitor,
             settings.CHECKS_RATE_PER_VISITOR,
             settings.CHECKS_RATE_VISITOR_WINDOW,
-            now,
+            at,
         )
         if not mine.allowed or not outbound:
             return mine
@@ -70,8 +60,7 @@ def allow_run(visitor: str, now: float | None = None, *, outbound: bool = True) 
             "all",
             settings.CHECKS_RATE_GLOBAL,
             settings.CHECKS_RATE_GLOBAL_WINDOW,
-            now,
+            at,
         )
-    except Exception:
-        log.warning("rate limit cache unavailable; letting the run through", exc_info=True)
-        return ALLOWED
+
+    return ratelimit.open_on_error("run rate limit", decide, ALLOWED)

@@ -14,6 +14,7 @@ from helpcenter.models import (
     Article,
     Category,
     FaqEntry,
+    FeedbackSummary,
     Fix,
     FixFeedback,
     FixVotes,
@@ -269,8 +270,8 @@ class FixVotesAdmin(admin.ModelAdmin):
 
     @admin.display(description="Worked for")
     def helpful_ratio(self, obj: Any) -> str:
-        total = obj.yes + obj.no
-        return f"{round(100 * obj.yes / total)}%" if total else "none yet"
+        votes = FeedbackSummary(yes=int(obj.yes), no=int(obj.no))
+        return f"{round(100 * votes.yes / votes.total)}%" if votes.total else "none yet"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,5 +1,6 @@
-"""Who is asking: the client address behind trusted proxies, a daily visitor hash,
-and a per-visitor rate limit.
+"""Who is asking: the client address behind trusted proxies and a daily visitor hash.
+
+Rate limits keyed on the hash live in helpcenter.ratelimit.
 
 A visitor is one salted SHA-256 of the client's network that changes every UTC
 day, so counters, votes and crowd reports can tell visitors apart today while
@@ -12,15 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import logging
-import time
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
-
-logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -80,37 +76,3 @@ def visitor_hash(request: HttpRequest) -> str:
     changing address inside it does not make a new visitor.
     """
     return hash_address(_bucket(client_ip(request)))
-
-
-def wait_if_over(key: str, limit: int, window: int, now: float | None = None) -> int | None:
-    """Count one hit in the fixed window holding ``now``; seconds to wait once past ``limit``.
-
-    The one counter behind every rate limit (runs, votes, search). Cache
-    errors propagate: each caller decides how to fail open.
-    """
-    now = time.time() if now is None else now
-    start = int(now // window) * window
-    slot_key = f"{key}:{start}"
-    # add() is a no-op when the key exists, so only the window's first hit sets the expiry.
-    cache.add(slot_key, 0, timeout=window + 5)
-    try:
-        count = int(cache.incr(slot_key))
-    except ValueError:  # expired between add and incr: this is the first hit again
-        return None
-    if count <= limit:
-        return None
-    return max(1, int(start + window - now))
-
-
-def rate_limited(request: HttpRequest, scope: str, limit: int, window: int = 60) -> int | None:
-    """Count this request; return seconds to wait when the client is over the limit.
-
-    When the cache is down (Redis restarting), we let the request through and
-    log: a missing limit is better than a missing page.
-    """
-    # Keyed on the visitor hash: a cache is storage too, and keeps no address.
-    try:
-        return wait_if_over(f"ratelimit:{scope}:{visitor_hash(request)}", limit, window)
-    except Exception:
-        logger.warning("rate limit for %s skipped: cache unavailable", scope, exc_info=True)
-        return None

@@ -6,7 +6,6 @@ tested without a browser.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from django.core import signing
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
+from helpcenter.diffs import FieldChange, diff_text
 from helpcenter.markdown import (
     MarkdownTooLarge,
     add_heading_ids,
@@ -262,20 +262,6 @@ class EditState:
 
 
 @dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "add", "remove", "context" or "hunk"
-    text: str
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    name: str
-    before: str
-    after: str
-    lines: tuple[DiffLine, ...] = ()  # for long text; empty for short values
-
-
-@dataclass(frozen=True)
 class Conflict:
     """Someone saved the article after this form was loaded."""
 
@@ -343,29 +329,14 @@ def _changes(before: EditState, after: EditState) -> list[FieldChange]:
         long_text = name in ("body", "summary") or "\n" in old or "\n" in new
         changes.append(
             FieldChange(
-                name=name.replace("_", " "),
-                before=old,
-                after=new,
-                lines=tuple(diff_lines(old, new)) if long_text else (),
+                name=name,
+                label=name.replace("_", " "),
+                old=old,
+                new=new,
+                lines=diff_text(old, new, context=2) if long_text else (),
             )
         )
     return changes
-
-
-def diff_lines(before: str, after: str, context: int = 2) -> list[DiffLine]:
-    """A unified diff as data, so the template escapes every line itself."""
-    lines = []
-    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=context)
-    for line in list(diff)[2:]:  # skip the ---/+++ file header
-        if line.startswith("@@"):
-            lines.append(DiffLine("hunk", line))
-        elif line.startswith("+"):
-            lines.append(DiffLine("add", line[1:]))
-        elif line.startswith("-"):
-            lines.append(DiffLine("remove", line[1:]))
-        else:
-            lines.append(DiffLine("context", line[1:]))
-    return lines
 
 
 # --- Signed preview links -----------------------------------------------------------

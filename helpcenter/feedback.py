@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from helpcenter.clients import rate_limited
 from helpcenter.models import FixFeedback
+from helpcenter.ratelimit import rate_limited
 
 # A verdict code is a rule's slug (diagnostics' Rule.code is a SlugField, max 60).
 _VERDICT_CODE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")

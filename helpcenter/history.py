@@ -10,9 +10,7 @@ or taken.
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,6 +26,7 @@ from reversion.errors import RevertError
 from reversion.models import Version
 from reversion.revisions import _get_options
 
+from helpcenter.diffs import FieldChange, diff_text
 from helpcenter.models import Article, Category, FaqEntry, Fix, SlugRedirect
 from helpcenter.text import normalise_text
 
@@ -67,27 +66,6 @@ def describe_revision(version: Version) -> str:
 
 
 # --- Diffs ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Segment:
-    kind: str  # "same", "ins" or "del"
-    text: str
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "same", "ins", "del", "change" (both sides inline) or "hunk"
-    segments: tuple[Segment, ...]
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    name: str
-    label: str
-    old: str
-    new: str
-    lines: tuple[DiffLine, ...]
 
 
 @dataclass
@@ -137,50 +115,6 @@ def compare(old: Version, new: Version) -> Comparison:
             kind = str(version._model._meta.verbose_name)
             children.append(ObjectChange(kind, version.object_repr, "removed"))
     return Comparison(old=old, new=new, fields=fields, children=children)
-
-
-def diff_text(old: str, new: str, context: int = 3) -> tuple[DiffLine, ...]:
-    """A readable diff: words for one-line values, unified hunks of lines for text."""
-    if "\n" not in old and "\n" not in new:
-        return (DiffLine("change", _word_segments(old, new)),)
-    a, b = old.splitlines(), new.splitlines()
-    lines: list[DiffLine] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for group in matcher.get_grouped_opcodes(context):
-        first, last = group[0], group[-1]
-        header = f"Lines {first[1] + 1} to {last[2]} → {first[3] + 1} to {last[4]}"
-        lines.append(DiffLine("hunk", (Segment("same", header),)))
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                lines += [DiffLine("same", (Segment("same", line),)) for line in a[i1:i2]]
-            elif tag == "replace" and i2 - i1 == j2 - j1:
-                # Line for line: show which words changed inside each line.
-                for before, after in zip(a[i1:i2], b[j1:j2], strict=True):
-                    segments = _word_segments(before, after)
-                    lines.append(DiffLine("del", tuple(s for s in segments if s.kind != "ins")))
-                    lines.append(DiffLine("ins", tuple(s for s in segments if s.kind != "del")))
-            else:
-                lines += [DiffLine("del", (Segment("del", line),)) for line in a[i1:i2]]
-                lines += [DiffLine("ins", (Segment("ins", line),)) for line in b[j1:j2]]
-    return tuple(lines)
-
-
-_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
-
-
-def _word_segments(old: str, new: str) -> tuple[Segment, ...]:
-    a, b = _WORDS.findall(old), _WORDS.findall(new)
-    segments: list[Segment] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            segments.append(Segment("same", "".join(a[i1:i2])))
-            continue
-        if i2 > i1:
-            segments.append(Segment("del", "".join(a[i1:i2])))
-        if j2 > j1:
-            segments.append(Segment("ins", "".join(b[j1:j2])))
-    return tuple(segments)
 
 
 def _compared_fields(

@@ -20,7 +20,6 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from helpcenter import share_images
 from helpcenter.markdown import render_inline, render_markdown
 from helpcenter.text import stored_text
 
@@ -73,10 +72,6 @@ class Category(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         _tidy_text_fields(self)
         super().save(*args, **kwargs)
-        # Article share images name their category.
-        for article in self.articles.all():
-            article.category = self
-            share_images.refresh_after_commit([share_images.article_card(article)])
 
     def get_absolute_url(self) -> str:
         return reverse("category", kwargs={"slug": self.slug})
@@ -216,7 +211,6 @@ class Article(models.Model):
         super().save(*args, **kwargs)
         if old_slug is not None and old_slug != self.slug:
             SlugRedirect.objects.create(article=self, old_slug=old_slug)
-        share_images.refresh_article(self)
 
     def get_absolute_url(self) -> str:
         return reverse("article", kwargs={"slug": self.slug})
@@ -333,7 +327,6 @@ class Fix(models.Model):
         super().save(*args, **kwargs)
         if old_slug is not None and old_slug != self.slug:
             SlugRedirect.objects.create(article_id=self.article_id, fix=self, old_slug=old_slug)
-        share_images.refresh_after_commit([share_images.fix_card(self)])
 
     def get_absolute_url(self) -> str:
         return reverse("fix", kwargs={"slug": self.article.slug, "fix_slug": self.slug})

@@ -334,7 +334,7 @@ CHECKS_RATE_GLOBAL_WINDOW = env_int("CHECKS_RATE_GLOBAL_WINDOW", 60, minimum=1)
 PROBE_CA_FILE = env_str("PROBE_CA_FILE", "")
 
 # --- Diagnostics engine ---------------------------------------------------------
-# Coalescing, politeness, regions and history (diagnostics/coalesce.py, health.py).
+# Coalescing, politeness, regions and history (diagnostics/coalesce.py, heartbeats.py).
 
 # Within this window every visitor shares one outbound probe per (region, target, probe).
 CHECKS_FRESHNESS_SECONDS = env_float("CHECKS_FRESHNESS_SECONDS", 30.0, minimum=0)
@@ -364,7 +364,7 @@ CHECKS_REGIONS = env_list("CHECKS_REGIONS", [])
 # Workers write a heartbeat this often; a region is live while its last one is < 3x old.
 HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10.0, minimum=0.1)
 # /healthz/ reads the heartbeat through this dotted path (helpcenter never imports diagnostics).
-HEALTH_HEARTBEAT_READER = "diagnostics.health.last_seen"
+HEALTHZ_HEARTBEAT_READER = "diagnostics.heartbeats.last_seen"
 # The local address probes leave from (a per-region egress IP); empty: the OS chooses.
 PROBE_SOURCE_ADDRESS = env_str("PROBE_SOURCE_ADDRESS", "")
 
@@ -399,7 +399,7 @@ CELERY_BEAT_SCHEDULE = {
 BEAT_RUN_AT_START = ["sample-targets"]
 
 # --- Votes, crowd reports and live status ------------------------------------------
-# helpcenter/feedback.py, diagnostics/crowd.py and diagnostics/live.py read these.
+# helpcenter/feedback.py, diagnostics/crowd.py and diagnostics/status/live.py read these.
 
 # "Did this fix work?" votes one visitor may cast per hour before getting 429.
 VOTE_RATE_PER_HOUR = env_int("VOTE_RATE_PER_HOUR", 30, minimum=1)

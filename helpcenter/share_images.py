@@ -24,10 +24,10 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from helpcenter.models import Article, Category, Fix
+
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
-
-    from helpcenter.models import Article, Fix
 
 SIZE = (1200, 630)
 # Part of every hash: bump it when the drawing changes so every image gets a new URL.
@@ -209,8 +209,6 @@ def refresh_article(article: Article) -> None:
 
 def ensure_all() -> int:
     """Draw every page's missing image (rows from before images, or a fresh MEDIA_ROOT)."""
-    from helpcenter.models import Article, Fix
-
     cards = [article_card(a) for a in Article.objects.select_related("category")]
     cards += [fix_card(f) for f in Fix.objects.select_related("article")]
     missing = [card for card in cards if not card.path.exists()]
@@ -221,8 +219,6 @@ def ensure_all() -> int:
 
 def current_card(name: str) -> ShareCard | None:
     """The card a file name belongs to, if it is the current image of a public page."""
-    from helpcenter.models import Article, Fix
-
     match = NAME_RE.match(name)
     if match is None:
         return None
@@ -238,13 +234,37 @@ def current_card(name: str) -> ShareCard | None:
 
 
 def connect_signals() -> None:
-    """Delete a page's image files once its row is gone (cascades included)."""
-    from django.db.models.signals import post_delete
+    """Redraw a page's image after a save, and delete its files once its row is gone.
 
-    from helpcenter.models import Article, Fix
+    Signals, so the models never import this module (it reads them back).
+    """
+    from django.db.models.signals import post_delete, post_save
 
     for model, kind in ((Article, "article"), (Fix, "fix")):
         post_delete.connect(_deleted(kind), sender=model, weak=False, dispatch_uid=f"share-{kind}")
+    post_save.connect(_article_saved, sender=Article, dispatch_uid="share-article-saved")
+    post_save.connect(_fix_saved, sender=Fix, dispatch_uid="share-fix-saved")
+    post_save.connect(_category_saved, sender=Category, dispatch_uid="share-category-saved")
+
+
+# raw: fixture loading (loaddata) saves rows as they are, and drew nothing before either.
+def _article_saved(instance: Article, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        refresh_article(instance)
+
+
+def _fix_saved(instance: Fix, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        refresh_after_commit([fix_card(instance)])
+
+
+def _category_saved(instance: Category, raw: bool = False, **kwargs: Any) -> None:
+    if raw:
+        return
+    # Article share images name their category.
+    for article in instance.articles.all():
+        article.category = instance
+        refresh_after_commit([article_card(article)])
 
 
 def _deleted(kind: str) -> Any:

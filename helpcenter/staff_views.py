@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from helpcenter import design_tokens, health
+from helpcenter import design_tokens
+from helpcenter.content_health import broken_links, top_search_misses, worst_fixes
 
 EDITOR_GROUP = "Editor"
 
@@ -29,10 +30,10 @@ def content_health(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     if not can_see_content_health(request):
         raise PermissionDenied
-    links = health.broken_links()
+    links = broken_links()
     context = {
-        "misses": health.top_search_misses(),
-        "worst_fixes": health.worst_fixes(),
+        "misses": top_search_misses(),
+        "worst_fixes": worst_fixes(),
         "broken": [link for link in links if not link.redirect],
         "redirecting": [link for link in links if link.redirect],
     }

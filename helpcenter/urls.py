@@ -24,7 +24,7 @@ urlpatterns = [
     # Wired by string only: the knowledge base never imports diagnostics.
     path("checks/", include("diagnostics.urls")),
     # /status/, /status/<slug>/ and /privacy/ (the privacy page lists the check targets).
-    path("", include("diagnostics.status_urls")),
+    path("", include("diagnostics.status.urls")),
     # Status feeds, "email me when it's back" and its staff counts (the notices app).
     path("", include("notices.urls")),
     path("healthz/", views.healthz, name="healthz"),

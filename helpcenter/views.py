@@ -37,9 +37,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from helpcenter import editing, feedback, fragments, images, pagecache, seo, share_images
 from helpcenter import search as site_search
-from helpcenter.clients import rate_limited, visitor_hash
+from helpcenter.clients import visitor_hash
 from helpcenter.codes import code_links
 from helpcenter.models import Article, Category, Fix
+from helpcenter.ratelimit import rate_limited
 
 PUBLIC_CACHE = {"public": True, "max_age": 60, "stale_while_revalidate": 300}
 
@@ -317,13 +318,13 @@ def _cache_ok() -> bool:
 
 
 def _workers_status() -> dict[str, Any]:
-    """Each region's newest worker heartbeat, read through settings.HEALTH_HEARTBEAT_READER.
+    """Each region's newest worker heartbeat, read through settings.HEALTHZ_HEARTBEAT_READER.
 
     The heartbeat belongs to diagnostics, which this module must not import: the
     reader is named by a dotted string, the way URLs and apps wire diagnostics in.
     """
-    reader: Callable[[str], float | None] = import_string(settings.HEALTH_HEARTBEAT_READER)
-    live_for = settings.HEARTBEAT_SECONDS * 3  # the liveness rule diagnostics.health uses
+    reader: Callable[[str], float | None] = import_string(settings.HEALTHZ_HEARTBEAT_READER)
+    live_for = settings.HEARTBEAT_SECONDS * 3  # the liveness rule diagnostics.heartbeats uses
     regions: dict[str, dict[str, Any]] = {}
     now = time.time()
     for region in settings.CHECKS_REGIONS or [settings.CHECKS_REGION]:

@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from diagnostics.models import Target
-from helpcenter import clients
+from helpcenter import clients, ratelimit
 from helpcenter.staff_views import can_see_content_health
 from notices import recovery, tasks
 from notices.models import Subscription
@@ -38,7 +38,7 @@ def _rate_wait(request: HttpRequest, email: str) -> int | None:
     """Seconds to wait when this visitor or this address asked too often; None if allowed."""
     address = hashlib.sha256(email.lower().encode()).hexdigest()
     try:
-        visitor = clients.wait_if_over(
+        visitor = ratelimit.hit(
             f"notices:visitor:{clients.visitor_hash(request)}",
             settings.NOTICES_RATE_PER_VISITOR,
             3600,
@@ -46,9 +46,7 @@ def _rate_wait(request: HttpRequest, email: str) -> int | None:
         if visitor is not None:
             return visitor
         # Keyed on a hash: the cache is storage too, and keeps no address.
-        return clients.wait_if_over(
-            f"notices:address:{address}", settings.NOTICES_RATE_PER_ADDRESS, 86400
-        )
+        return ratelimit.hit(f"notices:address:{address}", settings.NOTICES_RATE_PER_ADDRESS, 86400)
     except Exception:
         # Unlike a page view, a sign-up makes us send mail: refuse rather than run unlimited.
         return 60

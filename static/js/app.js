@@ -10,6 +10,8 @@
     }
     return "";
   }
+  // The one cookie reader: checks.js reads the CSRF token through it too.
+  window.helpcenterCookie = cookie;
 
   // Article pages carry no CSRF token (they are cached and shared); the
   // uncached panel fragment sets the cookie, and every htmx request sends it.

@@ -10,16 +10,13 @@
   window.helpcenterChecksLoaded = true;
 
   const TIMEOUT_MS = 8000;
-  const started = new Set(); // run ids whose browser checks this page already ran
 
-  function cookie(name) {
-    const prefix = name + "=";
-    for (const part of document.cookie.split(";")) {
-      const item = part.trim();
-      if (item.startsWith(prefix)) return decodeURIComponent(item.slice(prefix.length));
-    }
-    return "";
+  // app.js owns the cookie reader; base.html loads it on every page, and it has
+  // run by the time a check posts (a page may name this file earlier in <head>).
+  function csrfToken() {
+    return window.helpcenterCookie ? window.helpcenterCookie("csrftoken") : "";
   }
+  const started = new Set(); // run ids whose browser checks this page already ran
 
   // A fetch the page's own CSP refuses fails exactly like a dead network. Those
   // must not read as "your browser cannot reach it", so they are marked skipped.
@@ -74,7 +71,7 @@
       const response = await fetch(element.dataset.browserPost, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": cookie("csrftoken"),
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(),
                    "HX-Request": "true" },
         body: JSON.stringify(report),
       });

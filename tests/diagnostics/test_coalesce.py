@@ -10,8 +10,7 @@ from django.conf import settings
 
 from diagnostics import coalesce
 from diagnostics.models import CheckRun, Target
-from diagnostics.runs import start_run
-from diagnostics.tasks import probe_settings
+from diagnostics.tasks import probe_settings, start_run
 from tests.conftest import WorkerProcess, skip_or_fail, subprocess_env, wait_for
 
 

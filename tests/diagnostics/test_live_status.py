@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from diagnostics.live import describe_age, live_rows
 from diagnostics.models import CheckRun, ProbeResult, ProbeSample, Target
+from diagnostics.status.live import describe_age, live_rows
 from helpcenter.models import Fix
 from tests.helpcenter.factories import make_article
 

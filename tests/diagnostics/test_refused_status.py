@@ -16,8 +16,8 @@ from django.test import Client
 from django.utils import timezone
 
 from diagnostics import charts
-from diagnostics.live import live_rows
 from diagnostics.models import DailyRollup, ProbeSample, Target
+from diagnostics.status.live import live_rows
 from tests.diagnostics.test_impaired_status import visible_text
 from tests.diagnostics.test_status_pages import card, make_target
 

@@ -9,9 +9,9 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
-from diagnostics import health
+from diagnostics import heartbeats
 from diagnostics.models import CheckRun, forget_verdict_rules
-from diagnostics.runs import start_run
+from diagnostics.tasks import start_run
 from tests.conftest import WorkerProcess, subprocess_env, wait_for
 from tests.diagnostics.test_coalesce import unique_target
 
@@ -25,7 +25,7 @@ def no_heartbeats() -> None:
 def test_a_single_region_deployment_probes_from_its_own_region(settings: Any) -> None:
     settings.CHECKS_REGIONS = []
     settings.CHECKS_REGION = "home"
-    assert health.live_regions() == ["home"]
+    assert heartbeats.live_regions() == ["home"]
 
 
 @pytest.mark.django_db
@@ -33,10 +33,10 @@ def test_only_named_regions_with_a_recent_heartbeat_are_live(
     settings: Any, no_heartbeats: None
 ) -> None:
     settings.CHECKS_REGIONS = ["eu", "asia", "us"]
-    health.beat("eu", "w1")
-    health.beat("asia", "w2")
-    health.beat("elsewhere", "stray")  # not named: never joins a run
-    assert health.live_regions() == ["eu", "asia"]
+    heartbeats.beat("eu", "w1")
+    heartbeats.beat("asia", "w2")
+    heartbeats.beat("elsewhere", "stray")  # not named: never joins a run
+    assert heartbeats.live_regions() == ["eu", "asia"]
 
 
 @pytest.mark.django_db
@@ -44,8 +44,8 @@ def test_a_stale_heartbeat_does_not_count(settings: Any, no_heartbeats: None) ->
     settings.CHECKS_REGIONS = ["eu", "asia"]
     old = {"hostname": "w1", "seen_at": 0.0}
     cache.set("checks:heartbeat:eu", old, timeout=60)
-    health.beat("asia", "w2")
-    assert health.live_regions() == ["asia"]
+    heartbeats.beat("asia", "w2")
+    assert heartbeats.live_regions() == ["asia"]
 
 
 @pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_with_no_live_region_the_home_region_still_gets_the_run(
 ) -> None:
     settings.CHECKS_REGIONS = ["eu", "asia"]
     settings.CHECKS_REGION = "eu"
-    assert health.live_regions() == ["eu"]
+    assert heartbeats.live_regions() == ["eu"]
 
 
 @pytest.mark.worker
@@ -78,7 +78,7 @@ def test_a_block_in_one_region_shows_in_that_region_only(
     try:
         for worker in workers:
             worker.wait_ready()
-        wait_for(lambda: health.live_regions() == ["eu", "asia"], timeout=30)
+        wait_for(lambda: heartbeats.live_regions() == ["eu", "asia"], timeout=30)
         run = start_run()
         assert run.regions == ["eu", "asia"]
         wait_for(lambda: CheckRun.objects.get(pk=run.pk).state == CheckRun.State.COMPLETE)

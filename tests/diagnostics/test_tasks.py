@@ -183,7 +183,7 @@ def test_a_run_whose_answers_are_all_fresh_completes_at_once_without_a_task(
     probe_now(first, second)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        run = runs.start_run()
+        run = tasks.start_run()
 
     assert callbacks == []  # nothing queued: no task, so nothing can probe
     run.refresh_from_db()
@@ -203,7 +203,7 @@ def test_a_run_with_some_fresh_answers_keeps_them_and_queues_the_rest(
     unique_target(edge, "/origin/521")  # nobody has asked about this one yet
 
     with django_capture_on_commit_callbacks() as callbacks:
-        run = runs.start_run()
+        run = tasks.start_run()
 
     assert len(callbacks) == 1  # the task that probes the rest
     assert run.state == CheckRun.State.RUNNING
@@ -320,7 +320,7 @@ def test_a_run_started_while_an_owner_probes_is_served_by_it_not_by_its_task(
     job = coalesce.jobs_for([target], "default")[0]
     assert coalesce.claim(job)  # another run's probe is in flight
     with django_capture_on_commit_callbacks(execute=True):
-        waiter = runs.start_run()
+        waiter = tasks.start_run()
     # Its own task is only the safety net for an owner that dies: not soon.
     assert [kw["countdown"] for _, kw in queued] == [
         settings.CHECKS_WAIT_COUNTDOWN * runs.WAITER_FALLBACK_FACTOR
@@ -344,7 +344,7 @@ def test_a_run_that_nobody_is_probing_for_queues_its_task_at_once_and_still_wait
     requires_redis()
     target = unique_target(edge, "/ok")
     with django_capture_on_commit_callbacks(execute=True):
-        first = runs.start_run()
+        first = tasks.start_run()
     assert [kw["countdown"] for _, kw in queued] == [None]
     # Whichever task claims the probe first hands the answer to every registered run.
     other = new_run()
@@ -368,7 +368,7 @@ def test_a_run_whose_owner_finished_while_it_registered_completes_without_a_task
     job = coalesce.jobs_for([target], "default")[0]
     owner_finishes_just_before_we_register(job, monkeypatch)
     with django_capture_on_commit_callbacks(execute=True):
-        run = runs.start_run()
+        run = tasks.start_run()
     run.refresh_from_db()
     assert run.state == CheckRun.State.COMPLETE and queued == []
     assert run.results.get().outcome == "ok"
@@ -391,7 +391,7 @@ def test_a_run_that_could_not_register_as_a_waiter_queues_its_task_at_once(
 
     monkeypatch.setattr(coalesce, "register_waiter", unreachable)
     with django_capture_on_commit_callbacks(execute=True):
-        run = runs.start_run()
+        run = tasks.start_run()
     # Nobody will hand it the answer, so its task must not wait for the safety net.
     assert [kw["countdown"] for _, kw in queued] == [None]
     assert run.state == CheckRun.State.RUNNING

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from helpcenter import health
+from helpcenter.content_health import broken_links, top_search_misses, worst_fixes
 from helpcenter.models import Article, Fix, FixFeedback, SearchMiss
 from tests.helpcenter.factories import make_article
 
@@ -66,7 +66,7 @@ def test_it_lists_the_most_frequent_zero_result_searches(editor: User) -> None:
     SearchMiss.objects.create(query="rare", count=1, last_seen=now)
     SearchMiss.objects.create(query="error 9999", count=12, last_seen=now - timedelta(days=1))
     SearchMiss.objects.create(query="<b>bold</b>", count=5, last_seen=now)
-    assert [m.query for m in health.top_search_misses(limit=2)] == ["error 9999", "<b>bold</b>"]
+    assert [m.query for m in top_search_misses(limit=2)] == ["error 9999", "<b>bold</b>"]
     page = _login(editor).get(URL).content.decode()
     assert page.index("error 9999") < page.index("&lt;b&gt;bold&lt;/b&gt;") < page.index("rare")
 
@@ -80,7 +80,7 @@ def test_it_ranks_fixes_by_the_share_that_worked(editor: User) -> None:
         for helpful in answers:
             n += 1
             FixFeedback.objects.create(fix=fix, helpful=helpful, visitor_hash=f"v{n}")
-    scores = health.worst_fixes()
+    scores = worst_fixes()
     assert scores is not None
     assert [(s.fix.slug, s.yes, s.no) for s in scores] == [("step-2", 1, 2), ("step-1", 3, 1)]
     page = _login(editor).get(URL).content.decode()
@@ -115,7 +115,7 @@ def test_it_finds_broken_and_redirecting_internal_links(editor: User) -> None:
     fix.body = "[relative](../../) [wrong](/categories/nope/)"
     fix.save()
 
-    problems = {(p.href, p.redirect): p for p in health.broken_links()}
+    problems = {(p.href, p.redirect): p for p in broken_links()}
     broken = {href for href, redirect in problems if not redirect}
     assert broken == {
         "/articles/never-written/",
@@ -147,4 +147,4 @@ def test_the_shipped_guides_have_no_broken_links() -> None:
 
     call_command("import_content", str(DEFAULT_PATH))
     assert Article.objects.published().count() > 0 and Fix.objects.exists()
-    assert [p for p in health.broken_links() if not p.redirect] == []
+    assert [p for p in broken_links() if not p.redirect] == []

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
 
-from helpcenter import editing
+from helpcenter import diffs, editing
 from helpcenter.markdown import MAX_SOURCE_CHARS, render_inline, render_markdown
 from helpcenter.models import Article, Fix, SlugRedirect
 from tests.helpcenter.admin_forms import change_url, form_data, make_editor
@@ -306,12 +306,12 @@ def test_an_edit_changes_the_public_etag(editor_client: Any, client: Any) -> Non
 
 
 def test_it_builds_a_diff_that_escapes_nothing_itself() -> None:
-    lines = editing.diff_lines("a\n<b>\nc", "a\n<i>\nc")
+    lines = diffs.diff_text("a\n<b>\nc", "a\n<i>\nc", context=2)
     assert [(line.kind, line.text) for line in lines if line.kind != "hunk"] == [
-        ("context", "a"),
-        ("remove", "<b>"),
-        ("add", "<i>"),
-        ("context", "c"),
+        ("same", "a"),
+        ("del", "<b>"),
+        ("ins", "<i>"),
+        ("same", "c"),
     ]
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from diagnostics import health
+from diagnostics import heartbeats
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +32,7 @@ def test_it_reports_a_missing_worker_without_leaving_rotation(client: Client) ->
 
 @pytest.mark.django_db
 def test_it_reports_a_live_worker_from_its_heartbeat(client: Client) -> None:
-    health.beat("default", "worker@test")
+    heartbeats.beat("default", "worker@test")
     body = client.get("/healthz/").json()
     assert body["workers"]["ok"] is True
     assert body["workers"]["regions"]["default"]["live"] is True
@@ -42,7 +42,7 @@ def test_it_reports_a_live_worker_from_its_heartbeat(client: Client) -> None:
 @pytest.mark.django_db
 def test_it_lists_every_named_region(client: Client, settings: Any) -> None:
     settings.CHECKS_REGIONS = ["eu", "us"]
-    health.beat("eu", "worker@eu")
+    heartbeats.beat("eu", "worker@eu")
     try:
         regions = client.get("/healthz/").json()["workers"]["regions"]
     finally:

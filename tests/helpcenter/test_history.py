@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from reversion.models import Version
 
-from helpcenter import history
+from helpcenter import diffs, history
 from helpcenter.management.commands.import_content import DEFAULT_PATH
 from helpcenter.models import Article, Category, FaqEntry, Fix, SlugRedirect
 from tests.helpcenter.admin_forms import as_browser_sends, change_url, form_data
@@ -164,9 +164,9 @@ def test_compare_needs_two_versions_of_this_object(
 
 
 def test_diff_text_marks_words_and_lines() -> None:
-    (line,) = history.diff_text("Turn the VPN off", "Turn the VPN on")
+    (line,) = diffs.diff_text("Turn the VPN off", "Turn the VPN on")
     assert [(s.kind, s.text) for s in line.segments][-2:] == [("del", "off"), ("ins", "on")]
-    lines = history.diff_text("a\nb\nc\n", "a\nB\nc\nd\n")
+    lines = diffs.diff_text("a\nb\nc\n", "a\nB\nc\nd\n")
     kinds = [line.kind for line in lines]
     assert kinds[0] == "hunk" and "del" in kinds and "ins" in kinds
 

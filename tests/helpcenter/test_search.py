@@ -15,8 +15,9 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from helpcenter import search as site_search
-from helpcenter.clients import client_ip, rate_limited
+from helpcenter.clients import client_ip
 from helpcenter.models import Article, FaqEntry, Fix, SearchMiss
+from helpcenter.ratelimit import rate_limited
 
 pytestmark = pytest.mark.django_db
 

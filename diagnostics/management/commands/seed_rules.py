@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from diagnostics.claims import STARTER_CLAIMS
 from diagnostics.models import Rule, RuleFix
 from diagnostics.verdict import FixLink, RuleData, split_tokens
 from helpcenter.models import Fix
@@ -287,29 +288,6 @@ _LISTS = {
     "outcomes": "outcomes",
     "cloudflare_codes": "cloudflare",
     "status_states": "status_states",
-}
-
-
-# The claims each starter rule's verdict adds when this run supports them (and
-# the honest "we can't tell" otherwise); see diagnostics/claims.py. Kept beside
-# the rules, not in them, because the seeding command copies rule fields to rows.
-STARTER_CLAIMS: dict[str, tuple[str, ...]] = {
-    "Visitor sees or pasted error 1020": ("service_up", "blocked_for_server"),
-    "Visitor sees an address ban (1005-1008, 1106)": ("blocked_for_server",),
-    "Visitor sees another Cloudflare block": ("service_up", "blocked_for_server"),
-    "Status page reports an outage": ("reachable_from_browser",),
-    "Cloudflare reports the service's servers failing (5xx)": ("reachable_from_browser",),
-    "Our server cannot reach the web app while controls are fine": ("reachable_from_browser",),
-    "The service turns our server away": ("reachable_from_browser",),
-    "The service turns our server away from some regions only": (
-        "blocked_only_from_region",
-        "reachable_from_browser",
-    ),
-    "Our control checks fail": ("reachable_from_browser",),
-    "The browser cannot reach the web app, but reaches the controls": ("reachable_from_server",),
-    "Visitor sees a blank page": ("service_up",),
-    "Visitor says nothing loads": ("service_up",),
-    "Nothing wrong found": ("service_up",),
 }
 
 

@@ -20,7 +20,7 @@ from django.db.models import Count, F, FloatField, Q
 from django.db.models.functions import Cast
 from django.urls import Resolver404, resolve, reverse
 
-from helpcenter.models import Article, Category, Fix, SearchMiss
+from helpcenter.models import Article, Category, FeedbackSummary, Fix, SearchMiss
 
 # Ids the article template gives its own sections (templates/helpcenter/article.html).
 ARTICLE_PAGE_IDS = {"main", "fixes", "faq", "related", "toc-heading"}
@@ -38,18 +38,10 @@ def top_search_misses(limit: int = 25) -> list[SearchMiss]:
 
 
 @dataclass(frozen=True)
-class FixScore:
+class FixScore(FeedbackSummary):
+    """A fix's yes/no votes (the one vote-count type, FeedbackSummary) with the fix."""
+
     fix: Fix
-    yes: int
-    no: int
-
-    @property
-    def total(self) -> int:
-        return self.yes + self.no
-
-    @property
-    def share_yes(self) -> float:
-        return self.yes / self.total if self.total else 0.0
 
 
 def worst_fixes(limit: int = 25, min_votes: int = 3) -> list[FixScore] | None:
@@ -72,7 +64,7 @@ def worst_fixes(limit: int = 25, min_votes: int = 3) -> list[FixScore] | None:
     rows = list(rows)
     fixes = Fix.objects.select_related("article").in_bulk([row["fix"] for row in rows])
     return [
-        FixScore(fix=fixes[row["fix"]], yes=row["yes"], no=row["total"] - row["yes"])
+        FixScore(yes=row["yes"], no=row["total"] - row["yes"], fix=fixes[row["fix"]])
         for row in rows
         if row["fix"] in fixes
     ]

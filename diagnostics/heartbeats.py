@@ -1,4 +1,4 @@
-"""Our own health: which regions have a live worker.
+"""Worker heartbeats: which regions have a live worker (/healthz/ reports them too).
 
 Heartbeats live in the cache, not in a table: a heartbeat is only worth
 anything while it is recent, and a cache entry with a time-to-live of three

@@ -1,8 +1,8 @@
-"""Crowd reports and the live status fragment. Thin: crowd.py and live.py do the work.
+"""Crowd reports ("I have this problem too"). Thin: crowd.py does the work.
 
-Both are per-moment (and the crowd one per visitor), so they are never cached
-and never part of the cached article HTML: article and fix pages hold a slot
-that htmx fills from here, with a plain link when JavaScript is off.
+Per visitor and per moment, so never cached and never part of the cached
+article HTML: article and fix pages hold a slot that htmx fills from here,
+with a plain link when JavaScript is off.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_safe
 
-from diagnostics import crowd, live
+from diagnostics import crowd
 from diagnostics.models import Target
 from helpcenter.clients import visitor_hash
 
@@ -49,14 +49,3 @@ def crowd_target(request: HttpRequest, slug: str) -> HttpResponse:
     rows = crowd.for_targets([target], visitor, now)
     template = "diagnostics/_crowd.html#target" if _is_htmx(request) else "diagnostics/_crowd.html"
     return render(request, template, {"rows": rows, "row": rows[0], "counted": counted})
-
-
-@require_safe
-@never_cache
-def live_status(request: HttpRequest) -> HttpResponse:
-    """The latest stored state of the status pages and web apps, with its age."""
-    template = "diagnostics/_live_status.html"
-    if _is_htmx(request):
-        template += "#live"
-    rows = live.live_rows()
-    return render(request, template, {"rows": rows, "impaired": live.impaired_note(rows)})

@@ -14,8 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from diagnostics.models import OUTCOME_LABELS, REFUSED, ProbeResult, ProbeSample, Target
-from diagnostics.status import IMPAIRED, MARKED_CANT_TELL, REFUSED_SENTENCE, impaired_sentence
-from diagnostics.status import STATE_LABELS as STATUS_STATE_LABELS
+from diagnostics.status.summary import (
+    IMPAIRED,
+    MARKED_CANT_TELL,
+    REFUSED_SENTENCE,
+    impaired_sentence,
+)
+from diagnostics.status.summary import STATE_LABELS as STATUS_STATE_LABELS
 
 STATE_LABELS = {
     "operational": gettext_noop("All systems operational"),

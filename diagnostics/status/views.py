@@ -1,8 +1,10 @@
-"""Public status pages and the privacy page: shared by every visitor, so briefly cacheable.
+"""The status pages, the privacy page and the live status fragment.
 
-Thin views: diagnostics.status reads the stored history and builds the charts.
+Thin views: summary.py and live.py read the stored history and build the charts.
+The pages are shared by every visitor, so briefly cacheable; the live fragment
+is per moment, so never cached, and htmx fills its slot on fix pages.
 They live in diagnostics (the knowledge base never imports it) and are wired
-into helpcenter/urls.py by string through diagnostics.status_urls.
+into helpcenter/urls.py by string through diagnostics.status.urls.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
-from diagnostics import status
 from diagnostics.models import Target
+from diagnostics.status import live, summary
 
 # No per-visitor data on these pages; thirty seconds keeps them close to live.
 STATUS_CACHE = {"public": True, "max_age": 30}
@@ -26,13 +28,13 @@ PRIVACY_CACHE = {"public": True, "max_age": 300}
 @require_safe
 @cache_control(**STATUS_CACHE)
 def status_overview(request: HttpRequest) -> HttpResponse:
-    statuses = status.overview()
-    impaired_at = status.impaired_now(statuses)
+    statuses = summary.overview()
+    impaired_at = summary.impaired_now(statuses)
     context = {
         "statuses": statuses,
-        "days": status.UPTIME_DAYS,
+        "days": summary.UPTIME_DAYS,
         "impaired": (
-            status.impaired_sentence(impaired_at, status.MARKED_CANT_TELL) if impaired_at else ""
+            summary.impaired_sentence(impaired_at, summary.MARKED_CANT_TELL) if impaired_at else ""
         ),
     }
     return render(request, "diagnostics/status_overview.html", context)
@@ -47,7 +49,7 @@ def status_target(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "diagnostics/status_target.html",
-        {"status": status.status_for(target, with_latency=True), "days": status.UPTIME_DAYS},
+        {"status": summary.status_for(target, with_latency=True), "days": summary.UPTIME_DAYS},
     )
 
 
@@ -69,3 +71,14 @@ def privacy(request: HttpRequest) -> HttpResponse:
         "browser_hosts": hosts,
     }
     return render(request, "helpcenter/privacy.html", context)
+
+
+@require_safe
+@never_cache
+def live_status(request: HttpRequest) -> HttpResponse:
+    """The latest stored state of the status pages and web apps, with its age."""
+    template = "diagnostics/_live_status.html"
+    if getattr(request, "htmx", False):
+        template += "#live"
+    rows = live.live_rows()
+    return render(request, template, {"rows": rows, "impaired": live.impaired_note(rows)})
