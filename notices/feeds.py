@@ -14,6 +14,7 @@ from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext
 
 from diagnostics import state_changes
 from diagnostics.models import StateChange, Target
@@ -34,11 +35,12 @@ class StateChangeFeed(Feed):
         return target
 
     def title(self, obj: Target | None) -> str:
-        name = obj.name if obj else "All services"
-        return f"{name}: state changes · {settings.SITE_NAME}"
+        name = obj.name if obj else gettext("All services")
+        title = gettext("%(name)s: state changes") % {"name": name}
+        return f"{title} · {settings.SITE_NAME}"
 
     def subtitle(self, obj: Target | None) -> str:
-        return "When our server's checks saw a service go down, come back or change state."
+        return gettext("When our server's checks saw a service go down, come back or change state.")
 
     def link(self, obj: Target | None) -> str:
         if obj is None:
@@ -57,7 +59,10 @@ class StateChangeFeed(Feed):
         return item.sentence
 
     def item_description(self, item: StateChange) -> str:
-        return f"{item.at:%Y-%m-%d %H:%M} UTC: {item.evidence}"
+        return gettext("%(at)s UTC: %(evidence)s") % {
+            "at": f"{item.at:%Y-%m-%d %H:%M}",
+            "evidence": item.evidence,
+        }
 
     def item_link(self, item: StateChange) -> str:
         return seo.absolute(reverse("status_target", args=[item.target.slug]))

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from diagnostics.models import StateChange
 from helpcenter import seo
@@ -57,7 +58,7 @@ def _message(
 def confirmation(subscription: Subscription) -> EmailMultiAlternatives:
     return _message(
         subscription,
-        f"Confirm: email me when {subscription.target.name} is back",
+        gettext("Confirm: email me when %(name)s is back") % {"name": subscription.target.name},
         "confirm",
         {"confirm_url": confirm_url(subscription)},
     )
@@ -68,7 +69,7 @@ def recovery_notice(
 ) -> EmailMultiAlternatives:
     return _message(
         subscription,
-        f"{subscription.target.name} is back up",
+        gettext("%(name)s is back up") % {"name": subscription.target.name},
         "notice",
         {"change": change},
     )

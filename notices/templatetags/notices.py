@@ -10,6 +10,8 @@ from typing import Any
 
 from django import template
 from django.conf import settings
+from django.utils.text import get_text_list
+from django.utils.translation import gettext
 
 from notices import recovery
 
@@ -18,7 +20,11 @@ register = template.Library()
 
 @register.inclusion_tag("notices/_offer_report.html")
 def recovery_offer(run: Any, verdict: Any) -> dict[str, Any]:
-    return {"targets": recovery.offer_targets(run, verdict)}
+    targets = recovery.offer_targets(run, verdict)
+    # Joined here, not in a template loop, so the offer is one sentence for translators.
+    # Translators: the word before the last of several service names ("A, B and C").
+    names = get_text_list([target.name for target in targets], gettext("and"))
+    return {"targets": targets, "names": names}
 
 
 @register.inclusion_tag("notices/_offer_status.html")
