@@ -302,29 +302,27 @@ def _nice_ceiling(value: float) -> float:
     return 10 * step  # pragma: no cover  (the loop always returns)
 
 
-def latency_chart(
-    points: list[LatencyPoint], *, end: datetime, chart_id: str, label: str
-) -> SafeString:
-    """The last 24 hours before ``end``: a line through timed checks, gaps where none ran.
+@dataclass(frozen=True)
+class _Frame:
+    """Where a moment and a response time land on the latency chart."""
 
-    A gap longer than three sample intervals breaks the line rather than
-    drawing a straight segment across hours nobody measured.
-    """
-    start = end - timedelta(hours=24)
-    summary = summarise_latency(points)
+    start: datetime
+    end: datetime
+    top: float  # the axis's highest value, in ms
+
     plot_w = CHART_W - PAD_LEFT - PAD_RIGHT
     plot_h = CHART_H - PAD_TOP - PAD_BOTTOM
-    top = _nice_ceiling(summary.max_ms or 0)
 
-    def x_of(moment: datetime) -> float:
-        share = (moment - start) / (end - start)
-        return round(PAD_LEFT + max(0.0, min(1.0, share)) * plot_w, 1)
+    def x(self, moment: datetime) -> float:
+        share = (moment - self.start) / (self.end - self.start)
+        return round(PAD_LEFT + max(0.0, min(1.0, share)) * self.plot_w, 1)
 
-    def y_of(ms: float) -> float:
-        return round(PAD_TOP + plot_h - (ms / top) * plot_h, 1)
+    def y(self, ms: float) -> float:
+        return round(PAD_TOP + self.plot_h - (ms / self.top) * self.plot_h, 1)
 
-    ordered = sorted(points, key=lambda p: p.at)
-    timed = [p for p in ordered if p.latency_ms is not None]
+
+def _segments(timed: list[LatencyPoint]) -> list[list[LatencyPoint]]:
+    """Runs of timed checks; a gap over three sample intervals starts a new run."""
     segments: list[list[LatencyPoint]] = []
     gap = _typical_gap(timed) * 3
     for point in timed:
@@ -332,32 +330,26 @@ def latency_chart(
             segments[-1].append(point)
         else:
             segments.append([point])
-    lines = []
-    dots = []
-    for segment in segments:
-        coords = " ".join(f"{x_of(p.at)},{y_of(p.latency_ms or 0)}" for p in segment)
-        if len(segment) > 1:
-            lines.append((coords,))
-        else:
-            only = segment[0]
-            dots.append((x_of(only.at), y_of(only.latency_ms or 0)))
-    failures = [
-        (x_of(p.at), PAD_TOP + plot_h + FAIL_ROW, f"{p.at:%H:%M} UTC: failed")
-        for p in ordered
-        if not p.ok
+    return segments
+
+
+def _latency_axes(frame: _Frame) -> list[SafeString]:
+    """Dashed lines at 0, half and the top, and the hours along the bottom."""
+    grid = [
+        (frame.y(frame.top * f), _ms(frame.top * f), frame.y(frame.top * f) + 4)
+        for f in (0, 0.5, 1)
     ]
-    grid = [(y_of(top * f), _ms(top * f), y_of(top * f) + 4) for f in (0, 0.5, 1)]
     # The 6 h and 18 h labels are "minor": a phone's stylesheet hides them to avoid overlap.
     hours = [
         (
-            x_of(start + timedelta(hours=h)),
+            frame.x(frame.start + timedelta(hours=h)),
             CHART_H - 4,
             "tick tick-minor" if h in (6, 18) else "tick",
-            f"{(start + timedelta(hours=h)):%H:%M}",
+            f"{(frame.start + timedelta(hours=h)):%H:%M}",
         )
         for h in (0, 6, 12, 18, 24)
     ]
-    parts = [
+    return [
         format_html_join(
             "",
             '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-width="1" '
@@ -374,11 +366,31 @@ def latency_chart(
             'fill="{}">{}</text>',
             ((x, y, cls, FILL_AXIS, text) for x, y, cls, text in hours),
         ),
+    ]
+
+
+def _latency_series(frame: _Frame, ordered: list[LatencyPoint]) -> list[SafeString]:
+    """The line through timed checks (a dot for a lone one) and a mark per failed check."""
+    lines = []
+    dots = []
+    for segment in _segments([p for p in ordered if p.latency_ms is not None]):
+        coords = " ".join(f"{frame.x(p.at)},{frame.y(p.latency_ms or 0)}" for p in segment)
+        if len(segment) > 1:
+            lines.append(coords)
+        else:
+            only = segment[0]
+            dots.append((frame.x(only.at), frame.y(only.latency_ms or 0)))
+    failures = [
+        (frame.x(p.at), PAD_TOP + frame.plot_h + FAIL_ROW, f"{p.at:%H:%M} UTC: failed")
+        for p in ordered
+        if not p.ok
+    ]
+    return [
         format_html_join(
             "",
             '<polyline points="{}" fill="none" stroke="{}" stroke-width="2" '
             'stroke-linejoin="round"/>',
-            ((coords, LINE_LATENCY) for (coords,) in lines),
+            ((coords, LINE_LATENCY) for coords in lines),
         ),
         format_html_join(
             "",
@@ -391,6 +403,20 @@ def latency_chart(
             ((x - 1.5, y - 4, FILL_DOWN, text) for x, y, text in failures),
         ),
     ]
+
+
+def latency_chart(
+    points: list[LatencyPoint], *, end: datetime, chart_id: str, label: str
+) -> SafeString:
+    """The last 24 hours before ``end``: a line through timed checks, gaps where none ran.
+
+    A gap longer than three sample intervals breaks the line rather than
+    drawing a straight segment across hours nobody measured.
+    """
+    summary = summarise_latency(points)
+    frame = _Frame(end - timedelta(hours=24), end, _nice_ceiling(summary.max_ms or 0))
+    ordered = sorted(points, key=lambda p: p.at)
+    parts = [*_latency_axes(frame), *_latency_series(frame, ordered)]
     return format_html(
         '<svg class="chart latency-chart" xmlns="http://www.w3.org/2000/svg" role="img" '
         'viewBox="0 0 {} {}" width="100%" aria-labelledby="{}-title {}-desc" '

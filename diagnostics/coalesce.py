@@ -317,6 +317,30 @@ def gather(
     their owners hand the answer over; with ``serve``, this call hands its own
     answers to whoever registered for them (job, reused answer, their tokens).
     """
+    answered, owned, waiting = _sort_jobs(jobs)
+    if waiting and waiter and waiters_supported():
+        register_waiter(waiting, waiter)
+        # Look again after registering: an owner that drained the set a moment
+        # before we joined it has published by then, so its answer is here.
+        late = ready_answers(waiting)
+        answered.extend((job, late[job.key]) for job in waiting if job.key in late)
+        waiting = [job for job in waiting if job.key not in late]
+    if answered:
+        store(answered)
+    if not owned:
+        return waiting
+    _probe_owned(owned, probe_settings, store, waiter, serve)
+    # Probing took a while: what we were waiting for has likely landed by now.
+    late = ready_answers(waiting)
+    if late:
+        store([(job, late[job.key]) for job in waiting if job.key in late])
+    return [job for job in waiting if job.key not in late]
+
+
+def _sort_jobs(
+    jobs: Sequence[Job],
+) -> tuple[list[tuple[Job, dict[str, Any]]], list[Job], list[Job]]:
+    """(answered now, claimed by this call, probed by another worker)."""
     ready = ready_answers(jobs)
     answered: list[tuple[Job, dict[str, Any]]] = []
     owned: list[Job] = []
@@ -335,18 +359,17 @@ def gather(
             answered.append((job, answer))
         else:
             waiting.append(job)
-    if waiting and waiter and waiters_supported():
-        register_waiter(waiting, waiter)
-        # Look again after registering: an owner that drained the set a moment
-        # before we joined it has published by then, so its answer is here.
-        late = ready_answers(waiting)
-        answered.extend((job, late[job.key]) for job in waiting if job.key in late)
-        waiting = [job for job in waiting if job.key not in late]
-    if answered:
-        store(answered)
-    if not owned:
-        return waiting
+    return answered, owned, waiting
 
+
+def _probe_owned(
+    owned: list[Job],
+    probe_settings: ProbeSettings,
+    store: Store,
+    waiter: str | None,
+    serve: Serve | None,
+) -> None:
+    """Probe the claimed jobs; publish, store and hand over each answer as it lands."""
     published: set[str] = set()
 
     def on_results(batch: list[tuple[ProbeSpec, ProbeAnswer]]) -> None:
@@ -357,17 +380,7 @@ def gather(
             published.add(job.key)
         store(landed)
         if serve is not None and waiters_supported():
-            now = time.time()
-            handed = []
-            for job, fresh in landed:
-                # A run registered when it started and then became the owner keeps
-                # its own answer, not a copy marked as reused.
-                tokens = [token for token in take_waiters(job) if token != waiter]
-                if tokens:
-                    reused = _reused({"data": fresh, "probed_at": now}, now)
-                    handed.append((job, reused, tokens))
-            if handed:
-                serve(handed)
+            _hand_over(landed, waiter, serve)
 
     try:
         run_probes_batched([job.spec() for job in owned], probe_settings, on_results)
@@ -377,11 +390,21 @@ def gather(
         for job in owned:
             if job.key not in published:
                 release(job)
-    # Probing took a while: what we were waiting for has likely landed by now.
-    late = ready_answers(waiting)
-    if late:
-        store([(job, late[job.key]) for job in waiting if job.key in late])
-    return [job for job in waiting if job.key not in late]
+
+
+def _hand_over(landed: list[tuple[Job, dict[str, Any]]], waiter: str | None, serve: Serve) -> None:
+    """Give each fresh answer, marked as reused, to the runs that registered for it."""
+    now = time.time()
+    handed = []
+    for job, fresh in landed:
+        # A run registered when it started and then became the owner keeps
+        # its own answer, not a copy marked as reused.
+        tokens = [token for token in take_waiters(job) if token != waiter]
+        if tokens:
+            reused = _reused({"data": fresh, "probed_at": now}, now)
+            handed.append((job, reused, tokens))
+    if handed:
+        serve(handed)
 
 
 def _iso(timestamp: float) -> str:

@@ -190,23 +190,9 @@ async def probe_dns(host: str, config: DnsConfig) -> ProbeResult:
     """Look up A and AAAA for ``host`` (at once) and describe what came back."""
     host = host.strip().rstrip(".")
     evidence: dict[str, Any] = {"host": host}
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        family = "ipv4" if literal.version == 4 else "ipv6"
-        evidence.update({"a": [], "aaaa": [], "rcode": None, family: [str(literal)]})
-        return ProbeResult(
-            PROBE, Outcome.OK, f"{host} is an address; nothing to look up.", None, evidence
-        )
-    try:
-        qname = dns.name.from_text(host)
-    except (dns.exception.DNSException, ValueError) as exc:
-        evidence["rcode"] = None
-        return ProbeResult(
-            PROBE, Outcome.ERROR, f"{host!r} is not a valid host name ({exc}).", None, evidence
-        )
+    qname = _name_to_look_up(host, evidence)
+    if isinstance(qname, ProbeResult):
+        return qname
     try:
         resolver = _make_resolver(config)
     except dns.exception.DNSException as exc:
@@ -230,11 +216,38 @@ async def probe_dns(host: str, config: DnsConfig) -> ProbeResult:
     evidence["aaaa"] = aaaa_lookup.addresses
     evidence["lookups"] = {"A": _lookup_evidence(a_lookup), "AAAA": _lookup_evidence(aaaa_lookup)}
     evidence["nameservers"] = [str(ns) for ns in resolver.nameservers]
-
-    addresses = a_lookup.addresses + aaaa_lookup.addresses
-    if not addresses:
+    if not a_lookup.addresses + aaaa_lookup.addresses:
         return _failure(host, lookups, evidence)
+    return _answered(host, a_lookup, aaaa_lookup, evidence)
 
+
+def _name_to_look_up(host: str, evidence: dict[str, Any]) -> dns.name.Name | ProbeResult:
+    """The DNS name for ``host``, or the result when there is nothing to look up."""
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        family = "ipv4" if literal.version == 4 else "ipv6"
+        evidence.update({"a": [], "aaaa": [], "rcode": None, family: [str(literal)]})
+        return ProbeResult(
+            PROBE, Outcome.OK, f"{host} is an address; nothing to look up.", None, evidence
+        )
+    try:
+        return dns.name.from_text(host)
+    except (dns.exception.DNSException, ValueError) as exc:
+        evidence["rcode"] = None
+        return ProbeResult(
+            PROBE, Outcome.ERROR, f"{host!r} is not a valid host name ({exc}).", None, evidence
+        )
+
+
+def _answered(
+    host: str, a_lookup: _Lookup, aaaa_lookup: _Lookup, evidence: dict[str, Any]
+) -> ProbeResult:
+    """At least one address came back: how many, how fast, and whether they are public."""
+    lookups = [a_lookup, aaaa_lookup]
+    addresses = a_lookup.addresses + aaaa_lookup.addresses
     evidence["rcode"] = "NOERROR"
     # Both lookups run at once, so the slower one is what a visitor waits for.
     latency = max(a_lookup.elapsed_ms, aaaa_lookup.elapsed_ms)
