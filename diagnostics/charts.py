@@ -17,6 +17,7 @@ from typing import Protocol
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
 # Colours chosen to read on light and dark backgrounds alike (the site has both).
 FILL_UP = "#2e8540"
@@ -80,14 +81,9 @@ class UptimeSummary:
         return self.days - self.unchecked_days - self.unmeasured_days - self.refused_days
 
     @property
-    def refused_sentence(self) -> str:
-        """'blocked for our server in 12 of 12 checks', or "" when none was refused."""
-        if not self.refused_checks:
-            return ""
-        return (
-            f"blocked for our server in {self.refused_checks} of "
-            f"{_count(self.all_checks, 'check', 'checks')} over the last {self.days} days"
-        )
+    def refused_counts(self) -> dict[str, int]:
+        """The numbers every refused-checks sentence names, by placeholder."""
+        return {"refused": self.refused_checks, "all": self.all_checks, "days": self.days}
 
     @property
     def sentence(self) -> str:
@@ -95,41 +91,73 @@ class UptimeSummary:
         # beside this, and only the scheduled history feeds the bar.
         if self.percent is None and self.refused_checks:
             return (
-                f"No uptime measured: {self.refused_sentence[0].upper()}"
-                f"{self.refused_sentence[1:]}. The service answered, but refused our checks, "
-                "so we can't see whether it is up for you."
+                ngettext(
+                    "No uptime measured: Blocked for our server in %(refused)d of %(all)d check "
+                    "over the last %(days)d days. The service answered, but refused our checks, "
+                    "so we can't see whether it is up for you.",
+                    "No uptime measured: Blocked for our server in %(refused)d of %(all)d checks "
+                    "over the last %(days)d days. The service answered, but refused our checks, "
+                    "so we can't see whether it is up for you.",
+                    self.all_checks,
+                )
+                % self.refused_counts
             )
         if self.percent is None and self.unmeasured_days:
-            return (
-                f"No uptime measured yet: each time we checked in the last {self.days} days, "
+            return gettext(
+                "No uptime measured yet: each time we checked in the last %(days)d days, "
                 "our own checks could not reach the internet."
-            )
+            ) % {"days": self.days}
         if self.percent is None:
-            return f"No uptime history yet: nothing measured in the last {self.days} days."
-        measured = _count(self.measured_days, "day", "days")
+            return gettext("No uptime history yet: nothing measured in the last %(days)d days.") % {
+                "days": self.days
+            }
+        # Clauses joined by semicolons: each one is whole, so a translation need not
+        # know which of the others are present.
         parts = [
-            f"Up {format_percent(self.percent)} over the {measured} we checked "
-            f"in the last {self.days}",
-            _count(self.problem_days, "day with problems", "days with problems"),
+            ngettext(
+                "Up %(percent)s over the %(count)d day we checked in the last %(days)d",
+                "Up %(percent)s over the %(count)d days we checked in the last %(days)d",
+                self.measured_days,
+            )
+            % {
+                "percent": format_percent(self.percent),
+                "count": self.measured_days,
+                "days": self.days,
+            },
+            ngettext(
+                "%(count)d day with problems", "%(count)d days with problems", self.problem_days
+            )
+            % {"count": self.problem_days},
         ]
         if self.unmeasured_days:
             parts.append(
-                _count(self.unmeasured_days, "day", "days")
-                + " not measured because our own checks could not reach the internet"
+                ngettext(
+                    "%(count)d day not measured because our own checks could not reach "
+                    "the internet",
+                    "%(count)d days not measured because our own checks could not reach "
+                    "the internet",
+                    self.unmeasured_days,
+                )
+                % {"count": self.unmeasured_days}
             )
         if self.refused_checks:
-            parts.append(self.refused_sentence + ", which count neither as up nor as down")
-        return "; ".join(parts) + "."
+            parts.append(
+                ngettext(
+                    "blocked for our server in %(refused)d of %(all)d check over the last "
+                    "%(days)d days, which count neither as up nor as down",
+                    "blocked for our server in %(refused)d of %(all)d checks over the last "
+                    "%(days)d days, which count neither as up nor as down",
+                    self.all_checks,
+                )
+                % self.refused_counts
+            )
+        return gettext("%(clauses)s.") % {"clauses": gettext("; ").join(parts)}
 
 
 def format_percent(value: float) -> str:
     # 99.95 must not round up to "100%": that would hide a problem.
     text = f"{int(value * 10) / 10:.1f}"
     return f"{text.removesuffix('.0')}%"
-
-
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"
 
 
 def summarise_uptime(days: Sequence[Day]) -> UptimeSummary:
@@ -167,22 +195,53 @@ def day_fill(day: Day) -> tuple[str, str]:
     return FILL_DOWN, "problems"
 
 
-def _day_title(day: Day) -> str:
+def _measured_day_title(day: Day, ratio: float) -> str:
+    """A day with measured checks: one whole sentence for each way the bar is drawn."""
+    values = {"day": day.day, "percent": format_percent(100 * ratio), "count": day.samples}
     _, word = day_fill(day)
-    if day.ratio is None and day.refused:
-        checks = _count(day.refused, "check", "checks")
-        return (
-            f"{day.day}: blocked for our server in {checks}; the service answered but "
-            "refused us, so we can't see whether it was up"
+    if word == "up":
+        text = ngettext(
+            "%(day)s: up, %(percent)s of %(count)d check OK",
+            "%(day)s: up, %(percent)s of %(count)d checks OK",
+            day.samples,
         )
+    elif word == "some problems":
+        text = ngettext(
+            "%(day)s: some problems, %(percent)s of %(count)d check OK",
+            "%(day)s: some problems, %(percent)s of %(count)d checks OK",
+            day.samples,
+        )
+    else:
+        text = ngettext(
+            "%(day)s: problems, %(percent)s of %(count)d check OK",
+            "%(day)s: problems, %(percent)s of %(count)d checks OK",
+            day.samples,
+        )
+    return text % values
+
+
+def _day_title(day: Day) -> str:
+    if day.ratio is None and day.refused:
+        return ngettext(
+            "%(day)s: blocked for our server in %(count)d check; the service answered but "
+            "refused us, so we can't see whether it was up",
+            "%(day)s: blocked for our server in %(count)d checks; the service answered but "
+            "refused us, so we can't see whether it was up",
+            day.refused,
+        ) % {"day": day.day, "count": day.refused}
     if day.ratio is None and day.unmeasured:
-        return f"{day.day}: not measured, our own checks could not reach the internet"
+        return gettext("%(day)s: not measured, our own checks could not reach the internet") % {
+            "day": day.day
+        }
     if day.ratio is None:
-        return f"{day.day}: not checked"
-    checks = _count(day.samples, "check", "checks")
-    title = f"{day.day}: {word}, {format_percent(100 * day.ratio)} of {checks} OK"
+        return gettext("%(day)s: not checked") % {"day": day.day}
+    title = _measured_day_title(day, day.ratio)
     if day.refused:
-        title += f"; {_count(day.refused, 'more check', 'more checks')} blocked for our server"
+        title = ngettext(
+            "%(title)s; %(count)d more check blocked for our server",
+            "%(title)s; %(count)d more checks blocked for our server",
+            day.refused,
+        ) % {"title": title, "count": day.refused}
     return title
 
 
@@ -250,21 +309,43 @@ class LatencySummary:
     @property
     def sentence(self) -> str:
         if not self.points and self.refused:
-            were = "was" if self.refused == 1 else "were"
-            return (
-                f"No response times: {_count(self.refused, 'check', 'checks')} in the last "
-                f"24 hours {were} blocked for our server, and a refusal's timing is not the "
-                "service's."
-            )
+            return ngettext(
+                "No response times: %(count)d check in the last 24 hours was blocked for our "
+                "server, and a refusal's timing is not the service's.",
+                "No response times: %(count)d checks in the last 24 hours were blocked for our "
+                "server, and a refusal's timing is not the service's.",
+                self.refused,
+            ) % {"count": self.refused}
         if not self.points:
-            return "Not checked in the last 24 hours."
-        parts = [f"{_count(self.points, 'check', 'checks')} in the last 24 hours"]
+            return gettext("Not checked in the last 24 hours.")
+        # Whole clauses joined by semicolons, as in UptimeSummary.sentence.
+        parts = [
+            ngettext(
+                "%(count)d check in the last 24 hours",
+                "%(count)d checks in the last 24 hours",
+                self.points,
+            )
+            % {"count": self.points}
+        ]
         if self.median_ms is not None and self.max_ms is not None:
-            parts.append(f"median response {self.median_ms:.0f} ms, slowest {self.max_ms:.0f} ms")
-        parts.append(_count(self.failures, "failed check", "failed checks"))
+            parts.append(
+                gettext("median response %(median).0f ms, slowest %(max).0f ms")
+                % {"median": self.median_ms, "max": self.max_ms}
+            )
+        parts.append(
+            ngettext("%(count)d failed check", "%(count)d failed checks", self.failures)
+            % {"count": self.failures}
+        )
         if self.refused:
-            parts.append(f"{self.refused} more blocked for our server, left off the line")
-        return "; ".join(parts) + "."
+            parts.append(
+                ngettext(
+                    "%(count)d more blocked for our server, left off the line",
+                    "%(count)d more blocked for our server, left off the line",
+                    self.refused,
+                )
+                % {"count": self.refused}
+            )
+        return gettext("%(clauses)s.") % {"clauses": gettext("; ").join(parts)}
 
 
 def summarise_latency(points: list[LatencyPoint], refused: int = 0) -> LatencySummary:
@@ -381,7 +462,11 @@ def _latency_series(frame: _Frame, ordered: list[LatencyPoint]) -> list[SafeStri
             only = segment[0]
             dots.append((frame.x(only.at), frame.y(only.latency_ms or 0)))
     failures = [
-        (frame.x(p.at), PAD_TOP + frame.plot_h + FAIL_ROW, f"{p.at:%H:%M} UTC: failed")
+        (
+            frame.x(p.at),
+            PAD_TOP + frame.plot_h + FAIL_ROW,
+            gettext("%(time)s UTC: failed") % {"time": f"{p.at:%H:%M}"},
+        )
         for p in ordered
         if not p.ok
     ]

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from diagnostics.models import OUTCOME_LABELS, REFUSED, ProbeResult, ProbeSample, Target
 from diagnostics.status.summary import (
     IMPAIRED,
-    MARKED_CANT_TELL,
     REFUSED_SENTENCE,
     impaired_sentence,
 )
@@ -62,7 +61,7 @@ class LiveRow:
             return ""
         if self.outcome in REFUSED and not self.state:
             # The probe's own summary ("Blocked by Cloudflare") would read as an outage.
-            return REFUSED_SENTENCE
+            return str(REFUSED_SENTENCE)
         return self.summary
 
     @property
@@ -79,12 +78,15 @@ class LiveRow:
 def describe_age(seconds: float) -> str:
     seconds = max(0, int(seconds))
     if seconds < 120:
-        return f"{seconds} s"
+        return ngettext("%(count)d s", "%(count)d s", seconds) % {"count": seconds}
     if seconds < 2 * 3600:
-        return f"{seconds // 60} min"
+        count = seconds // 60
+        return ngettext("%(count)d min", "%(count)d min", count) % {"count": count}
     if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
+        count = seconds // 3600
+        return ngettext("%(count)d h", "%(count)d h", count) % {"count": count}
+    count = seconds // 86400
+    return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
 
 
 def _latest(target: Target) -> ProbeSample | ProbeResult | None:
@@ -137,4 +139,4 @@ def impaired_note(rows: list[LiveRow]) -> str:
     moments = [row.checked_at for row in rows if not row.measured and row.checked_at]
     if not moments:
         return ""
-    return impaired_sentence(max(moments), MARKED_CANT_TELL)
+    return impaired_sentence(max(moments), several=True)

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
 
 from diagnostics import charts
 from diagnostics.models import (
@@ -48,23 +48,35 @@ STATE_LABELS = {
 }
 
 
-# What a list of several targets can't tell, when some of them could not be measured.
-MARKED_CANT_TELL = "whether the services marked “Can't tell” are up"
-
 # A Cloudflare block or challenge is the service answering and refusing *us*:
 # neither up nor down for the public, and every surface says just that.
-REFUSED_SENTENCE = (
+REFUSED_SENTENCE = gettext_lazy(
     "The service answered our server with a Cloudflare block or challenge, "
     "so we can't see whether it's up for you."
 )
 
 
-def impaired_sentence(at: datetime, unknown: str = "whether it is up") -> str:
-    """What every surface says when our own network, not the target, failed."""
+def impaired_sentence(at: datetime, several: bool = False) -> str:
+    """What every surface says when our own network, not the target, failed.
+
+    ``several``: said once above a list whose rows marked "Can't tell" are the ones meant.
+    """
     moment = at.astimezone(UTC)
+    values = {"time": f"{moment:%H:%M}", "date": f"{moment:%Y-%m-%d}"}
+    if several:
+        return (
+            gettext(
+                "Our own checks could not reach the internet at %(time)s UTC on %(date)s, "
+                "so we can't tell whether the services marked “Can't tell” are up."
+            )
+            % values
+        )
     return (
-        f"Our own checks could not reach the internet at {moment:%H:%M} UTC "
-        f"on {moment:%Y-%m-%d}, so we can't tell {unknown}."
+        gettext(
+            "Our own checks could not reach the internet at %(time)s UTC on %(date)s, "
+            "so we can't tell whether it is up."
+        )
+        % values
     )
 
 
@@ -117,11 +129,19 @@ class TargetStatus:
         """Why a "blocked for our server" state says nothing of the service being up or down."""
         if self.state not in REFUSED:
             return ""
-        counts = self.uptime.refused_sentence
-        if counts:
-            counts = counts[0].upper() + counts[1:]
-            return f"{counts}; we can't see whether it's up for you."
-        return REFUSED_SENTENCE
+        uptime = self.uptime
+        if uptime.refused_checks:
+            return (
+                ngettext(
+                    "Blocked for our server in %(refused)d of %(all)d check over the last "
+                    "%(days)d days; we can't see whether it's up for you.",
+                    "Blocked for our server in %(refused)d of %(all)d checks over the last "
+                    "%(days)d days; we can't see whether it's up for you.",
+                    uptime.all_checks,
+                )
+                % uptime.refused_counts
+            )
+        return str(REFUSED_SENTENCE)
 
     @property
     def page_state_label(self) -> str:
@@ -136,12 +156,15 @@ def age_words(moment: datetime, now: datetime | None = None) -> str:
     """'checked 3 min ago' style: short, and rounded down so it never looks fresher."""
     seconds = max(0, int(((now or timezone.now()) - moment).total_seconds()))
     if seconds < 60:
-        return f"{seconds} s ago"
+        return ngettext("%(count)d s ago", "%(count)d s ago", seconds) % {"count": seconds}
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        count = seconds // 60
+        return ngettext("%(count)d min ago", "%(count)d min ago", count) % {"count": count}
     if seconds < 48 * 3600:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
+        count = seconds // 3600
+        return ngettext("%(count)d h ago", "%(count)d h ago", count) % {"count": count}
+    count = seconds // 86400
+    return ngettext("%(count)d day ago", "%(count)d days ago", count) % {"count": count}
 
 
 def latest_answers(target: Target) -> list[Answer]:
@@ -215,7 +238,7 @@ def incidents_of(answers: list[Answer]) -> tuple[list[Incident], str]:
         raw = answer.evidence.get("incidents") or []
         incidents = [
             Incident(
-                name=str(item.get("name") or "Unnamed incident")[:200],
+                name=str(item.get("name") or gettext("Unnamed incident"))[:200],
                 status=str(item.get("status") or "")[:40],
                 impact=str(item.get("impact") or "").replace("_", " ")[:40],
                 url=safe_link(item.get("url")),
@@ -247,7 +270,8 @@ def status_for(target: Target, *, with_latency: bool = False) -> TargetStatus:
         uptime_svg=charts.uptime_bar(
             days,
             chart_id=f"uptime-{target.slug}",
-            label=f"{target.name}: uptime, one bar per day for {UPTIME_DAYS} days",
+            label=gettext("%(name)s: uptime, one bar per day for %(days)d days")
+            % {"name": target.name, "days": UPTIME_DAYS},
         ),
     )
     if checked_at is not None:
@@ -262,7 +286,7 @@ def status_for(target: Target, *, with_latency: bool = False) -> TargetStatus:
             points,
             end=end,
             chart_id=f"latency-{target.slug}",
-            label=f"{target.name}: response time over the last 24 hours",
+            label=gettext("%(name)s: response time over the last 24 hours") % {"name": target.name},
         )
     return status
 

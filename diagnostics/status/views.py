@@ -33,9 +33,7 @@ def status_overview(request: HttpRequest) -> HttpResponse:
     context = {
         "statuses": statuses,
         "days": summary.UPTIME_DAYS,
-        "impaired": (
-            summary.impaired_sentence(impaired_at, summary.MARKED_CANT_TELL) if impaired_at else ""
-        ),
+        "impaired": (summary.impaired_sentence(impaired_at, several=True) if impaired_at else ""),
     }
     return render(request, "diagnostics/status_overview.html", context)
 

@@ -104,12 +104,16 @@ def test_makemessages_collects_the_strings_cleanly(tmp_path: Path, settings: Any
         )  # fmt: skip
     assert warnings.getvalue() == ""  # xgettext's warnings (a bad format string, say)
     po = (tmp_path / "xx" / "LC_MESSAGES" / "django.po").read_text()
-    # From templates, and from Python label tables marked with gettext_noop.
+    # From templates, from Python label tables marked with gettext_noop, and from the
+    # sentences Python composes for pages (one per module).
     for msgid in (
         "Skip to content",
         "Run checks",
         "Privacy",
         "Blocked for our server",
         "A blank page",
+        "%(count)d min ago",  # diagnostics/status/summary.py
+        "%(count)d day",  # diagnostics/status/live.py
+        "%(day)s: not checked",  # diagnostics/charts.py
     ):
         assert f'msgid "{msgid}"' in po
