@@ -14,14 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop, ngettext
+
 from diagnostics.verdict import EvidenceItem, evidence_items
 
+# Marked here, translated where shown (a module constant is read before any request
+# has chosen a language).
 PROBE_NAMES = {
-    "dns": "Address lookup",
-    "tcp": "Connection",
-    "tls": "Certificate",
-    "http": "Page",
-    "status": "Status page",
+    "dns": gettext_noop("Address lookup"),
+    "tcp": gettext_noop("Connection"),
+    "tls": gettext_noop("Certificate"),
+    "http": gettext_noop("Page"),
+    "status": gettext_noop("Status page"),
 }
 # The order a request goes through: an earlier failure explains the later ones.
 PIPELINE = ("dns", "tcp", "tls", "http", "status")
@@ -56,16 +60,32 @@ def reuse_note(evidence: object) -> str:
     if not isinstance(evidence, dict) or not evidence.get("coalesced"):
         return ""
     age = evidence.get("age_seconds")
-    when = "moments ago" if not isinstance(age, int | float) or age < 2 else f"{round(age)} s ago"
-    if evidence.get("probed_for") == "history":
-        return f"checked {when} by our regular check"
-    return f"checked {when} for an earlier run"
+    history = evidence.get("probed_for") == "history"
+    if not isinstance(age, int | float) or age < 2:
+        if history:
+            return gettext("checked moments ago by our regular check")
+        return gettext("checked moments ago for an earlier run")
+    seconds = round(age)
+    if history:
+        text = ngettext(
+            "checked %(count)d s ago by our regular check",
+            "checked %(count)d s ago by our regular check",
+            seconds,
+        )
+    else:
+        text = ngettext(
+            "checked %(count)d s ago for an earlier run",
+            "checked %(count)d s ago for an earlier run",
+            seconds,
+        )
+    return text % {"count": seconds}
 
 
 def _line(result: Any, regions: int) -> ProbeLine:
-    name = PROBE_NAMES.get(result.probe, result.probe)
+    probe = PROBE_NAMES.get(result.probe)
+    name = gettext(probe) if probe else result.probe
     if regions > 1:
-        name = f"{name} (from {result.region})"
+        name = gettext("%(probe)s (from %(region)s)") % {"probe": name, "region": result.region}
     return ProbeLine(
         name=name,
         outcome=result.outcome,

@@ -16,7 +16,7 @@ from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from diagnostics import marks
 from diagnostics.claims import SENTENCES, STARTER_CLAIMS, unguaranteed
@@ -958,29 +958,52 @@ class StateChange(models.Model):
 
     @property
     def from_label(self) -> str:
-        return CHANGE_STATE_LABELS.get(self.from_state, self.from_state)
+        label = CHANGE_STATE_LABELS.get(self.from_state)
+        return gettext(label) if label else self.from_state
 
     @property
     def to_label(self) -> str:
-        return CHANGE_STATE_LABELS.get(self.to_state, self.to_state)
+        label = CHANGE_STATE_LABELS.get(self.to_state)
+        return gettext(label) if label else self.to_state
 
     @property
     def sentence(self) -> str:
         """One line that is true of the stored row, for pages, feeds and alerts."""
         name = self.target.name
+        after = _state_word(self.to_state)
         if self.from_state == "unchecked":
-            return f"{name}: first seen {self.to_label.lower()}"
-        return f"{name}: {self.from_label.lower()} → {self.to_label.lower()}"
+            return gettext("%(name)s: first seen %(state)s") % {"name": name, "state": after}
+        return gettext("%(name)s: %(before)s → %(after)s") % {
+            "name": name,
+            "before": _state_word(self.from_state),
+            "after": after,
+        }
 
 
 # Coarse states a change moves between: a timeout and a refused connection are
 # both "down" to a visitor, and a flip between them is not news.
 CHANGE_STATE_LABELS = {
-    "unchecked": "Not checked before",
-    "ok": "Up",
-    "degraded": "Degraded",
-    "maintenance": "Maintenance",
-    "blocked": "Turning our server away",
-    "down": "Down",
-    "unknown": "Unclear",
+    "unchecked": gettext_noop("Not checked before"),
+    "ok": gettext_noop("Up"),
+    "degraded": gettext_noop("Degraded"),
+    "maintenance": gettext_noop("Maintenance"),
+    "blocked": gettext_noop("Turning our server away"),
+    "down": gettext_noop("Down"),
+    "unknown": gettext_noop("Unclear"),
 }
+# The same states inside a sentence ("ChatGPT: down → up"). Their own strings, not the
+# labels lowercased: lowercasing is wrong in languages that capitalise nouns.
+CHANGE_STATE_WORDS = {
+    "unchecked": pgettext_lazy("state change", "not checked before"),
+    "ok": pgettext_lazy("state change", "up"),
+    "degraded": pgettext_lazy("state change", "degraded"),
+    "maintenance": pgettext_lazy("state change", "maintenance"),
+    "blocked": pgettext_lazy("state change", "turning our server away"),
+    "down": pgettext_lazy("state change", "down"),
+    "unknown": pgettext_lazy("state change", "unclear"),
+}
+
+
+def _state_word(state: str) -> str:
+    word = CHANGE_STATE_WORDS.get(state)
+    return str(word) if word else state.lower()

@@ -115,5 +115,7 @@ def test_makemessages_collects_the_strings_cleanly(tmp_path: Path, settings: Any
         "%(count)d min ago",  # diagnostics/status/summary.py
         "%(count)d day",  # diagnostics/status/live.py
         "%(day)s: not checked",  # diagnostics/charts.py
+        "checked moments ago by our regular check",  # diagnostics/evidence.py
+        "%(name)s: first seen %(state)s",  # diagnostics/models.py
     ):
         assert f'msgid "{msgid}"' in po
