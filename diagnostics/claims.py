@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext, gettext_noop
+
 if TYPE_CHECKING:
     from diagnostics.verdict import Findings, Observation, RuleData
 
@@ -99,28 +101,33 @@ CHECKS: dict[str, Callable[[Findings], bool]] = {
     "blocked_only_from_region": blocked_only_from_region,
 }
 
-# The sentence a supported claim adds, and the honest one shown when it is not.
+# The sentence a supported claim adds, and the honest one shown when it is not; in
+# English here (marked for makemessages), translated where shown by ``_said``.
 SENTENCES: dict[str, tuple[str, str]] = {
     "service_up": (
-        "Our server reached the service just now, so it is up.",
-        "Our server did not get the service's page just now, so we can't tell whether it is up.",
+        gettext_noop("Our server reached the service just now, so it is up."),
+        gettext_noop(
+            "Our server did not get the service's page just now, so we can't tell whether it is up."
+        ),
     ),
     "reachable_from_server": (
-        "Our server reaches the service.",
-        "Our server could not reach the service just now.",
+        gettext_noop("Our server reaches the service."),
+        gettext_noop("Our server could not reach the service just now."),
     ),
     "reachable_from_browser": (
-        "Your browser reached it just now, so it may be failing only for some requests "
-        "or from some places.",
+        gettext_noop(
+            "Your browser reached it just now, so it may be failing only for some requests "
+            "or from some places."
+        ),
         "",
     ),
     "blocked_for_server": (
-        "Our server is blocked as well: the rule may cover whole networks.",
+        gettext_noop("Our server is blocked as well: the rule may cover whole networks."),
         "",
     ),
     "down_for_everyone": (
         "",
-        "We could not confirm an outage from here.",
+        gettext_noop("We could not confirm an outage from here."),
     ),
     "blocked_only_from_region": ("", ""),  # composed from the regions; see below
 }
@@ -167,6 +174,13 @@ def unsupported(claims: Iterable[str], findings: Findings) -> list[str]:
     return [c for c in claims if not supported(c, findings)]
 
 
+def _said(claim: str, holds: bool) -> str:
+    """A claim's stock sentence in the active language; "" stays "" (gettext("") is the
+    catalogue's header, not an empty sentence)."""
+    text = SENTENCES.get(claim, ("", ""))[0 if holds else 1]
+    return gettext(text) if text else ""
+
+
 def browser_beside_server(findings: Findings) -> str:
     """The browser's reach read beside what our server saw, so the two never sit unreconciled.
 
@@ -175,41 +189,55 @@ def browser_beside_server(findings: Findings) -> str:
     """
     web = _web(findings, SERVER)
     if any(_origin_failing(o) for o in web):
-        return (
+        return gettext(
             "Your browser got an answer from it just now, but behind Cloudflare it fails for "
             "our server: the service's own servers are in trouble, and your browser's answer "
             "may have been that same error page (a browser check cannot see what it got)."
         )
     if blocked_for_server(findings):
-        return (
+        return gettext(
             "Your browser got an answer from it just now while Cloudflare turned our server "
             "away; a browser check cannot see whether that answer was the page or a block or "
             "challenge page."
         )
     if findings.controls_failed(SERVER) is True:
-        return (
+        return gettext(
             "Your browser got an answer from it just now; our server reaches nothing at the "
             "moment, so your browser's answer counts for more than ours."
         )
     if web and all(o.outcome == "ok" for o in web):
-        return "Your browser reached it just now too."
-    return SENTENCES["reachable_from_browser"][0]
+        return gettext("Your browser reached it just now too.")
+    return _said("reachable_from_browser", True)
 
 
 def _names(regions: Iterable[str]) -> str:
-    named = [r or "our home region" for r in regions]
-    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    named = [r or gettext("our home region") for r in regions]
+    if len(named) == 1:
+        return named[0]
+    return gettext("%(list)s and %(last)s") % {
+        "list": gettext(", ").join(named[:-1]),
+        "last": named[-1],
+    }
 
 
-def _what_region_saw(seen: list[Observation]) -> str:
+def _what_region_saw(region: str, seen: list[Observation]) -> str:
+    """One clause per region, whole: "from X our server reached the service"."""
+    values = {"region": _names([region])}
     if all(o.outcome == "ok" for o in seen):
-        return "our server reached the service"
+        return gettext("from %(region)s our server reached the service") % values
     away = next((o for o in seen if o.outcome in TURNED_AWAY), None)
-    if away is not None:
-        code = f" (error {away.cloudflare_code})" if away.cloudflare_code else ""
-        verb = "challenged" if away.outcome == "challenged" else "blocked"
-        return f"Cloudflare {verb} our server{code}"
-    return "our server got no page from the service"
+    if away is None:
+        return gettext("from %(region)s our server got no page from the service") % values
+    values["code"] = away.cloudflare_code
+    if away.outcome == "challenged" and away.cloudflare_code:
+        text = gettext("from %(region)s Cloudflare challenged our server (error %(code)s)")
+    elif away.outcome == "challenged":
+        text = gettext("from %(region)s Cloudflare challenged our server")
+    elif away.cloudflare_code:
+        text = gettext("from %(region)s Cloudflare blocked our server (error %(code)s)")
+    else:
+        text = gettext("from %(region)s Cloudflare blocked our server")
+    return text % values
 
 
 def region_by_region(findings: Findings) -> str:
@@ -217,31 +245,35 @@ def region_by_region(findings: Findings) -> str:
     grouped = _by_region(findings)
     if len(grouped) < 2:
         return ""
-    parts = [f"from {_names([r])} {_what_region_saw(seen)}" for r, seen in grouped.items()]
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:] + "."
+    parts = [_what_region_saw(r, seen) for r, seen in grouped.items()]
+    text = gettext("; ").join(parts)
+    return gettext("%(clauses)s.") % {"clauses": text[0].upper() + text[1:]}
 
 
 def blocked_only_from_region_sentence(findings: Findings) -> str:
-    return f"{region_by_region(findings)} The block covers only some places."
+    return gettext("%(regions)s The block covers only some places.") % {
+        "regions": region_by_region(findings)
+    }
 
 
 def service_up_sentence(findings: Findings) -> str:
     up = _regions_up(findings)
     if len(_by_region(findings)) < 2 or len(up) == len(_by_region(findings)):
-        return SENTENCES["service_up"][0]
-    return f"Our server reached the service from {_names(up)} just now, so it is up."
+        return _said("service_up", True)
+    return gettext("Our server reached the service from %(regions)s just now, so it is up.") % {
+        "regions": _names(up)
+    }
 
 
 def blocked_for_server_sentence(findings: Findings) -> str:
     away = _regions_turned_away(findings)
     others = [r for r in _by_region(findings) if r not in away]
     if not others:
-        return SENTENCES["blocked_for_server"][0]
-    return (
-        f"Our server is blocked as well from {_names(away)} (not from {_names(others)}): "
+        return _said("blocked_for_server", True)
+    return gettext(
+        "Our server is blocked as well from %(away)s (not from %(others)s): "
         "the rule may cover whole networks or places."
-    )
+    ) % {"away": _names(away), "others": _names(others)}
 
 
 # Claims whose supported sentence depends on what else the run saw.
@@ -256,11 +288,10 @@ COMPOSED: dict[str, Callable[[Findings], str]] = {
 def sentences(claims: Iterable[str], findings: Findings) -> list[str]:
     out = []
     for claim in claims:
-        yes, no = SENTENCES.get(claim, ("", ""))
         if supported(claim, findings):
-            text = COMPOSED[claim](findings) if claim in COMPOSED else yes
+            text = COMPOSED[claim](findings) if claim in COMPOSED else _said(claim, True)
         else:
-            text = no
+            text = _said(claim, False)
         if text:
             out.append(text)
     return out

@@ -10,10 +10,10 @@ first rule whose every filled-in condition holds wins, so editors express
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from diagnostics import claims as claim_checks
 
@@ -234,10 +234,11 @@ class Verdict:
         return bool(self.cloudflare_code) and self.cloudflare_code.startswith("1")
 
 
+# In English here (marked for makemessages); ``decide`` hands out a translated copy.
 FALLBACK = Verdict(
     code="all-clear",
-    headline="Everything looks fine from here",
-    explanation=(
+    headline=gettext_noop("Everything looks fine from here"),
+    explanation=gettext_noop(
         "Nothing our checks saw points to a block or an outage. "
         "If it still fails for you, the cause is probably on your device or network."
     ),
@@ -268,7 +269,11 @@ def decide(findings: Findings, rules: Sequence[RuleData]) -> Verdict:
             colo=signal.colo if signal else "",
             regions=_regions(rule, findings, obs),
         )
-    return FALLBACK
+    return replace(
+        FALLBACK,
+        headline=gettext(FALLBACK.headline),
+        explanation=gettext(FALLBACK.explanation),
+    )
 
 
 def _regions(rule: RuleData, findings: Findings, obs: Observation | None) -> tuple[str, ...]:
@@ -333,14 +338,17 @@ def support_message(
     """
     lines = [verdict.headline]
     if verdict.cloudflare_code:
-        lines.append(f"Error code: {verdict.cloudflare_code}")
+        lines.append(gettext("Error code: %(code)s") % {"code": verdict.cloudflare_code})
     if verdict.ray_id:
         ray = f"{verdict.ray_id}-{verdict.colo}" if verdict.colo else verdict.ray_id
-        lines.append(f"Ray ID: {ray}")
+        lines.append(gettext("Ray ID: %(ray)s") % {"ray": ray})
     if page_time:
-        lines.append(f"Time on your error page: {page_time}")
+        lines.append(gettext("Time on your error page: %(time)s") % {"time": page_time})
     else:
-        lines.append(f"Time you ran the check (UTC): {when.strftime('%Y-%m-%d %H:%M')} UTC")
+        lines.append(
+            gettext("Time you ran the check (UTC): %(time)s UTC")
+            % {"time": when.strftime("%Y-%m-%d %H:%M")}
+        )
     lines.extend(extra)
     return "\n".join(lines)
 
@@ -366,25 +374,27 @@ def evidence_items(evidence: object) -> list[EvidenceItem]:
         return []
     items: list[EvidenceItem] = []
     if evidence.get("status") is not None:
-        items.append(EvidenceItem("Status code", str(evidence["status"])))
+        items.append(EvidenceItem(gettext("Status code"), str(evidence["status"])))
     cloudflare = evidence.get("cloudflare") or {}
     if isinstance(cloudflare, dict):
         if cloudflare.get("code"):
-            items.append(EvidenceItem("Cloudflare error", str(cloudflare["code"])))
+            items.append(EvidenceItem(gettext("Cloudflare error"), str(cloudflare["code"])))
         if cloudflare.get("ray_id"):
-            items.append(EvidenceItem("Ray ID", str(cloudflare["ray_id"])))
+            items.append(EvidenceItem(gettext("Ray ID"), str(cloudflare["ray_id"])))
         if cloudflare.get("colo"):
-            items.append(EvidenceItem("Data centre", str(cloudflare["colo"])))
+            items.append(EvidenceItem(gettext("Data centre"), str(cloudflare["colo"])))
     if evidence.get("expires_at"):
-        items.append(EvidenceItem("Certificate expires", str(evidence["expires_at"])[:10]))
+        items.append(EvidenceItem(gettext("Certificate expires"), str(evidence["expires_at"])[:10]))
     if evidence.get("state"):
-        items.append(EvidenceItem("Status page says", str(evidence["state"]).replace("_", " ")))
+        items.append(
+            EvidenceItem(gettext("Status page says"), str(evidence["state"]).replace("_", " "))
+        )
     for incident in (evidence.get("incidents") or [])[:5]:
         if isinstance(incident, dict):
-            name = str(incident.get("name") or "Incident")
-            items.append(EvidenceItem("Incident", name, safe_link(incident.get("url"))))
+            name = str(incident.get("name") or gettext("Incident"))
+            items.append(EvidenceItem(gettext("Incident"), name, safe_link(incident.get("url"))))
     if evidence.get("detail"):
-        items.append(EvidenceItem("Detail", str(evidence["detail"])[:200]))
+        items.append(EvidenceItem(gettext("Detail"), str(evidence["detail"])[:200]))
     return items
 
 

@@ -117,5 +117,7 @@ def test_makemessages_collects_the_strings_cleanly(tmp_path: Path, settings: Any
         "%(day)s: not checked",  # diagnostics/charts.py
         "checked moments ago by our regular check",  # diagnostics/evidence.py
         "%(name)s: first seen %(state)s",  # diagnostics/models.py
+        "Everything looks fine from here",  # diagnostics/verdict.py
+        "Our server reaches the service.",  # diagnostics/claims.py
     ):
         assert f'msgid "{msgid}"' in po
