@@ -12,6 +12,7 @@ from uuid import UUID
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -104,7 +105,9 @@ def fix_worked(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
         return render(request, "diagnostics/expired.html", status=410)
     retry_after = feedback.votes_rate_limited(request)
     if retry_after is not None:
-        response = HttpResponse("Too many answers in a short while; try again later.", status=429)
+        response = HttpResponse(
+            gettext("Too many answers in a short while; try again later."), status=429
+        )
         response["Retry-After"] = str(retry_after)
         return response
     verdict = run.verdict() if run.has_verdict else None
@@ -112,7 +115,7 @@ def fix_worked(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
     if not fix_feedback.record(
         verdict, fix, request.POST.get("helpful", ""), visitor_hash(request)
     ):
-        return HttpResponse("Pick one of the fixes and answer Yes or No.", status=400)
+        return HttpResponse(gettext("Pick one of the fixes and answer Yes or No."), status=400)
     if request.htmx:
         return _render_report(request, run, partial=True)
     return redirect(run.get_absolute_url() + "#fix-worked")

@@ -7,6 +7,7 @@ Each page answers conditional GETs (ETag / Last-Modified) from one cheap query.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Callable, Iterable
@@ -29,7 +30,9 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import condition, require_http_methods, require_safe
@@ -274,8 +277,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
     try:
         html = loader.render_to_string("500.html", {"SITE_NAME": settings.SITE_NAME})
     except Exception:  # the page that reports an error must never raise one itself
-        html = "<!doctype html><title>Server error</title><h1>Something went wrong</h1>"
+        html = _bare_error_page()
     return HttpResponseServerError(html)
+
+
+def _bare_error_page() -> str:
+    """The last resort when even the template failed; in English if translating fails too."""
+    title, heading = "Server error", "Something went wrong"
+    # The catalogue may be what broke; the page must still be sent.
+    with contextlib.suppress(Exception):
+        title, heading = gettext("Server error"), gettext("Something went wrong")
+    return f"<!doctype html><title>{escape(title)}</title><h1>{escape(heading)}</h1>"
 
 
 @require_safe

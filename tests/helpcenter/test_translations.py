@@ -119,5 +119,7 @@ def test_makemessages_collects_the_strings_cleanly(tmp_path: Path, settings: Any
         "%(name)s: first seen %(state)s",  # diagnostics/models.py
         "Everything looks fine from here",  # diagnostics/verdict.py
         "Our server reaches the service.",  # diagnostics/claims.py
+        "Pick one of the fixes and answer Yes or No.",  # diagnostics/views.py
+        "Server error",  # helpcenter/views.py (the bare 500 page)
     ):
         assert f'msgid "{msgid}"' in po
