@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from diagnostics import claims as claim_checks
 
@@ -368,6 +368,22 @@ def safe_link(url: object) -> str:
     return text if text.startswith(("https://", "http://")) else ""
 
 
+# What a status page claims, as words inside a sentence ("The status page itself says:
+# major outage"); a state we do not know is shown as the page gave it.
+STATUS_PAGE_WORDS = {
+    "operational": pgettext_lazy("status page state", "operational"),
+    "degraded": pgettext_lazy("status page state", "degraded"),
+    "partial_outage": pgettext_lazy("status page state", "partial outage"),
+    "major_outage": pgettext_lazy("status page state", "major outage"),
+    "maintenance": pgettext_lazy("status page state", "maintenance"),
+}
+
+
+def status_page_word(state: str) -> str:
+    word = STATUS_PAGE_WORDS.get(state)
+    return str(word) if word else state.replace("_", " ")
+
+
 def evidence_items(evidence: object) -> list[EvidenceItem]:
     """The few facts worth showing under a result row, as plain label/value pairs."""
     if not isinstance(evidence, dict):
@@ -387,7 +403,7 @@ def evidence_items(evidence: object) -> list[EvidenceItem]:
         items.append(EvidenceItem(gettext("Certificate expires"), str(evidence["expires_at"])[:10]))
     if evidence.get("state"):
         items.append(
-            EvidenceItem(gettext("Status page says"), str(evidence["state"]).replace("_", " "))
+            EvidenceItem(gettext("Status page says"), status_page_word(str(evidence["state"])))
         )
     for incident in (evidence.get("incidents") or [])[:5]:
         if isinstance(incident, dict):

@@ -29,7 +29,7 @@ from diagnostics.models import (
     ProbeSample,
     Target,
 )
-from diagnostics.verdict import safe_link
+from diagnostics.verdict import safe_link, status_page_word
 
 UPTIME_DAYS = 90
 NOT_CHECKED = "unchecked"
@@ -145,7 +145,7 @@ class TargetStatus:
 
     @property
     def page_state_label(self) -> str:
-        return self.page_state.replace("_", " ")
+        return status_page_word(self.page_state)
 
     @property
     def age(self) -> str:
