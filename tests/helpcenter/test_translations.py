@@ -1,6 +1,7 @@
-"""Every interface string in the templates goes through Django's translation tags, the page
-says which language it is in, and makemessages collects the strings without complaint:
-adding a language later is writing a .po file, not editing templates."""
+"""Every interface string in the templates goes through Django's translation tags, the
+sentences Python composes for pages go through gettext, the page says which language it is
+in, and makemessages collects the strings without complaint: adding a language later is
+writing a .po file, not editing templates or code."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import html
 import io
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,58 @@ def test_makemessages_collects_the_strings_cleanly(tmp_path: Path, settings: Any
         "Server error",  # helpcenter/views.py (the bare 500 page)
     ):
         assert f'msgid "{msgid}"' in po
+
+
+# A few of the sentences Python composes, in a made-up catalogue: proof that they are
+# translated when shown, in the active language, and with their numbers in place.
+FAKE_PO = r"""msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\n"
+"Plural-Forms: nplurals=2; plural=(n != 1);\n"
+
+msgid "%(count)d min ago"
+msgid_plural "%(count)d min ago"
+msgstr[0] "vor %(count)d Minute"
+msgstr[1] "vor %(count)d Minuten"
+
+msgid "%(day)s: not checked"
+msgstr "%(day)s: nicht geprüft"
+
+msgid "%(name)s: first seen %(state)s"
+msgstr "%(name)s: zuerst gesehen, %(state)s"
+
+msgctxt "state change"
+msgid "down"
+msgstr "ausgefallen"
+"""
+
+
+def test_python_sentences_follow_the_active_language(tmp_path: Path, settings: Any) -> None:
+    if shutil.which("msgfmt") is None:
+        pytest.fail("compiling a catalogue needs GNU gettext (apt-get install gettext)")
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from diagnostics import charts
+    from diagnostics.models import StateChange, Target
+    from diagnostics.status.summary import age_words
+
+    messages = tmp_path / "de" / "LC_MESSAGES"
+    messages.mkdir(parents=True)
+    (messages / "django.po").write_text(FAKE_PO)
+    subprocess.run(
+        ["msgfmt", "--check", "-o", str(messages / "django.mo"), str(messages / "django.po")],
+        check=True,
+    )
+    # Setting LOCALE_PATHS resets Django's cached catalogues (a setting_changed receiver).
+    settings.LOCALE_PATHS = [tmp_path]
+    moment = timezone.now() - timedelta(minutes=3)
+    change = StateChange(target=Target(name="Chat"), from_state="unchecked", to_state="down")
+    day = type("Day", (), {"day": "2026-01-02", "ratio": None, "refused": 0, "unmeasured": 0})()
+    with translation.override("de"):
+        assert age_words(moment) == "vor 3 Minuten"
+        assert charts._day_title(day) == "2026-01-02: nicht geprüft"
+        assert change.sentence == "Chat: zuerst gesehen, ausgefallen"
+    assert age_words(moment) == "3 min ago"
+    assert change.sentence == "Chat: first seen down"
