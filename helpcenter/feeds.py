@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext_lazy
 
 from helpcenter import seo
 from helpcenter.models import Article
@@ -16,7 +17,7 @@ from helpcenter.models import Article
 class ArticleFeed(Feed):
     feed_type = Atom1Feed
     link = "/"
-    subtitle = "New and updated troubleshooting guides."
+    subtitle = gettext_lazy("New and updated troubleshooting guides.")
 
     def title(self) -> str:
         return settings.SITE_NAME

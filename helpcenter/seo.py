@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from helpcenter import share_images
 from helpcenter.search.documents import html_text
@@ -61,7 +62,10 @@ def with_site_name(title: str) -> str:
 def fix_title(article: Article, fix: Fix) -> str:
     """The fix named with its guide: "Clear the site's cookies — fixing ChatGPT error 1020"."""
     if article.short_title:
-        return f"{fix.title} — fixing {article.short_title}"
+        return gettext("%(fix)s — fixing %(guide)s") % {
+            "fix": fix.title,
+            "guide": article.short_title,
+        }
     return f"{fix.title} — {article.title}"
 
 
@@ -89,13 +93,14 @@ def crumbs(
     number: int | None = None,
 ) -> list[Crumb]:
     """Home > Category > Article (> Fix N): the trail shown on the page and in JSON-LD."""
-    trail = [Crumb("Home", reverse("home"))]
+    trail = [Crumb(gettext("Home"), reverse("home"))]
     if category is not None:
         trail.append(Crumb(category.title, category.get_absolute_url()))
     if article is not None:
         trail.append(Crumb(article.title, article.get_absolute_url()))
     if fix is not None:
-        trail.append(Crumb(f"Fix {number}: {fix.title}", fix.get_absolute_url()))
+        title = gettext("Fix %(number)s: %(title)s") % {"number": number, "title": fix.title}
+        trail.append(Crumb(title, fix.get_absolute_url()))
     return trail
 
 

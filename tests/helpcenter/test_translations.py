@@ -123,6 +123,8 @@ def test_makemessages_collects_the_strings_cleanly(tmp_path: Path, settings: Any
         "Our server reaches the service.",  # diagnostics/claims.py
         "Pick one of the fixes and answer Yes or No.",  # diagnostics/views.py
         "Server error",  # helpcenter/views.py (the bare 500 page)
+        "Fix %(number)s: %(title)s",  # helpcenter/seo.py
+        "New and updated troubleshooting guides.",  # helpcenter/feeds.py
     ):
         assert f'msgid "{msgid}"' in po
 
