@@ -64,5 +64,9 @@ def page(browser: Any) -> Iterator[Any]:
 def screenshot(page: Any, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # htmx fragments (panel, live status) still arriving change the page's height
+    # under a full-page capture, which Chromium then refuses ("Unable to capture
+    # screenshot", seen once in CI on the status page): photograph a settled page.
+    page.wait_for_load_state("networkidle")
     page.screenshot(path=str(path), full_page=True)
     return path
