@@ -162,7 +162,7 @@ def run_backend(articles: int) -> dict[str, Any]:
 
     # Build the schema from the models, as the test suite does (migrations
     # are generated separately and may lag behind).
-    settings.MIGRATION_MODULES = {app: None for app in ("helpcenter", "diagnostics")}
+    settings.MIGRATION_MODULES = {app: None for app in ("helpcenter", "diagnostics", "notices")}
     call_command("migrate", run_syncdb=True, verbosity=0)
     # The database cache's table, as setup makes it: an edit retires cached pages there,
     # and on PostgreSQL a failed write would abort the importer's transaction.
