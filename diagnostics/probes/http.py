@@ -10,11 +10,12 @@ body read and on redirects.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,11 +171,21 @@ async def fetch(url: str, config: HttpConfig) -> FetchedResponse:
     """GET ``url`` safely within ``config``'s bounds; raise a ProbeFailure when no answer."""
     started = time.perf_counter()
     backend = GuardedBackend(config.policy, config.nameservers)
-    try:
+    with _as_probe_failures(config, "no complete answer"):
         async with asyncio.timeout(config.deadline):
             return await _fetch(url, config, backend, started)
+
+
+@contextlib.contextmanager
+def _as_probe_failures(config: HttpConfig, over_deadline: str) -> Iterator[None]:
+    """Turn what a GET or POST can raise into the ProbeFailure that names it.
+
+    ``over_deadline`` starts the sentence for the whole exchange outrunning the deadline.
+    """
+    try:
+        yield
     except TimeoutError as exc:
-        raise ProbeTimeout(f"no complete answer within {config.deadline:g} seconds") from exc
+        raise ProbeTimeout(f"{over_deadline} within {config.deadline:g} seconds") from exc
     except BlockedAddressError as exc:
         raise ProbeBlockedAddress(f"that address is not allowed: {exc}") from exc
     except socket.gaierror as exc:
@@ -197,7 +208,7 @@ async def post(url: str, body: bytes, headers: dict[str, str], config: HttpConfi
     """
     backend = GuardedBackend(config.policy, config.nameservers)
     send_headers = {"user-agent": config.user_agent, **headers}
-    try:
+    with _as_probe_failures(config, "no answer"):
         async with asyncio.timeout(config.deadline):
             transport = _GuardedTransport(config, backend)
             async with httpx.AsyncClient(
@@ -208,18 +219,6 @@ async def post(url: str, body: bytes, headers: dict[str, str], config: HttpConfi
             ) as client:
                 response = await client.post(_checked_url(url), content=body)
                 return response.status_code
-    except TimeoutError as exc:
-        raise ProbeTimeout(f"no answer within {config.deadline:g} seconds") from exc
-    except BlockedAddressError as exc:
-        raise ProbeBlockedAddress(f"that address is not allowed: {exc}") from exc
-    except socket.gaierror as exc:
-        raise ProbeDNSError(f"the name could not be looked up ({exc.strerror})") from exc
-    except httpx.TimeoutException as exc:
-        raise ProbeTimeout(f"the server did not answer within {config.timeout:g} seconds") from exc
-    except httpx.ConnectError as exc:
-        raise _connect_failure(exc) from exc
-    except httpx.HTTPError as exc:
-        raise ProbeProtocolError("the server broke off or garbled its answer") from exc
 
 
 async def _fetch(
