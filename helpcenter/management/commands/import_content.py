@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -520,6 +521,24 @@ class _Writer:
         self.report.counts["removed"] += 1
         return True
 
+    def _prune_rest(
+        self,
+        article: Article,
+        kind: str,
+        rows: Iterable[Any],
+        names: tuple[str, ...],
+        *,
+        key: Callable[[Any], str],
+        label: Callable[[Any], str],
+    ) -> bool:
+        """Prune an article's fixes or FAQ entries the files no longer have; True if any went."""
+        removed = False
+        for row in rows:
+            removed |= self.prune(kind, key(row), row, names, label(row))
+        if removed:
+            _touch(article)
+        return removed
+
     def _note(self, outcome: str, message: str) -> None:
         self.report.counts[outcome] += 1
         self.report.kept.append(message)
@@ -623,12 +642,14 @@ class _Writer:
             changed |= self.settle("fix", keys, fix, values, FIX_FIELDS, label)
             if fix.pk is not None:
                 matched.add(fix.pk)
-        removed = False
-        for fix in article.fixes.exclude(pk__in=matched):
-            label = f"fix “{fix.title}” in {self.titles[data.slug]}"
-            removed |= self.prune("fix", f"{data.slug}/{fix.slug}", fix, FIX_FIELDS, label)
-        if removed:
-            _touch(article)
+        removed = self._prune_rest(
+            article,
+            "fix",
+            article.fixes.exclude(pk__in=matched),
+            FIX_FIELDS,
+            key=lambda fix: f"{data.slug}/{fix.slug}",
+            label=lambda fix: f"fix “{fix.title}” in {self.titles[data.slug]}",
+        )
         return changed or removed
 
     @staticmethod
@@ -676,12 +697,14 @@ class _Writer:
             changed |= self.settle("faq", [key], entry, values, FAQ_FIELDS, label)
             if entry.pk is not None:
                 matched.add(entry.pk)
-        removed = False
-        for entry in article.faq.exclude(pk__in=matched):
-            label = f"FAQ “{entry.question}” in {self.titles[data.slug]}"
-            removed |= self.prune("faq", f"{data.slug}#{entry.order}", entry, FAQ_FIELDS, label)
-        if removed:
-            _touch(article)
+        removed = self._prune_rest(
+            article,
+            "faq",
+            article.faq.exclude(pk__in=matched),
+            FAQ_FIELDS,
+            key=lambda entry: f"{data.slug}#{entry.order}",
+            label=lambda entry: f"FAQ “{entry.question}” in {self.titles[data.slug]}",
+        )
         return changed or removed
 
     def _related(self, data: ArticleFile, saved: dict[str, Article]) -> None:
