@@ -181,6 +181,12 @@ def probes_ask(evil_dns: DnsServer, settings: Any) -> DnsServer:
     """
     settings.PROBE_SOURCE_ADDRESS = "127.0.0.1"
     settings.PROBE_NAMESERVERS = evil_dns.nameservers
+    # These tests are about refusals, not speed: every name is asked of the loopback DNS
+    # server at once, and on a busy machine (CI runs two suites side by side) the tests'
+    # one-second timeout once cut an answer short ("did not answer in time"). A refusal
+    # still has to come before anything is sent; it just may take its time.
+    settings.PROBE_TIMEOUT = 15
+    settings.PROBE_DEADLINE = 30
     evil_dns.queries.clear()
     return evil_dns
 
