@@ -125,6 +125,11 @@ def point_targets(scenario: Scenario, edge: Any, status_pages: Any, refused: Any
 
 class Command(BaseCommand):
     help = "Run the site against loopback stand-ins (separate demo database); Ctrl-C stops all."
+    # Django's checks run in the demo's own environment (handle), not before: the first
+    # process only starts the demo's, and the checks would open the default database,
+    # whose folder a fresh clone does not have until `make run` ("unable to open
+    # database file").
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -135,6 +140,7 @@ class Command(BaseCommand):
         if os.environ.get(DEMO_FLAG) != "1":
             self._restart_in_demo_environment(options)
         self._check_environment()
+        self.check()
         # Imported here: only the demo needs the stand-ins.
         from diagnostics.standins.edge import EdgeServer
         from diagnostics.standins.refused import RefusedPort
