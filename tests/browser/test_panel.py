@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from diagnostics.management.commands.seed_rules import STARTER_RULES
 from diagnostics.models import Target
-from helpcenter.models import Article, Fix
+from helpcenter.models import Article, Fix, Service
 from tests.browser.fixtures import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.conftest import free_port
 
@@ -43,13 +43,15 @@ def load_content_and_rules() -> None:
 
 
 def make_targets(edge: Any, status_url: str, browser_url: str = "") -> None:
+    """ChatGPT's stand-in web app and status page (the content brought the service), a control."""
+    chatgpt = Service.objects.get(slug="chatgpt")
     Target.objects.create(
         name="ChatGPT (stand-in)", slug="chatgpt-web", kind="web", url=edge.url("/ok"),
-        probes=["http"], browser_check=True, browser_url=browser_url, order=10,
+        probes=["http"], browser_check=True, browser_url=browser_url, order=10, service=chatgpt,
     )  # fmt: skip
     Target.objects.create(
         name="Status page (stand-in)", slug="status", kind="status", url=status_url,
-        probes=["status"], provider="statuspage", order=30,
+        probes=["status"], provider="statuspage", order=30, service=chatgpt,
     )  # fmt: skip
     Target.objects.create(
         name="Control (stand-in)", slug="control", kind="control", url=edge.url("/ok"),
@@ -59,7 +61,7 @@ def make_targets(edge: Any, status_url: str, browser_url: str = "") -> None:
 
 def run_checks(page: Any, base_url: str, answer: str | None = None) -> tuple[str, str]:
     page.set_viewport_size({"width": 375, "height": 812})
-    page.goto(f"{base_url}/checks/")
+    page.goto(f"{base_url}/checks/?service=chatgpt")
     if answer:
         page.get_by_label(answer).check()
     page.get_by_role("button", name="Run checks").click()
