@@ -8,8 +8,8 @@ from helpcenter.history_admin import HistoryAdminMixin
 
 @admin.register(Target)
 class TargetAdmin(HistoryAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "kind", "url", "enabled", "browser_check", "order"]
-    list_filter = ["kind", "enabled"]
+    list_display = ["name", "service", "kind", "url", "enabled", "browser_check", "order"]
+    list_filter = ["service", "kind", "enabled"]
     prepopulated_fields = {"slug": ("name",)}
 
 
@@ -21,8 +21,8 @@ class ProbeResultInline(admin.TabularInline):
 
 @admin.register(CheckRun)
 class CheckRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "created_at", "state", "article_slug"]
-    list_filter = ["state"]
+    list_display = ["id", "created_at", "service", "state", "article_slug"]
+    list_filter = ["state", "service"]
     inlines = [ProbeResultInline]
 
 
@@ -39,7 +39,7 @@ class RuleAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["order", "name", "code", "tone", "vantage", "visitor_answer", "enabled"]
     list_display_links = ["name"]
     list_editable = ["order", "enabled"]
-    list_filter = ["enabled", "tone", "vantage"]
+    list_filter = ["enabled", "tone", "vantage", "service"]
     search_fields = ["name", "code", "headline"]
     inlines = [RuleFixInline]
     fieldsets = [
@@ -48,6 +48,7 @@ class RuleAdmin(HistoryAdminMixin, admin.ModelAdmin):
             "When (blank = any; the observation conditions must hold on one and the same result)",
             {
                 "fields": [
+                    "service",
                     "vantage",
                     "target_kind",
                     "target",

@@ -63,6 +63,19 @@ OUTCOME_LABELS = {
 }
 
 
+class TargetQuerySet(models.QuerySet["Target"]):
+    def checked_for(self, service_id: int | None) -> TargetQuerySet:
+        """The enabled targets a run about this service probes: its own and the shared ones.
+
+        Shared targets belong to no service: the controls (whether our own network
+        works) and what every service sits behind (Cloudflare's status page). A
+        run with no service (runs stored before services existed) gets only those.
+        """
+        shared = models.Q(service__isnull=True)
+        wanted = shared | models.Q(service_id=service_id) if service_id else shared
+        return self.filter(wanted, enabled=True)
+
+
 class Target(models.Model):
     """Something worth probing: a web app, an API host, a status page or a control site."""
 
@@ -74,6 +87,16 @@ class Target(models.Model):
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(unique=True)
+    # PROTECT: deleting a service must not silently take its history with it.
+    service = models.ForeignKey(
+        "helpcenter.Service",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="targets",
+        help_text="The service this target checks. Empty: every service's checks use it "
+        "(controls, and what all services sit behind, such as Cloudflare's status page).",
+    )
     url = models.URLField(max_length=500)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WEB_APP)
     probes = models.JSONField(default=list, help_text='Which probes to run, e.g. ["http"]')
@@ -92,6 +115,8 @@ class Target(models.Model):
         max_length=500, blank=True, help_text="The address the browser fetches; blank = URL."
     )
 
+    objects = TargetQuerySet.as_manager()
+
     class Meta:
         ordering = ["order", "name"]
 
@@ -102,6 +127,13 @@ class Target(models.Model):
         # Names are shown on every report and status page; PostgreSQL refuses NUL.
         self.name = without_control_chars(self.name)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.CONTROL and self.service_id is not None:
+            # A control answers "does our own network work?", the same for every service.
+            raise ValidationError(
+                {"service": "A control belongs to no service: every service's checks use it."}
+            )
 
     def get_browser_url(self) -> str:
         return self.browser_url or self.url
@@ -242,6 +274,11 @@ class CheckRun(models.Model):
     state = models.CharField(max_length=12, choices=State.choices, default=State.RUNNING)
     regions = models.JSONField(default=list)
     expected_results = models.PositiveIntegerField(default=0)
+    # The service the visitor asked about: its targets (and the controls) are
+    # what this run probes. Empty only for runs stored before services existed.
+    service = models.ForeignKey(
+        "helpcenter.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     article_slug = models.SlugField(max_length=120, blank=True)
     note = models.CharField(max_length=300, blank=True)
     # What the visitor told us. Of pasted error text only these three survive:
@@ -403,6 +440,7 @@ class CheckRun(models.Model):
             visitor_answer=self.visitor_answer,
             browser_reported=self.browser_findings is not None,
             browser_online=browser.get("online"),
+            service=self.service.slug if self.service else "",
         )
 
     def waiting_for(self, results: list[ProbeResult]) -> list[str]:
@@ -413,7 +451,7 @@ class CheckRun(models.Model):
         regions = max(len(self.regions), 1)
         return [
             target.name
-            for target in Target.objects.filter(enabled=True)
+            for target in Target.objects.checked_for(self.service_id)
             if have.get(target.pk, 0) < len(target.probes) * regions
         ]
 
@@ -717,7 +755,7 @@ class RuleQuerySet(models.QuerySet["Rule"]):
         ~100 KB each) into reference cycles that only the garbage collector's
         rare full passes free, and a web worker polling reports grew by ~20 MB.
         """
-        rules = list(self.filter(enabled=True).select_related("target"))
+        rules = list(self.filter(enabled=True).select_related("target", "service"))
         links: dict[int, list[FixLink]] = {rule.pk: [] for rule in rules}
         rows = (
             RuleFix.objects.filter(rule__in=rules)
@@ -729,11 +767,12 @@ class RuleQuerySet(models.QuerySet["Rule"]):
                 "fix__title",
                 "fix__article__slug",
                 "fix__ask_if_it_worked",
+                "fix__article__service__slug",
             )
         )
-        for rule_id, fix_id, slug, title, article_slug, can_do in rows:
+        for rule_id, fix_id, slug, title, article_slug, can_do, service in rows:
             url = reverse("fix", kwargs={"slug": article_slug, "fix_slug": slug})
-            links[rule_id].append(FixLink(slug, title, url, fix_id, can_do))
+            links[rule_id].append(FixLink(slug, title, url, fix_id, can_do, service or ""))
         return [rule.as_data(tuple(links[rule.pk])) for rule in rules]
 
 
@@ -797,6 +836,15 @@ class Rule(models.Model):
     order = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
     enabled = models.BooleanField(default=True)
     name = models.CharField(max_length=120, help_text="For editors only.")
+    # Conditions on the run's service (empty: every service).
+    service = models.ForeignKey(
+        "helpcenter.Service",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Only for runs about this service; empty for every service.",
+    )
     # Conditions on one observation (all must hold on the same one).
     vantage = models.CharField(max_length=10, choices=Vantage.choices, blank=True)
     target_kind = models.CharField(max_length=10, choices=Target.Kind.choices, blank=True)
@@ -881,6 +929,7 @@ class Rule(models.Model):
             visitor_answer=self.visitor_answer,
             controls_failed=self.controls_failed,
             region_scope=self.region_scope,
+            service=self.service.slug if self.service else "",
             rule_id=self.pk,
             claims=STARTER_CLAIMS.get(self.name, ()),
         )

@@ -50,6 +50,7 @@ class RunPlan:
     jobs: list[Job]
     ready: dict[str, dict[str, Any]]
     claimed: set[str]
+    service_id: int | None = None
 
     @property
     def complete(self) -> bool:
@@ -65,13 +66,16 @@ class RunPlan:
         return any(job.key not in self.ready and job.key not in self.claimed for job in self.jobs)
 
 
-def plan_run() -> RunPlan:
-    """Look up, in one cache round trip, which of a new run's probes are answered already."""
+def plan_run(service_id: int | None = None) -> RunPlan:
+    """Look up, in one cache round trip, which of a new run's probes are answered already.
+
+    The run probes the service's own targets and the controls (Target.objects.checked_for).
+    """
     regions = live_regions()
-    targets = list(Target.objects.filter(enabled=True))
+    targets = list(Target.objects.checked_for(service_id))
     jobs = [job for region in regions for job in jobs_for(targets, region)]
     ready, claimed = _look(jobs)
-    return RunPlan(regions, jobs, ready, claimed)
+    return RunPlan(regions, jobs, ready, claimed, service_id)
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,11 @@ class NewRun:
 
 
 def create_run(
-    article_slug: str = "", plan: RunPlan | None = None, *, browser_expected: bool = False
+    article_slug: str = "",
+    plan: RunPlan | None = None,
+    *,
+    browser_expected: bool = False,
+    service_id: int | None = None,
 ) -> NewRun:
     """Store a run, with the answers already fresh in the cache; queue nothing.
 
@@ -102,14 +110,16 @@ def create_run(
     answered that way, as in a stampede, the run is complete at once and no
     task is needed at all; otherwise tasks.start_run queues one per region.
 
-    ``plan``: from plan_run, when the caller looked already (to apply the limits).
+    ``plan``: from plan_run, when the caller looked already (to apply the limits);
+    it then says the service, else ``service_id`` does.
     ``browser_expected``: the page will post the browser's own findings.
     """
-    plan = plan or plan_run()
+    plan = plan or plan_run(service_id)
     jobs, ready, claimed = plan.jobs, plan.ready, plan.claimed
     now = timezone.now()
     complete = plan.complete
     run = CheckRun.objects.create(
+        service_id=plan.service_id,
         regions=plan.regions,
         expected_results=len(jobs),
         article_slug=article_slug,
@@ -169,7 +179,7 @@ def _store_answers(
 def missing_jobs(run: CheckRun, region: str) -> list[Job]:
     """The probes of this run and region that have no result row yet."""
     done = set(run.results.filter(region=region).values_list("target_id", "probe"))
-    targets = list(Target.objects.filter(enabled=True))
+    targets = list(Target.objects.checked_for(run.service_id))
     return [job for job in jobs_for(targets, region) if (job.target_id, job.probe) not in done]
 
 

@@ -131,7 +131,11 @@ def serve_waiters(handed: list[tuple[coalesce.Job, dict[str, Any], list[str]]]) 
 
 
 def start_run(
-    article_slug: str = "", plan: runs.RunPlan | None = None, *, browser_expected: bool = False
+    article_slug: str = "",
+    plan: runs.RunPlan | None = None,
+    *,
+    browser_expected: bool = False,
+    service_id: int | None = None,
 ) -> CheckRun:
     """Create a run (runs.create_run) and queue one task per region once the row is committed.
 
@@ -140,7 +144,9 @@ def start_run(
     stampede, when one probe is in flight and hundreds of runs wait for it,
     each run then finishes when that answer lands, however long the queue.
     """
-    new = runs.create_run(article_slug, plan, browser_expected=browser_expected)
+    new = runs.create_run(
+        article_slug, plan, browser_expected=browser_expected, service_id=service_id
+    )
     if not new.complete:
         # After the commit: an owner can store answers only into a run it can see.
         transaction.on_commit(lambda: _dispatch(new.run, new.missing, new.claimed))

@@ -81,6 +81,7 @@ class Findings:
     visitor_answer: str = ""
     browser_reported: bool = False
     browser_online: bool | None = None
+    service: str = ""  # the slug of the service the run is about; "" for none
 
     def at(self, vantage: str) -> list[Observation]:
         return [o for o in self.observations if o.vantage == vantage]
@@ -117,6 +118,7 @@ class FixLink:
     url: str
     fix_id: int = 0
     ask_if_it_worked: bool = True  # False for advice such as "wait for it to recover"
+    service: str = ""  # the slug of the service its guide is about; "" for a general guide
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class RuleData:
     visitor_answer: str = ""
     controls_failed: bool | None = None
     region_scope: str = ""  # see REGION_SCOPES
+    service: str = ""  # only for runs about this service (a slug); "" for every service
     rule_id: int | None = None
     # Claims about the service the verdict adds only when this run supports them
     # (see ``diagnostics.claims``); the rule's own text must not assert them.
@@ -168,6 +171,8 @@ class RuleData:
         )
 
     def match(self, findings: Findings) -> tuple[bool, Observation | None]:
+        if self.service and findings.service != self.service:
+            return False, None
         if self.visitor_answer and findings.visitor_answer != self.visitor_answer:
             return False, None
         # Controls are judged where the rule looks from; the server by default.
@@ -262,7 +267,7 @@ def decide(findings: Findings, rules: Sequence[RuleData]) -> Verdict:
             headline=rule.headline,
             explanation=" ".join([*facts, rule.explanation] if rule.explanation else facts),
             tone=rule.tone if rule.tone in TONES else "warn",
-            fixes=rule.fixes,
+            fixes=fixes_for(rule.fixes, findings.service),
             rule_id=rule.rule_id,
             cloudflare_code=signal.cloudflare_code if signal else "",
             ray_id=signal.ray_id if signal else "",
@@ -273,6 +278,23 @@ def decide(findings: Findings, rules: Sequence[RuleData]) -> Verdict:
         FALLBACK,
         headline=gettext(FALLBACK.headline),
         explanation=gettext(FALLBACK.explanation),
+    )
+
+
+def fixes_for(links: Sequence[FixLink], service: str) -> tuple[FixLink, ...]:
+    """The fixes to offer for a run about ``service``, in the rule's order.
+
+    A rule may link the same fix (by slug) from a service's own guide and from
+    the general guide: the service's own wins, and another service's never shows.
+    A run about no service (an install without services) is offered them all.
+    """
+    if not service:
+        return tuple(links)
+    own = {link.slug for link in links if link.service and link.service == service}
+    return tuple(
+        link
+        for link in links
+        if link.service == service or (not link.service and link.slug not in own)
     )
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 from django.conf import settings
@@ -31,6 +33,7 @@ from diagnostics.verdict import (
 )
 from helpcenter import feedback
 from helpcenter.clients import visitor_hash
+from helpcenter.models import Article, Service
 from helpcenter.seo import absolute
 
 MAX_BROWSER_REPORT = 16_384
@@ -45,25 +48,40 @@ class HtmxHttpRequest(HttpRequest):
 @never_cache
 @ensure_csrf_cookie
 def panel(request: HtmxHttpRequest) -> HttpResponse:
-    """The panel fragment an article page fetches: it, not the page, sets the CSRF cookie."""
+    """The panel fragment an article page fetches: it, not the page, sets the CSRF cookie.
+
+    A general guide's panel asks which service; it starts on the one named in the
+    page's own address (``?service=discord`` in a shared link), which htmx sends
+    as HX-Current-URL, so the cached page itself never varies by it.
+    """
     article_slug = _article_slug(request.GET.get("article", ""))
-    return render(request, "diagnostics/panel.html", _form_context(article_slug))
+    asked = request.GET.get("service") or _query_param(request.htmx.current_url, "service")
+    choice = ServiceChoice.of(article_slug, asked)
+    return render(request, "diagnostics/panel.html", _form_context(article_slug, choice))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @ensure_csrf_cookie
 def checks_page(request: HtmxHttpRequest) -> HttpResponse:
-    article_slug = _article_slug(request.POST.get("article", request.GET.get("article", "")))
-    if request.method != "POST":
-        response = render(request, "diagnostics/checks.html", _form_context(article_slug))
-        return _allow_browser_checks(response)
-    plan = plan_run()
+    data = request.POST if request.method == "POST" else request.GET
+    article_slug = _article_slug(data.get("article", ""))
+    choice = ServiceChoice.of(article_slug, data.get("service", ""))
+    if request.method != "POST" or not choice.ready:
+        # A first visit, or a press without a service when there is more than one.
+        context = _form_context(article_slug, choice, missing_service=request.method == "POST")
+        template = "diagnostics/checks.html"
+        if request.htmx:
+            template = "diagnostics/panel.html"
+        status = 400 if request.method == "POST" else 200
+        return _allow_browser_checks(render(request, template, context, status=status))
+    service_id = choice.service.pk if choice.service else None
+    plan = plan_run(service_id)
     visitor = visitor_hash(request)
     decision = visitors.allow_run(visitor, outbound=plan.sends_outbound)
     if not decision.allowed:
-        return _too_many(request, article_slug, decision)
-    targets = _browser_targets()
+        return _too_many(request, article_slug, choice, decision)
+    targets = _browser_targets(service_id)
     browser = request.POST.get("browser_checks") == "1" and bool(targets)
     run = start_run(article_slug=article_slug, plan=plan, browser_expected=browser)
     run.record_answer(request.POST.get("sees", ""), request.POST.get("pasted", ""))
@@ -139,7 +157,7 @@ def browser_findings(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
         data = json.loads(request.body)
     except ValueError:
         return HttpResponse(status=400)
-    targets = _browser_targets()
+    targets = _browser_targets(run.service_id)
     cleaned = clean_browser_report(data, {target.slug for target in targets})
     if cleaned is None:
         return HttpResponse(status=400)
@@ -154,16 +172,74 @@ def _article_slug(value: str) -> str:
     return value if _SLUG.fullmatch(value) else ""
 
 
-def _form_context(article_slug: str, **extra: Any) -> dict[str, Any]:
-    return {"article_slug": article_slug, "answers": VISITOR_ANSWERS.items(), **extra}
+@dataclass(frozen=True)
+class ServiceChoice:
+    """Which service a press of Run checks is about, and what the form offers.
+
+    A guide about one service decides it; a general guide (or none) takes the
+    visitor's pick, or the only service there is. ``ready``: a run can start.
+    """
+
+    service: Service | None
+    services: list[Service]
+    fixed: bool  # the guide names the service: the form shows no picker
+
+    @classmethod
+    def of(cls, article_slug: str, asked: str | None) -> ServiceChoice:
+        services = list(Service.objects.all())
+        owner = (
+            Article.objects.filter(slug=article_slug, service__isnull=False)
+            .values_list("service_id", flat=True)
+            .first()
+            if article_slug
+            else None
+        )
+        by_id = {service.pk: service for service in services}
+        if owner in by_id:
+            return cls(by_id[owner], services, fixed=True)
+        picked = next((s for s in services if s.slug == asked), None)
+        if picked is None and len(services) == 1:
+            picked = services[0]
+        return cls(picked, services, fixed=False)
+
+    @property
+    def ready(self) -> bool:
+        # No services at all (an empty install): the run checks the shared targets.
+        return self.service is not None or not self.services
+
+
+def _query_param(url: str | None, name: str) -> str:
+    if not url:
+        return ""
+    values = parse_qs(urlsplit(url).query).get(name) or [""]
+    return values[0]
+
+
+def _form_context(
+    article_slug: str, choice: ServiceChoice | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "article_slug": article_slug,
+        "answers": VISITOR_ANSWERS.items(),
+        "service": choice.service if choice else None,
+        "services": choice.services if choice and not choice.fixed else [],
+        **extra,
+    }
 
 
 def _too_many(
-    request: HtmxHttpRequest, article_slug: str, decision: visitors.RateDecision
+    request: HtmxHttpRequest,
+    article_slug: str,
+    choice: ServiceChoice,
+    decision: visitors.RateDecision,
 ) -> HttpResponse:
     minutes = max(1, round(decision.retry_after / 60))
     context = _form_context(
-        article_slug, retry_after=decision.retry_after, retry_minutes=minutes, scope=decision.scope
+        article_slug,
+        choice,
+        retry_after=decision.retry_after,
+        retry_minutes=minutes,
+        scope=decision.scope,
     )
     template = "diagnostics/panel.html#too-many" if request.htmx else "diagnostics/checks.html"
     response = render(request, template, context, status=429)
@@ -171,15 +247,21 @@ def _too_many(
     return response
 
 
-def _browser_targets() -> list[Target]:
-    return list(Target.objects.filter(enabled=True, browser_check=True))
+def _browser_targets(service_id: int | None = None) -> list[Target]:
+    """The targets a visitor's browser fetches: its service's own and the shared ones."""
+    return list(Target.objects.checked_for(service_id).filter(browser_check=True))
 
 
 def _allow_browser_checks(
     response: HttpResponse, targets: list[Target] | None = None
 ) -> HttpResponse:
-    """Let this page's script reach exactly the browser-check targets' origins."""
-    targets = _browser_targets() if targets is None else targets
+    """Let this page's script reach exactly the browser-check targets' origins.
+
+    Without ``targets``: those of every service, for a page whose form may start
+    a run about any of them and swap its report in (the page's policy holds).
+    """
+    if targets is None:
+        targets = list(Target.objects.filter(enabled=True, browser_check=True))
     return csp.with_connect_src(response, csp.origins_of(targets))
 
 
@@ -204,7 +286,7 @@ def _render_report(
     support = ""
     if verdict is not None and verdict.is_cloudflare_block:
         support = support_message(verdict, run.created_at, page_time=run.pasted_time)
-    targets = _browser_targets() if targets is None else targets
+    targets = _browser_targets(run.service_id) if targets is None else targets
     browser_targets = [
         {"slug": t.slug, "kind": t.kind, "url": t.get_browser_url()} for t in targets
     ]

@@ -18,6 +18,7 @@ from helpcenter.models import (
     Fix,
     FixFeedback,
     FixVotes,
+    Service,
     SlugRedirect,
     SynonymSet,
 )
@@ -118,8 +119,8 @@ class OldSlugInline(admin.TabularInline):
 @admin.register(Article)
 class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
     form = ArticleAdminForm
-    list_display = ["title", "slug", "category", "status", "published_at", "updated_at"]
-    list_filter = ["status", "category"]
+    list_display = ["title", "slug", "category", "service", "status", "published_at", "updated_at"]
+    list_filter = ["status", "category", "service"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ("title",)}
     inlines = [FixInline, FaqInline, OldSlugInline]
@@ -132,6 +133,7 @@ class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
                     "short_title",
                     "slug",
                     "category",
+                    "service",
                     "summary",
                     "body",
                     "loaded_state",
@@ -206,6 +208,15 @@ class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
 class CategoryAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["title", "order"]
     prepopulated_fields = {"slug": ("title",)}
+
+
+@admin.register(Service)
+class ServiceAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    # Guides and check targets hang off a service: deleting one that has them is
+    # refused (PROTECT), so nothing written about it goes with it.
+    list_display = ["name", "slug", "order"]
+    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ["name", "slug"]
 
 
 @admin.register(SynonymSet)

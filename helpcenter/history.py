@@ -27,7 +27,7 @@ from reversion.models import Version
 from reversion.revisions import _get_options
 
 from helpcenter.diffs import FieldChange, diff_text
-from helpcenter.models import Article, Category, FaqEntry, Fix, SlugRedirect
+from helpcenter.models import Article, Category, FaqEntry, Fix, Service, SlugRedirect
 from helpcenter.text import normalise_text
 
 # Rendered copies, counters and stamps change with every save: diffing them
@@ -42,7 +42,7 @@ def register_models() -> None:
     VersionAdmin does not auto-register Article following every inline, such
     as old slugs, which a restore must never delete) and again from ready().
     """
-    for model in (Fix, FaqEntry, Category):
+    for model in (Fix, FaqEntry, Category, Service):
         if not reversion.is_registered(model):
             reversion.register(model)
     if not reversion.is_registered(Article):

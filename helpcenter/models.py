@@ -101,6 +101,44 @@ class Category(models.Model):
         return f"{row['n']}-{latest.timestamp()}", latest
 
 
+class Service(models.Model):
+    """A site or app the help center covers (ChatGPT, Discord, ...): data, not code.
+
+    Guides that belong to it name it; general guides (``Article.service`` empty)
+    do not, and the page around them (the checks panel, the service page) says
+    which service a visitor is asking about. ``diagnostics`` hangs its check
+    targets, runs and rules off this model; this app never looks back at them.
+    """
+
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(
+        max_length=60, unique=True, help_text="Part of the public URL: /services/<slug>/."
+    )
+    summary = models.CharField(
+        max_length=200, blank=True, help_text="One plain sentence: what the service is."
+    )
+    website_url = models.URLField(max_length=300, blank=True)
+    support_url = models.URLField(
+        max_length=300,
+        blank=True,
+        help_text="Where its users ask for help; a block only the service can lift ends there.",
+    )
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _tidy_text_fields(self)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("service", kwargs={"slug": self.slug})
+
+
 class ArticleQuerySet(models.QuerySet["Article"]):
     def published(self) -> ArticleQuerySet:
         # "Scheduled" is published with a future time: it appears by itself
@@ -158,6 +196,16 @@ class Article(models.Model):
 
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
+    )
+    # Empty: a general guide, about any service (its text names none).
+    # PROTECT: a service with guides cannot vanish from under them.
+    service = models.ForeignKey(
+        Service,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="articles",
+        help_text="The service this guide is about; empty for a guide that fits any service.",
     )
     title = models.CharField(max_length=200)
     short_title = models.CharField(
@@ -595,6 +643,10 @@ class FixFeedback(models.Model):
     """
 
     fix = models.ForeignKey(Fix, on_delete=models.CASCADE, related_name="feedback")
+    # Which service the visitor was fixing: a general guide's fix serves many.
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     helpful = models.BooleanField()
     verdict_code = models.CharField(
         max_length=60, blank=True, help_text="The check verdict the vote came from, if any."

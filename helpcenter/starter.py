@@ -69,6 +69,37 @@ def seed_row(
     return outcome
 
 
+def seed_value(
+    kind: str,
+    keys: list[str],
+    name: str,
+    current: Any,
+    wanted: Any,
+    *,
+    fresh: bool = False,
+    overwrite: bool = False,
+) -> tuple[Outcome, bool]:
+    """The policy for one value kept as a starter row of its own; the caller applies "updated".
+
+    For a value added to a kind of row after installs already seeded it (which
+    service a guide or a target is about): in the row's own digest, every
+    existing row would read as edited. ``keys[0]`` is the key now, the rest
+    older ones; ``fresh``: the row was created just now, so its value is not an
+    edit. Remembers the wanted value unless the outcome is "kept". The flag:
+    an update replaces someone's edit (only with ``overwrite``).
+    """
+    goal, now = digest({name: wanted}), digest({name: current})
+    seeded = seeded_digests(kind, keys)
+    if fresh:
+        seeded.add(now)
+    outcome = decide(now, goal, seeded, overwrite=overwrite)
+    if outcome != "kept":
+        remember(kind, keys[0], goal)
+        if keys[1:]:
+            forget(kind, keys[1:])
+    return outcome, outcome == "updated" and now not in seeded
+
+
 def decide(
     current: str, wanted: str, seeded: Collection[str], *, overwrite: bool = False
 ) -> Outcome:

@@ -88,7 +88,7 @@ def test_the_demo_shows_a_verdict_from_the_stand_ins_and_stops_cleanly(tmp_path:
             token = client.cookies["csrftoken"]
             started = client.post(
                 "/checks/",
-                data={"csrfmiddlewaretoken": token, "article": ""},
+                data={"csrfmiddlewaretoken": token, "article": "", "service": "chatgpt"},
                 headers={"X-CSRFToken": token, "Referer": base + "/checks/"},
             )
             assert started.status_code == 302, started.text[:500]

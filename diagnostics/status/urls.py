@@ -9,5 +9,6 @@ from diagnostics.status import views
 urlpatterns = [
     path("status/", views.status_overview, name="status_overview"),
     path("status/<slug:slug>/", views.status_target, name="status_target"),
+    path("services/<slug:slug>/", views.service_page, name="service"),
     path("privacy/", views.privacy, name="privacy"),
 ]

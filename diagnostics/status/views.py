@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from diagnostics.models import Target
 from diagnostics.status import live, summary
+from helpcenter.models import Article, Service
 
 # No per-visitor data on these pages; thirty seconds keeps them close to live.
 STATUS_CACHE = {"public": True, "max_age": 30}
@@ -49,6 +50,29 @@ def status_target(request: HttpRequest, slug: str) -> HttpResponse:
         "diagnostics/status_target.html",
         {"status": summary.status_for(target, with_latency=True), "days": summary.UPTIME_DAYS},
     )
+
+
+@require_safe
+@cache_control(**STATUS_CACHE)
+def service_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """One service: its state from stored checks, its guides, and Run checks for it."""
+    service = Service.objects.filter(slug=slug).first()
+    if service is None:
+        raise Http404("No such service")
+    targets = Target.objects.filter(service=service, enabled=True)
+    statuses = [summary.status_for(target) for target in targets]
+    impaired_at = summary.impaired_now(statuses)
+    guides = Article.objects.published().filter(service=service).order_by("title")
+    general = Article.objects.published().filter(service__isnull=True).order_by("title")
+    context = {
+        "service": service,
+        "statuses": statuses,
+        "days": summary.UPTIME_DAYS,
+        "impaired": summary.impaired_sentence(impaired_at, several=True) if impaired_at else "",
+        "guides": list(guides),
+        "general_guides": list(general),
+    }
+    return render(request, "diagnostics/service.html", context)
 
 
 @require_safe

@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from helpcenter import images
 from helpcenter.management.commands.import_content import DEFAULT_PATH
-from helpcenter.models import Article, Category, FaqEntry, Fix, SynonymSet
+from helpcenter.models import Article, Category, FaqEntry, Fix, Service, SynonymSet
 
 # YAML may not contain these raw (and reads the last four as line breaks), so
 # quoted values spell them as escapes and literal blocks are not used for them.
@@ -55,12 +55,14 @@ class Command(BaseCommand):
             if not options["replace"]:
                 raise CommandError(
                     f"{out} is not empty: pass --replace to overwrite its categories.yml, "
-                    "synonyms.yml, articles/ and images/ (anything else in it is left alone)"
+                    "synonyms.yml, services.yml, articles/ and images/ (anything else in it "
+                    "is left alone)"
                 )
             shutil.rmtree(out / "articles", ignore_errors=True)
             shutil.rmtree(out / "images", ignore_errors=True)
             (out / "categories.yml").unlink(missing_ok=True)
             (out / "synonyms.yml").unlink(missing_ok=True)
+            (out / "services.yml").unlink(missing_ok=True)
         files, skipped = export_files()
         for relative, text in files.items():
             path = out / relative
@@ -97,9 +99,10 @@ def export_files() -> tuple[dict[str, str], list[Article]]:
     files = {
         "categories.yml": render_categories(list(Category.objects.order_by("order", "slug"))),
         "synonyms.yml": render_synonyms(list(SynonymSet.objects.order_by("name"))),
+        "services.yml": render_services(list(Service.objects.order_by("order", "slug"))),
     }
     skipped = []
-    articles = Article.objects.select_related("category").order_by("slug")
+    articles = Article.objects.select_related("category", "service").order_by("slug")
     for article in articles.prefetch_related("related"):
         if article.category is None:
             skipped.append(article)
@@ -135,6 +138,20 @@ def render_categories(categories: list[Category]) -> str:
     return "\n".join(lines) + "\n" if lines else "[]\n"
 
 
+def render_services(services: list[Service]) -> str:
+    lines: list[str] = []
+    for service in services:
+        lines += [
+            f"- slug: {_scalar(service.slug)}",
+            f"  name: {_quote(service.name)}",
+            f"  summary: {_quote(service.summary)}",
+            f"  website_url: {_quote(service.website_url)}",
+            f"  support_url: {_quote(service.support_url)}",
+            f"  order: {service.order}",
+        ]
+    return "\n".join(lines) + "\n" if lines else "[]\n"
+
+
 def render_article(article: Article, faq: list[FaqEntry]) -> str:
     assert article.category is not None
     lines = [
@@ -142,6 +159,7 @@ def render_article(article: Article, faq: list[FaqEntry]) -> str:
         *([f"short_title: {_quote(article.short_title)}"] if article.short_title else []),
         f"slug: {_scalar(article.slug)}",
         f"category: {_scalar(article.category.slug)}",
+        *([f"service: {_scalar(article.service.slug)}"] if article.service else []),
         f"summary: {_quote(article.summary)}",
         f"status: {_scalar(article.status)}",
     ]

@@ -3,6 +3,10 @@
 Layout of a content directory::
 
     categories.yml                      list of {slug, title, description, order}
+    services.yml                        list of {slug, name, summary, website_url,
+                                        support_url, order}: the services guides
+                                        are about (``service:`` in an article's
+                                        front matter; none = a general guide)
     articles/<slug>/index.md            front matter + guide body
     articles/<slug>/fixes/NN-<slug>.md  front matter + fix body
                                         (``ask_if_it_worked: false`` for advice
@@ -41,7 +45,15 @@ from reversion.models import Version
 
 from helpcenter import images, starter
 from helpcenter.markdown import MarkdownTooLarge, render_markdown
-from helpcenter.models import Article, Category, FaqEntry, Fix, SlugRedirect, tidy_text
+from helpcenter.models import (
+    Article,
+    Category,
+    FaqEntry,
+    Fix,
+    Service,
+    SlugRedirect,
+    tidy_text,
+)
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "content"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -67,6 +79,7 @@ class ArticleFile:
     short_title: str
     slug: str
     category: str
+    service: str  # a service's slug; empty for a general guide
     summary: str
     status: str
     published_at: datetime | None
@@ -100,11 +113,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         roots: list[Path] = options["paths"] or [DEFAULT_PATH]
         categories: list[dict[str, Any]] = []
+        services: list[dict[str, Any]] = []
         articles: list[ArticleFile] = []
         for root in roots:
             if not root.is_dir():
                 raise CommandError(f"{root}: not a directory")
             categories += _read_categories(root / "categories.yml")
+            services += _read_services(root / "services.yml")
             folders = [root] if (root / "index.md").is_file() else _article_dirs(root)
             articles += [_read_article(folder) for folder in folders]
         _check_unique(articles)
@@ -115,9 +130,9 @@ class Command(BaseCommand):
                 self._import_images(root / "images")
         if overwrite:
             # A dry run first, so the list printed is exactly what the real run replaces.
-            plan = run_import(categories, articles, overwrite=True, dry_run=True)
+            plan = run_import(categories, articles, services, overwrite=True, dry_run=True)
             self._list_replacements(plan, dry_run)
-        report = run_import(categories, articles, overwrite=overwrite, dry_run=dry_run)
+        report = run_import(categories, articles, services, overwrite=overwrite, dry_run=dry_run)
         for line in report.kept:
             self.stdout.write(line)
         if report.kept:
@@ -179,6 +194,23 @@ def _read_categories(path: Path) -> list[dict[str, Any]]:
             raise ContentError(path, f"category #{i} needs at least slug and title")
         if not SLUG_RE.match(str(item["slug"])):
             raise ContentError(path, f"category #{i}: bad slug {item['slug']!r}")
+    return data
+
+
+def _read_services(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as exc:
+        raise ContentError(path, f"invalid YAML: {_yaml_problem(exc)}", _yaml_line(exc)) from None
+    if not isinstance(data, list):
+        raise ContentError(path, "must be a list of services")
+    for i, item in enumerate(data, start=1):
+        if not isinstance(item, dict) or not {"slug", "name"} <= item.keys():
+            raise ContentError(path, f"service #{i} needs at least slug and name")
+        if not SLUG_RE.match(str(item["slug"])) or len(str(item["slug"])) > 60:
+            raise ContentError(path, f"service #{i}: bad slug {item['slug']!r}")
     return data
 
 
@@ -278,6 +310,7 @@ def _read_article(folder: Path) -> ArticleFile:
         short_title=str(meta.get("short_title") or ""),
         slug=str(meta["slug"]),
         category=str(meta["category"]),
+        service=str(meta.get("service") or ""),
         summary=str(meta.get("summary") or ""),
         status=str(meta["status"]),
         published_at=_published_at(path, meta.get("published_at")),
@@ -347,6 +380,7 @@ ARTICLE_FIELDS = (
 FIX_FIELDS = ("title", "slug", "order", "summary", "ask_if_it_worked", "body")
 FAQ_FIELDS = ("question", "answer", "order")
 CATEGORY_FIELDS = ("title", "description", "order")
+SERVICE_FIELDS = ("name", "summary", "website_url", "support_url", "order")
 
 
 def _content_digest(model: type[models.Model], values: Any, names: tuple[str, ...]) -> str:
@@ -424,6 +458,7 @@ class ImportReport:
 def run_import(
     categories: list[dict[str, Any]],
     articles: list[ArticleFile],
+    services: list[dict[str, Any]] | None = None,
     *,
     overwrite: bool = False,
     dry_run: bool = False,
@@ -436,7 +471,7 @@ def run_import(
             # It is saved only if a row was written, so a run that changes
             # nothing leaves history alone.
             reversion.set_comment(IMPORT_COMMENT + (" (replacing edits)" if overwrite else ""))
-            writer.apply(categories, articles)
+            writer.apply(categories, articles, services or [])
             if dry_run:
                 raise _Rollback
     except _Rollback:
@@ -557,7 +592,14 @@ class _Writer:
 
     # The content ------------------------------------------------------------------
 
-    def apply(self, categories: list[dict[str, Any]], articles: list[ArticleFile]) -> None:
+    def apply(
+        self,
+        categories: list[dict[str, Any]],
+        articles: list[ArticleFile],
+        services: list[dict[str, Any]],
+    ) -> None:
+        for item in services:
+            self._service(item)
         for item in categories:
             category = Category.objects.filter(slug=item["slug"]).first()
             values = {
@@ -584,6 +626,57 @@ class _Writer:
         for data in articles:
             if data.slug in saved:
                 self._related(data, saved)
+                self._article_service(data, saved[data.slug])
+
+    def _service(self, item: dict[str, Any]) -> None:
+        service = Service.objects.filter(slug=item["slug"]).first()
+        values = {
+            "name": str(item["name"]),
+            "summary": str(item.get("summary") or ""),
+            "website_url": str(item.get("website_url") or ""),
+            "support_url": str(item.get("support_url") or ""),
+            "order": int(item.get("order") or 0),
+        }
+        label = f"service “{service.name if service else values['name']}”"
+        self.settle(
+            "service",
+            [item["slug"]],
+            service or Service(slug=item["slug"]),
+            values,
+            SERVICE_FIELDS,
+            label,
+        )
+
+    def _article_service(self, data: ArticleFile, article: Article) -> None:
+        """Which service a guide is about: a starter value of its own (starter.seed_value).
+
+        Apart from the article's fields, so installs from before services existed
+        (whose recorded digests know no service) do not read every guide as edited.
+        """
+        wanted = None
+        if data.service:
+            wanted = Service.objects.filter(slug=data.service).first()
+            if wanted is None:
+                raise ContentError(data.path, f"unknown service {data.service!r}")
+        current = article.service.slug if article.service else None
+        outcome, replaced = starter.seed_value(
+            "article-service",
+            [data.slug, *data.renamed_from],
+            "service",
+            current,
+            data.service or None,
+            fresh=data.slug in self.created,
+            overwrite=self.overwrite,
+        )
+        label = f"the service of {self.titles[data.slug]}"
+        if outcome == "kept":
+            self._note("kept", f"Kept your edit of {label}.")
+        elif outcome == "updated":
+            if replaced:
+                self.report.replaced.append(label)
+            article.service = wanted
+            article.save(update_fields=["service", "updated_at"])
+            reversion.add_to_revision(article)
 
     def _article(self, data: ArticleFile, by_slug: dict[str, Category]) -> Article | None:
         home = by_slug.get(data.category)
