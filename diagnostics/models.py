@@ -312,15 +312,22 @@ class CheckRun(models.Model):
         deadline = timedelta(seconds=settings.CHECKS_DELAYED_AFTER)
         return self.state == self.State.RUNNING and timezone.now() - self.created_at > deadline
 
-    def impaired_regions(self) -> list[str]:
+    def impaired_regions(self, results: list[ProbeResult] | None = None) -> list[str]:
         """Regions where every control target failed: our own network, not the service.
 
         A region with no control results yet is not counted; "ok" and
-        "degraded" both prove the region could reach the internet.
+        "degraded" both prove the region could reach the internet. ``results``:
+        the run's rows with their targets, when the caller has them already
+        (the report does), to spare a query per render.
         """
         reached: dict[str, bool] = {}
-        controls = self.results.filter(target__kind=Target.Kind.CONTROL)
-        for region, outcome in controls.values_list("region", "outcome"):
+        if results is None:
+            controls = self.results.filter(target__kind=Target.Kind.CONTROL)
+            pairs = list(controls.values_list("region", "outcome"))
+        else:
+            control = Target.Kind.CONTROL
+            pairs = [(r.region, r.outcome) for r in results if r.target.kind == control]
+        for region, outcome in pairs:
             reached[region] = reached.get(region, False) or outcome in REACHED
         return sorted(region for region, ok in reached.items() if not ok)
 

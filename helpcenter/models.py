@@ -6,6 +6,7 @@ never pays for rendering (a 30 KB article costs tens of milliseconds).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
@@ -454,32 +455,47 @@ _PAGE_STATE_KEYS = (
 
 
 def _page_state_columns() -> dict[str, Any]:
-    def sub(model: type[models.Model], field: str, func: type[Count] | type[Max]) -> Any:
-        # A correlated subquery per column keeps this one query without the
-        # row multiplication that joining fixes, FAQ and related would cause.
-        rows = (
-            model._default_manager.filter(**{field: OuterRef("pk")})
-            .order_by()
-            .values(field)
-            .annotate(v=func("pk" if func is Count else "updated_at"))
-            .values("v")
-        )
-        return Subquery(rows)
+    """The validators' columns: counts and latest edits of fixes, FAQ and related guides.
+
+    Written as SQL rather than ORM subqueries: built and compiled by the ORM, the
+    five correlated subqueries took about half of an uncached article page's time
+    (docs/benchmarks.md, issue 15); as RawSQL they compile to their text. A
+    correlated subquery per column keeps this one query without the row
+    multiplication that joining fixes, FAQ and related would cause. The SQL names
+    the outer table itself, so these columns are for querysets over articles that
+    are evaluated as they are, never nested inside another query.
+    """
+    # Table and column names from the models' own metadata; no value from outside.
+    columns = _state_sql().items()
+    return {name: RawSQL(sql, (), output_field=field) for name, (sql, field) in columns}  # noqa: S611
+
+
+@functools.cache
+def _state_sql() -> dict[str, tuple[str, models.Field[Any, Any]]]:
+    def q(name: str) -> str:
+        return f'"{name}"'  # PostgreSQL and SQLite both quote names this way
+
+    article = q(Article._meta.db_table)
+
+    def of_article(model: type[models.Model], aggregate: str) -> str:
+        foreign_key: Any = model._meta.get_field("article")  # a ForeignKey, which has a column
+        table, fk = q(model._meta.db_table), q(foreign_key.column)
+        return f'(SELECT {aggregate} FROM {table} WHERE {table}.{fk} = {article}."id")'  # noqa: S608
 
     through: Any = Article.related.through  # the stubs do not know the auto-created model
-    related = (
-        through.objects.filter(from_article=OuterRef("pk"))
-        .order_by()
-        .values("from_article")
-        .annotate(v=Max("to_article__updated_at"))
-        .values("v")
-    )
+    link = q(through._meta.db_table)
+    source = q(through._meta.get_field("from_article").column)
+    target = q(through._meta.get_field("to_article").column)
+    joined = f'{link} INNER JOIN {article} other ON other."id" = {link}.{target}'
+    where = f'{link}.{source} = {article}."id"'
+    related = f'(SELECT MAX(other."updated_at") FROM {joined} WHERE {where})'  # noqa: S608
+    count, when = models.IntegerField(), models.DateTimeField()
     return {
-        "fix_count": Coalesce(sub(Fix, "article", Count), 0),
-        "fix_updated": sub(Fix, "article", Max),
-        "faq_count": Coalesce(sub(FaqEntry, "article", Count), 0),
-        "faq_updated": sub(FaqEntry, "article", Max),
-        "related_updated": Subquery(related),
+        "fix_count": (of_article(Fix, "COUNT(*)"), count),
+        "fix_updated": (of_article(Fix, 'MAX("updated_at")'), when),
+        "faq_count": (of_article(FaqEntry, "COUNT(*)"), count),
+        "faq_updated": (of_article(FaqEntry, 'MAX("updated_at")'), when),
+        "related_updated": (related, when),
     }
 
 

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import shared_task
 from django.conf import settings
@@ -20,10 +20,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from diagnostics.models import StateChange
-from diagnostics.probes.http import HttpConfig, ProbeFailure, post
 from diagnostics.probes.safety import AddressPolicy
 from notices import mail
 from notices.models import Subscription, WebhookDelivery
+
+if TYPE_CHECKING:
+    from diagnostics.probes.http import HttpConfig
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,11 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def webhook_config() -> HttpConfig:
+    # Imported here, not at the top: web workers import this module to queue tasks,
+    # and httpx (with the rich and click it loads) would stay in each one's memory
+    # (tests/helpcenter/test_startup_imports.py). Only the Celery worker sends.
+    from diagnostics.probes.http import HttpConfig
+
     timeout = settings.WEBHOOK_TIMEOUT
     return HttpConfig(
         timeout=timeout,
@@ -138,6 +145,8 @@ def webhook_config() -> HttpConfig:
 @shared_task(bind=True, acks_late=True, max_retries=WEBHOOK_RETRIES)
 def deliver_webhook(self: Any, delivery_id: int) -> bool:
     """POST one delivery's body, signed; retry with back-off; True when this call sent it."""
+    from diagnostics.probes.http import ProbeFailure, post  # see webhook_config
+
     now = timezone.now()
     waiting = Q(status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING])
     abandoned = Q(status=WebhookDelivery.Status.SENDING) & _free("claimed_at", now)

@@ -24,7 +24,7 @@ print(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
 """
 
 
-def test_a_web_worker_does_not_import_pillow_until_it_draws_a_card(tmp_path: Path) -> None:
+def _imported_at_start(tmp_path: Path) -> set[str]:
     env = {
         **os.environ,
         "DEBUG": "1",
@@ -44,4 +44,18 @@ def test_a_web_worker_does_not_import_pillow_until_it_draws_a_card(tmp_path: Pat
     assert result.returncode == 0, result.stderr[-3000:]
     imported = set(result.stdout.split())
     assert "django" in imported  # the script really loaded the site
-    assert "PIL" not in imported
+    return imported
+
+
+def test_a_web_worker_does_not_import_pillow_until_it_draws_a_card(tmp_path: Path) -> None:
+    assert "PIL" not in _imported_at_start(tmp_path)
+
+
+def test_a_web_worker_does_not_import_httpx_which_only_the_celery_worker_sends_with(
+    tmp_path: Path,
+) -> None:
+    # notices.tasks is imported by the web to queue webhooks; it must not bring the
+    # HTTP client (and the rich and pygments its command line loads) along.
+    imported = _imported_at_start(tmp_path)
+    assert "notices" in imported  # the module that used to import it is loaded
+    assert not {"httpx", "httpcore", "rich"} & imported
