@@ -81,7 +81,7 @@ class ServiceState:
 
     @property
     def sentence(self) -> str:
-        """"Is it down right now?" answered in one honest sentence (more for a page's claim)."""
+        """ "Is it down right now?" answered in one honest sentence (more for a page's claim)."""
         values = {"name": self.service.name, "age": self.age}
         text = _sentence(self.state, bool(self.readings)) % values
         for reading in self.page_claims:
@@ -129,8 +129,7 @@ def _sentence(state: str, checked_at_all: bool) -> str:
         )
     if state in DOWN:
         return gettext(
-            "%(name)s did not answer our server properly when we checked %(age)s: "
-            "it may be down."
+            "%(name)s did not answer our server properly when we checked %(age)s: it may be down."
         )
     if state in ("degraded", "maintenance"):
         return gettext(

@@ -9,6 +9,8 @@ or split in two ("chatgpt", "chat gpt"). Relevance of the hits is untouched.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from helpcenter.models import Service
 from helpcenter.search.query import query_words
 
@@ -16,7 +18,7 @@ from helpcenter.search.query import query_words
 def services_named(words: list[str]) -> list[Service]:
     if not words:
         return []
-    typed = set(words) | {a + b for a, b in zip(words, words[1:], strict=False)}
+    typed = set(words) | {a + b for a, b in pairwise(words)}
     found = []
     for service in Service.objects.all():
         name = query_words(service.name)
