@@ -197,6 +197,7 @@ class Group:
 
     service: Service | None  # None: controls and what every service sits behind
     statuses: list[TargetStatus]
+    state: ServiceState | None = None  # the service's one sentence; None for the shared
 
 
 def grouped_overview() -> list[Group]:
@@ -205,11 +206,12 @@ def grouped_overview() -> list[Group]:
     by_service: dict[int | None, list[TargetStatus]] = {}
     for target in targets:
         by_service.setdefault(target.service_id, []).append(status_for(target))
-    groups = [
-        Group(service, by_service[service.pk])
-        for service in Service.objects.all()
-        if service.pk in by_service
-    ]
+    groups = []
+    for service in Service.objects.all():
+        statuses = by_service.get(service.pk)
+        if statuses:
+            state = state_of(service, [reading_of(s) for s in statuses], statuses)
+            groups.append(Group(service, statuses, state))
     if None in by_service:
         groups.append(Group(None, by_service[None]))
     return groups

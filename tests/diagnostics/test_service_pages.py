@@ -183,6 +183,7 @@ def test_the_overview_groups_cards_by_service_then_the_shared_ones(
     shared = _section(html, "group-shared")
 
     assert '<a href="/services/chatgpt/">ChatGPT</a>' in chatgpt
+    assert "ChatGPT has not been checked yet" in chatgpt  # each group's one sentence
     assert '<a href="/services/discord/">Discord</a>' in discord
     assert "chat-web name" in chatgpt and "disc-web name" not in chatgpt
     assert "disc-web name" in discord and "chat-web name" not in discord
