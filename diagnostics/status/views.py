@@ -102,12 +102,17 @@ def privacy(request: HttpRequest) -> HttpResponse:
 @require_safe
 @never_cache
 def live_status(request: HttpRequest) -> HttpResponse:
-    """The latest stored state of the status pages and web apps, with its age."""
+    """The latest stored state of the status pages and web apps, with its age.
+
+    ``?service=``: that service's targets and the shared ones (a guide about it).
+    """
     template = "diagnostics/_live_status.html"
     if getattr(request, "htmx", False):
         template += "#live"
-    rows = live.live_rows()
-    return render(request, template, {"rows": rows, "impaired": live.impaired_note(rows)})
+    service = Service.objects.filter(slug=request.GET.get("service", "")).first()
+    rows = live.live_rows(service_id=service.pk if service else None)
+    context = {"rows": rows, "impaired": live.impaired_note(rows), "service": service}
+    return render(request, template, context)
 
 
 @require_safe

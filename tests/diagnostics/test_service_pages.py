@@ -336,3 +336,20 @@ def test_the_home_lines_say_each_services_state_and_link_its_page(
     assert 'href="/services/chatgpt/"' in html and 'href="/services/discord/"' in html
     assert "<html" not in html  # htmx gets the fragment only
     assert client.get("/checks/live/services/")["Cache-Control"].startswith("max-age=0")
+
+
+def test_a_services_guide_shows_live_status_of_its_own_and_the_shared_targets(
+    client: Client, two: Any
+) -> None:
+    web = {slug: _target(f"{slug}-app", service) for slug, service in two.items()}
+    shared = _target("cf-page", None, Target.Kind.STATUS_PAGE)
+    for target in (*web.values(), shared):
+        _sample(target, "ok")
+
+    html = client.get("/checks/live/?service=discord", headers=HTMX).content.decode()
+
+    assert "discord-app name" in html and "cf-page name" in html
+    assert "chatgpt-app name" not in html
+    assert 'hx-get="/checks/live/?service=discord"' in html  # it keeps polling the same
+    everything = client.get("/checks/live/", headers=HTMX).content.decode()
+    assert "discord-app name" in everything and "chatgpt-app name" in everything
