@@ -25,7 +25,8 @@ One job per module: ``query`` cleans the visitor's text, ``spelling``
 corrects words, ``plan`` builds the slots, ``ranking`` re-ranks,
 ``documents`` builds what is indexed, ``snippets`` turns matches into hits,
 ``postgres`` and ``sqlite`` are the backends (``backends`` picks one),
-``signals`` keeps the index current.
+``signals`` keeps the index current, ``services`` finds the services a query
+names (their pages get a card above the hits).
 """
 
 from __future__ import annotations
