@@ -183,6 +183,16 @@ def for_targets(
     ]
 
 
-def crowd_targets() -> list[Target]:
-    """Targets people can report: the enabled web apps (what a visitor actually opens)."""
-    return list(Target.objects.filter(enabled=True, kind=Target.Kind.WEB_APP))
+def crowd_targets(service_id: int | None = None) -> list[Target]:
+    """Targets people can report: the enabled web apps (what a visitor actually opens).
+
+    With a service, only its own: a report is about one service's web app, so
+    one service's reports, counts and surges never show under another's name.
+    Without, every service's, in the services' order.
+    """
+    targets = Target.objects.filter(enabled=True, kind=Target.Kind.WEB_APP)
+    if service_id is not None:
+        targets = targets.filter(service_id=service_id)
+    return list(
+        targets.select_related("service").order_by("service__order", "service__name", "order")
+    )

@@ -9,25 +9,34 @@ from django.db.models import Max
 from django.urls import reverse
 
 from diagnostics.models import ProbeSample, Target
+from helpcenter.models import Service
 from helpcenter.sitemaps import SiteSitemap
 
 OVERVIEW = "overview"
 
 
 class StatusSitemap(SiteSitemap):
-    """/status/ and each enabled target's page; they change when a new sample lands."""
+    """/status/, each service's page and each enabled target's page.
+
+    They change when a new sample lands (of the service's own targets, for a service).
+    """
 
     def items(self) -> list[Any]:
-        return [OVERVIEW, *Target.objects.filter(enabled=True).order_by("order", "name")]
+        targets = Target.objects.filter(enabled=True).order_by("order", "name")
+        return [OVERVIEW, *Service.objects.all(), *targets]
 
     def location(self, item: Any) -> str:
         if item == OVERVIEW:
             return reverse("status_overview")
+        if isinstance(item, Service):
+            return item.get_absolute_url()
         return reverse("status_target", kwargs={"slug": item.slug})
 
     def lastmod(self, item: Any) -> datetime | None:
         samples = ProbeSample.objects.all()
-        if item != OVERVIEW:
+        if isinstance(item, Service):
+            samples = samples.filter(target__service=item, target__enabled=True)
+        elif item != OVERVIEW:
             samples = samples.filter(target=item)
         latest: datetime | None = samples.aggregate(latest=Max("probed_at"))["latest"]
         return latest

@@ -114,9 +114,14 @@ def detect_region(region: str) -> list[StateChange]:
     return changes
 
 
-def recent(target: Target | None = None, limit: int = RECENT_CHANGES) -> list[StateChange]:
-    """The newest changes, of one target or of all, for pages and feeds."""
+def recent(
+    target: Target | None = None, limit: int = RECENT_CHANGES, *, service_id: int | None = None
+) -> list[StateChange]:
+    """The newest changes, of one target, of one service's own targets, or of all."""
     changes = StateChange.objects.select_related("target").filter(target__enabled=True)
     if target is not None:
         changes = changes.filter(target=target)
+    if service_id is not None:
+        # Its own targets only: the shared ones (Cloudflare) have their own feed and page.
+        changes = changes.filter(target__service_id=service_id)
     return list(changes.order_by("-at", "-pk")[:limit])

@@ -13,6 +13,7 @@ urlpatterns = [
     path("crowd/", crowd_views.crowd_reports, name="crowd"),
     path("crowd/<slug:slug>/", crowd_views.crowd_target, name="crowd_target"),
     path("live/", status_views.live_status, name="live"),
+    path("live/services/", status_views.services_live, name="live_services"),
     path("<uuid:run_id>/", views.report, name="report"),
     path("<uuid:run_id>/answer/", views.answer, name="answer"),
     path("<uuid:run_id>/browser/", views.browser_findings, name="browser"),

@@ -69,6 +69,8 @@ def unsaved_page(data: Mapping[str, str], original: Article | None) -> UnsavedPa
         body=with_heading_ids(normalise_text(data.get("body", ""))),
         status=data.get("status", Article.Status.DRAFT),
         updated_at=original.updated_at if original else timezone.now(),
+        # The page around the text names the guide's service (its crowd and live slots).
+        service_id=int(data["service"]) if str(data.get("service", "")).isdigit() else None,
     )
     article.render()
     fixes = [

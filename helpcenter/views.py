@@ -368,7 +368,7 @@ def search(request: HttpRequest) -> HttpResponse:
             return response
         # ?exact=1: the visitor chose their own spelling over our correction.
         results = site_search.search(query, correct=request.GET.get("exact") != "1")
-        if not results.hits:
+        if not results.hits and not results.services:
             site_search.record_miss(query)
     # A history restore (back button) needs the whole page, not the fragment.
     htmx = getattr(request, "htmx", None)  # set by django_htmx's middleware
@@ -379,6 +379,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "hits": results.hits,
         "corrected": results.corrected,
         "partial": results.partial,
+        "services": results.services,
     }
     response = render(request, template, context)
     # Results hold nothing about the visitor, so shared caches may keep them briefly.

@@ -1,4 +1,4 @@
-"""Atom feeds of state changes: one per target and one for all.
+"""Atom feeds of state changes: one per target, one per service and one for all.
 
 Built only from StateChange rows (target, states, time, one line of evidence):
 nothing about any visitor or subscriber.
@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from diagnostics import state_changes
 from diagnostics.models import StateChange, Target
 from helpcenter import seo
+from helpcenter.models import Service
 
 FEED_ITEMS = 50
 
@@ -81,3 +82,28 @@ class StateChangeFeed(Feed):
 
     def item_extra_kwargs(self, item: StateChange) -> dict[str, Any]:
         return {}
+
+
+class ServiceStateChangeFeed(StateChangeFeed):
+    """One service's own targets (its web app, API, status page); the shared ones are apart."""
+
+    def get_object(  # type: ignore[override]
+        self, request: HttpRequest, slug: str
+    ) -> Service:
+        service = Service.objects.filter(slug=slug).first()
+        if service is None:
+            raise Http404("No such service")
+        return service
+
+    def title(self, obj: Service) -> str:  # type: ignore[override]
+        title = gettext("%(name)s: state changes") % {"name": obj.name}
+        return f"{title} · {settings.SITE_NAME}"
+
+    def link(self, obj: Service) -> str:  # type: ignore[override]
+        return seo.absolute(obj.get_absolute_url())
+
+    def feed_url(self, obj: Service) -> str:  # type: ignore[override]
+        return seo.absolute(reverse("notices:feed_service", args=[obj.slug]))
+
+    def items(self, obj: Service) -> list[StateChange]:  # type: ignore[override]
+        return state_changes.recent(limit=FEED_ITEMS, service_id=obj.pk)

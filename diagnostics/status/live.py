@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, ngettext
 
@@ -125,11 +126,17 @@ def row_for(target: Target, now: datetime | None = None) -> LiveRow:
     )
 
 
-def live_rows(now: datetime | None = None) -> list[LiveRow]:
-    """Status pages first, then the web apps they speak for: a few targets, two queries each."""
+def live_rows(now: datetime | None = None, service_id: int | None = None) -> list[LiveRow]:
+    """Status pages first, then the web apps they speak for: a few targets, two queries each.
+
+    With a service: its own and the shared ones (what every service sits behind),
+    so a guide about one service never shows another's state.
+    """
     targets = Target.objects.filter(
         enabled=True, kind__in=[Target.Kind.STATUS_PAGE, Target.Kind.WEB_APP]
     )
+    if service_id is not None:
+        targets = targets.filter(Q(service_id=service_id) | Q(service__isnull=True))
     rows = [row_for(target, now) for target in targets]
     return sorted(rows, key=lambda row: row.target.kind != Target.Kind.STATUS_PAGE)
 

@@ -340,10 +340,6 @@ def refused_last_day(target: Target, end: datetime) -> int:
     ).count()
 
 
-def overview() -> list[TargetStatus]:
-    return [status_for(target) for target in Target.objects.filter(enabled=True)]
-
-
 def impaired_now(statuses: list[TargetStatus]) -> datetime | None:
     """The latest moment a card on the page could not tell, for one line above them all."""
     return max((s.impaired_at for s in statuses if s.impaired_at is not None), default=None)

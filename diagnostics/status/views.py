@@ -18,7 +18,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 from diagnostics.models import Target
-from diagnostics.status import live, summary
+from diagnostics.status import live, services, summary
 from helpcenter.models import Article, Service
 
 # No per-visitor data on these pages; thirty seconds keeps them close to live.
@@ -29,10 +29,10 @@ PRIVACY_CACHE = {"public": True, "max_age": 300}
 @require_safe
 @cache_control(**STATUS_CACHE)
 def status_overview(request: HttpRequest) -> HttpResponse:
-    statuses = summary.overview()
-    impaired_at = summary.impaired_now(statuses)
+    groups = services.grouped_overview()
+    impaired_at = summary.impaired_now([s for group in groups for s in group.statuses])
     context = {
-        "statuses": statuses,
+        "groups": groups,
         "days": summary.UPTIME_DAYS,
         "impaired": (summary.impaired_sentence(impaired_at, several=True) if impaired_at else ""),
     }
@@ -55,18 +55,22 @@ def status_target(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @cache_control(**STATUS_CACHE)
 def service_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """One service: its state from stored checks, its guides, and Run checks for it."""
+    """One service: is it down now, its history, crowd reports, Run checks and its guides.
+
+    Everything comes from stored checks (no request goes out per view); the
+    crowd reports and the checks are per visitor, so htmx fetches them into slots.
+    """
     service = Service.objects.filter(slug=slug).first()
     if service is None:
         raise Http404("No such service")
-    targets = Target.objects.filter(service=service, enabled=True)
-    statuses = [summary.status_for(target) for target in targets]
-    impaired_at = summary.impaired_now(statuses)
+    state = services.service_page_state(service)
+    impaired_at = summary.impaired_now(state.statuses)
     guides = Article.objects.published().filter(service=service).order_by("title")
     general = Article.objects.published().filter(service__isnull=True).order_by("title")
     context = {
         "service": service,
-        "statuses": statuses,
+        "state": state,
+        "statuses": state.statuses,
         "days": summary.UPTIME_DAYS,
         "impaired": summary.impaired_sentence(impaired_at, several=True) if impaired_at else "",
         "guides": list(guides),
@@ -98,9 +102,24 @@ def privacy(request: HttpRequest) -> HttpResponse:
 @require_safe
 @never_cache
 def live_status(request: HttpRequest) -> HttpResponse:
-    """The latest stored state of the status pages and web apps, with its age."""
+    """The latest stored state of the status pages and web apps, with its age.
+
+    ``?service=``: that service's targets and the shared ones (a guide about it).
+    """
     template = "diagnostics/_live_status.html"
     if getattr(request, "htmx", False):
         template += "#live"
-    rows = live.live_rows()
-    return render(request, template, {"rows": rows, "impaired": live.impaired_note(rows)})
+    service = Service.objects.filter(slug=request.GET.get("service", "")).first()
+    rows = live.live_rows(service_id=service.pk if service else None)
+    context = {"rows": rows, "impaired": live.impaired_note(rows), "service": service}
+    return render(request, template, context)
+
+
+@require_safe
+@never_cache
+def services_live(request: HttpRequest) -> HttpResponse:
+    """Each service's state in one line, from stored checks (the home page's slot)."""
+    template = "diagnostics/_services_live.html"
+    if getattr(request, "htmx", False):
+        template += "#lines"
+    return render(request, template, {"states": services.every_service()})

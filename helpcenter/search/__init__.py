@@ -25,25 +25,27 @@ One job per module: ``query`` cleans the visitor's text, ``spelling``
 corrects words, ``plan`` builds the slots, ``ranking`` re-ranks,
 ``documents`` builds what is indexed, ``snippets`` turns matches into hits,
 ``postgres`` and ``sqlite`` are the backends (``backends`` picks one),
-``signals`` keeps the index current.
+``signals`` keeps the index current, ``services`` finds the services a query
+names (their pages get a card above the hits).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from helpcenter.models import Article, SearchMiss, SeededRow
+from helpcenter.models import Article, SearchMiss, SeededRow, Service
 from helpcenter.search.backends import backend_for
 from helpcenter.search.base import Backend
 from helpcenter.search.documents import Match, article_document, chunks, fix_document
 from helpcenter.search.plan import Plan, build_plan
 from helpcenter.search.query import MAX_QUERY_CHARS, normalise_query, query_words
 from helpcenter.search.ranking import rerank
+from helpcenter.search.services import services_named
 from helpcenter.search.signals import connect_signals
 from helpcenter.search.snippets import SearchHit, hits
 from helpcenter.search.spelling import correct_words
@@ -72,6 +74,8 @@ class Results:
     corrected: str | None = None
     # No page had every word: these have most of them.
     partial: bool = False
+    # Services the query names: their pages are shown above the hits.
+    services: list[Service] = field(default_factory=list)
 
 
 def search(query: str, limit: int = 20, *, correct: bool = True) -> Results:
@@ -79,10 +83,11 @@ def search(query: str, limit: int = 20, *, correct: bool = True) -> Results:
     words = query_words(query)
     if not words:
         return Results(hits=[])
+    services = services_named(words)
     backend = backend_for()
     plan = build_plan(words, backend, correct=correct)
     if not plan.slots:
-        return Results(hits=[])
+        return Results(hits=[], services=services)
     matches = rerank(backend.match(plan.slots, limit, plan.prefix_last), plan)
     partial = False
     if not matches and len(plan.slots) > 1:
@@ -90,7 +95,9 @@ def search(query: str, limit: int = 20, *, correct: bool = True) -> Results:
         partial = bool(matches)
     marked = sorted({w for slot in plan.slots for phrase in slot for w in phrase})
     corrected = " ".join(plan.corrections.get(w, w) for w in words) if plan.corrections else None
-    return Results(hits=hits(matches, marked), corrected=corrected, partial=partial)
+    return Results(
+        hits=hits(matches, marked), corrected=corrected, partial=partial, services=services
+    )
 
 
 def _most_slots(plan: Plan, backend: Backend, limit: int) -> list[Match]:

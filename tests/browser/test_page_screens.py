@@ -158,9 +158,8 @@ def _pages(urls: dict[str, str]) -> list[tuple[str, str, int]]:
         ("checks", "/checks/", 200),
         ("report", urls["report"], 200),
         ("status", "/status/", 200),
-        # No page per service exists yet: the status detail of the service's web app is
-        # the closest, and is the "status detail" page type as well.
         ("status-detail", urls["status"], 200),
+        ("service", "/services/chatgpt/", 200),
         ("privacy", "/privacy/", 200),
         ("styleguide", "/styleguide/", 200),
         ("editor", urls["editor"], 200),

@@ -269,8 +269,8 @@ def test_the_home_page_routes_by_search_code_symptom_and_checks(client: Any) -> 
     # Codes come from the guides' titles, each linking to its guide.
     assert 'href="/articles/chatgpt-access-denied-1020/" aria-label="Error 1020:' in body
     assert 'aria-label="Error 1015:' in body and 'aria-label="Error 522:' in body
-    # The live state arrives by htmx; without JavaScript, a plain link to it.
-    assert 'hx-get="/checks/live/"' in body
+    # Each service's live state arrives by htmx; without JavaScript, a plain link to it.
+    assert 'hx-get="/checks/live/services/"' in body and 'href="/checks/live/services/"' in body
     assert "Start from what you see" in body
 
 
