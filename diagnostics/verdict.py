@@ -358,14 +358,21 @@ def split_tokens(text: str) -> frozenset[str]:
 
 
 def support_message(
-    verdict: Verdict, when: datetime, extra: Iterable[str] = (), page_time: str = ""
+    verdict: Verdict,
+    when: datetime,
+    extra: Iterable[str] = (),
+    page_time: str = "",
+    service: str = "",
 ) -> str:
     """Plain text a visitor can paste into a support form: code, Ray ID, a labelled time.
 
     ``page_time`` is the time printed on the visitor's error page, when they pasted
     one; otherwise the time they ran the check is given, and labelled as that.
+    ``service``: the name of the service the run was about, which the message names.
     """
     lines = [verdict.headline]
+    if service:
+        lines.append(gettext("Service: %(name)s") % {"name": service})
     if verdict.cloudflare_code:
         lines.append(gettext("Error code: %(code)s") % {"code": verdict.cloudflare_code})
     if verdict.ray_id:
