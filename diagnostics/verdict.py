@@ -288,9 +288,9 @@ def fixes_for(links: Sequence[FixLink], service: str) -> tuple[FixLink, ...]:
     for it) and from a general guide (written for any service). A service the
     rule links fixes of its own for gets those; any other service gets the
     general ones; another service's own fixes never show. Per rule, not per
-    fix: the two guides need not name their fixes alike ("Check OpenAI's status
-    page" and "Check the service's status page"), and one list mixing both would
-    give the same advice twice. A run about no service (an install without
+    fix: the two guides need not name their fixes alike (check-status-page and
+    check-service-status-page), and one list mixing both would give the same
+    advice twice. A run about no service (an install without
     services) is offered every fix once, by slug.
     """
     if service:
