@@ -83,26 +83,31 @@ def test_the_demo_shows_a_verdict_from_the_stand_ins_and_stops_cleanly(tmp_path:
         # Other scenarios are named as the command a person types.
         assert "make demo SCENARIO=fine" in text and "--scenario" not in text
 
+        # Two services side by side: the scenario's trouble hits the first only.
+        assert "ChatGPT: " in text and "Discord: " in text
+        codes = {}
         with httpx.Client(base_url=base, timeout=10) as client:
             client.get("/checks/panel/")
             token = client.cookies["csrftoken"]
-            started = client.post(
-                "/checks/",
-                data={"csrfmiddlewaretoken": token, "article": ""},
-                headers={"X-CSRFToken": token, "Referer": base + "/checks/"},
-            )
-            assert started.status_code == 302, started.text[:500]
-            report_url = started.headers["location"]
+            for service in ("chatgpt", "discord"):
+                started = client.post(
+                    "/checks/",
+                    data={"csrfmiddlewaretoken": token, "article": "", "service": service},
+                    headers={"X-CSRFToken": token, "Referer": base + "/checks/"},
+                )
+                assert started.status_code == 302, started.text[:500]
+                report_url = started.headers["location"]
 
-            def verdict() -> str | None:
-                page = client.get(report_url).text
-                found = re.search(r'data-verdict="([^"]+)"', page)
-                return found.group(1) if found else None
+                def verdict(url: str = report_url) -> str | None:
+                    page = client.get(url).text
+                    found = re.search(r'data-verdict="([^"]+)"', page)
+                    return found.group(1) if found else None
 
-            code = wait_for(verdict, timeout=90, interval=0.5)
-            # The plain-HTTP edge has no certificate, so no row may blame one.
-            assert "WRONG_VERSION_NUMBER" not in client.get(report_url).text
-        assert code in VERDICTS, f"unexpected verdict {code}"
+                codes[service] = wait_for(verdict, timeout=90, interval=0.5)
+                # The plain-HTTP edge has no certificate, so no row may blame one.
+                assert "WRONG_VERSION_NUMBER" not in client.get(report_url).text
+        assert codes["chatgpt"] in VERDICTS, f"unexpected verdict {codes}"
+        assert codes["discord"] == "all-clear", codes
 
         family = children_of(demo.pid)
         assert len(family) >= 3  # web, worker and beat at least

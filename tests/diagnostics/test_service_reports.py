@@ -82,3 +82,24 @@ def test_a_general_fix_link_and_a_vote_from_the_report_keep_the_runs_service(
     assert answered.status_code == 302
     vote = FixFeedback.objects.get()
     assert (vote.service, vote.verdict_code) == (services["discord"], "blocked-1020")
+
+
+def test_the_checks_page_without_javascript_starts_on_the_service_in_its_address(
+    client: Client, services: dict[str, Service]
+) -> None:
+    html = client.get("/checks/?service=discord").content.decode()
+    assert '<option value="discord" selected>' in html
+    assert '<option value="" selected>' not in html
+    plain = client.get("/checks/").content.decode()
+    assert '<option value="" selected>' in plain
+
+
+def test_a_guide_about_one_service_says_which_it_checks(
+    client: Client, services: dict[str, Service]
+) -> None:
+    Article.objects.create(
+        title="ChatGPT 1020", slug="chatgpt-1020", status=Article.Status.PUBLISHED,
+        published_at=timezone.now(), service=services["chatgpt"],
+    )  # fmt: skip
+    html = client.get("/checks/?article=chatgpt-1020&service=discord").content.decode()
+    assert "We check ChatGPT." in html and "<select" not in html
