@@ -102,4 +102,4 @@ def test_a_guide_about_one_service_says_which_it_checks(
         published_at=timezone.now(), service=services["chatgpt"],
     )  # fmt: skip
     html = client.get("/checks/?article=chatgpt-1020&service=discord").content.decode()
-    assert "We check ChatGPT." in html and "<select" not in html
+    assert "We check ChatGPT from our server" in html and "<select" not in html

@@ -192,7 +192,7 @@ def test_a_guide_about_one_service_checks_that_service_without_asking(
     _guide("chatgpt-1020", services["chatgpt"])
     html = client.get("/checks/panel/?article=chatgpt-1020").content.decode()
     assert 'name="service" value="chatgpt"' in html
-    assert "We check ChatGPT." in html
+    assert "We check ChatGPT from our server" in html
     assert "<select" not in html
 
 
