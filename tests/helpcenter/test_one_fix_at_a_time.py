@@ -12,6 +12,10 @@ from tests.helpcenter.admin_forms import make_editor
 
 pytestmark = pytest.mark.django_db
 
+# Fix slugs repeat across guides (the general 1020 guide shares the ChatGPT one's), so
+# a fix is found through its guide.
+GUIDE = "chatgpt-access-denied-1020"
+
 
 @pytest.fixture
 def editor_client(client: Client) -> Client:
@@ -22,7 +26,7 @@ def editor_client(client: Client) -> Client:
 
 
 def test_a_fix_has_its_own_page_with_the_live_preview(editor_client: Client) -> None:
-    fix = Fix.objects.get(slug="clear-site-cookies")
+    fix = Fix.objects.get(article__slug=GUIDE, slug="clear-site-cookies")
 
     body = editor_client.get(f"/admin/helpcenter/fix/{fix.pk}/change/").content.decode()
 
@@ -33,8 +37,8 @@ def test_a_fix_has_its_own_page_with_the_live_preview(editor_client: Client) -> 
 def test_saving_one_fix_changes_that_fix_only_and_records_its_version(
     editor_client: Client,
 ) -> None:
-    fix = Fix.objects.get(slug="clear-site-cookies")
-    other = Fix.objects.get(slug="restart-router")
+    fix = Fix.objects.get(article__slug=GUIDE, slug="clear-site-cookies")
+    other = Fix.objects.get(article__slug=GUIDE, slug="restart-router")
     other_body = other.body
     versions = Version.objects.get_for_object(fix).count()
     data = {
@@ -60,7 +64,7 @@ def test_saving_one_fix_changes_that_fix_only_and_records_its_version(
 
 
 def test_an_faq_entry_has_its_own_page(editor_client: Client) -> None:
-    entry = FaqEntry.objects.filter(article__slug="chatgpt-access-denied-1020").first()
+    entry = FaqEntry.objects.filter(article__slug=GUIDE).first()
     assert entry is not None
 
     body = editor_client.get(f"/admin/helpcenter/faqentry/{entry.pk}/change/").content.decode()
@@ -69,7 +73,7 @@ def test_an_faq_entry_has_its_own_page(editor_client: Client) -> None:
 
 
 def test_the_article_form_links_each_fix_to_its_own_page(editor_client: Client) -> None:
-    article = Article.objects.get(slug="chatgpt-access-denied-1020")
+    article = Article.objects.get(slug=GUIDE)
     fix = article.fixes.first()
     assert fix is not None
 
