@@ -152,3 +152,17 @@ def test_no_starter_rule_names_a_service_or_asks_for_one() -> None:
 def _shipped_services() -> list[dict[str, Any]]:
     root = Path(__file__).resolve().parents[2] / "helpcenter" / "content"
     return list(yaml.safe_load((root / "services.yml").read_text(encoding="utf-8")))
+
+
+def test_the_starter_content_has_every_fix_the_rules_link_and_each_service_its_own() -> None:
+    call_command("import_content", verbosity=0)
+    output = _seed()
+    assert "Fixes not found" not in output
+    chatgpt, discord = Service.objects.get(slug="chatgpt"), Service.objects.get(slug="discord")
+    assert {article for article, _ in _fixes_for(chatgpt)} == {seed_rules.A1020}
+    general = CheckRun.objects.create(service=discord, state=CheckRun.State.COMPLETE)
+    general.record_answer("block_1020", "")
+    fixes = CheckRun.objects.get(pk=general.pk).verdict([]).fixes
+    assert {fix.url.split("/")[2] for fix in fixes} == {seed_rules.G1020}
+    # The general guide's fixes are written for any service.
+    assert not any("chatgpt" in fix.title.lower() or "openai" in fix.title.lower() for fix in fixes)
