@@ -122,3 +122,26 @@ def test_the_demo_shows_a_verdict_from_the_stand_ins_and_stops_cleanly(tmp_path:
     wait_for(lambda: not any(alive(pid) for pid in family), timeout=30, interval=0.2)
     assert "Stopped the web server, the worker and beat." in "".join(output)
     assert "Stopped the stand-in edge and status page." in "".join(output)
+
+
+@pytest.mark.django_db
+def test_the_demo_says_what_each_service_shows() -> None:
+    from io import StringIO
+
+    from diagnostics.management.commands.demo import SCENARIOS, Command
+    from helpcenter.models import Service
+
+    Service.objects.create(slug="chatgpt", name="ChatGPT", order=1)
+    Service.objects.create(slug="discord", name="Discord", order=2)
+    said = {}
+    for name in ("blocked", "fine", "impaired"):
+        out = StringIO()
+        options = {"host": "127.0.0.1", "port": 9600, "scenario": name}
+        Command(stdout=out)._explain(options, SCENARIOS[name], "ChatGPT", "edge", "pages")
+        said[name] = out.getvalue()
+    assert "(the scenario hits ChatGPT only)" in said["blocked"]
+    assert f"you should read: {SCENARIOS['blocked'].expect}" in said["blocked"]
+    discord = "Discord: http://127.0.0.1:9600/checks/?service=discord\n      you should read: "
+    assert discord + SCENARIOS["fine"].expect in said["blocked"]
+    assert "hits" not in said["fine"] and "in trouble" not in said["fine"]
+    assert said["impaired"].count(SCENARIOS["impaired"].expect) == 2

@@ -216,6 +216,14 @@ class Command(BaseCommand):
         if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             raise CommandError("The demo runs on its own SQLite file only; run it as `make demo`.")
 
+    @staticmethod
+    def _whom(scenario: Scenario, troubled: str) -> str:
+        if scenario.impaired:
+            return " (our server reaches nothing, whichever service)"
+        if scenario == SCENARIOS["fine"]:
+            return ""
+        return f" (the scenario hits {troubled} only)"
+
     def _explain(
         self, options: dict[str, Any], scenario: Scenario, troubled: str, edge: str, pages: str
     ) -> None:
@@ -239,7 +247,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Data: {settings.DATA_DIR} (separate from your real data)\n"
             f"  Stand-ins: Cloudflare-like edge {edge}, status pages {pages}\n"
-            f"  Run checks for each service side by side (only {troubled} is in trouble):\n"
+            f"  Run checks for each service side by side{self._whom(scenario, troubled)}:\n"
             f"{services}"
             f"  Also try: {scenario.also}\n"
             f"  Status pages: {site}status/ (history fills every minute)\n"
