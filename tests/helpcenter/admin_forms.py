@@ -27,6 +27,7 @@ def form_data(article: Article, **changes: Any) -> dict[str, Any]:
         "title": article.title,
         "slug": article.slug,
         "category": article.category_id or "",
+        "service": article.service_id or "",
         "summary": article.summary,
         "body": article.body,
         "status": article.status,
