@@ -30,6 +30,11 @@ class RuleFixInline(admin.TabularInline):
     model = RuleFix
     extra = 1
     ordering = ["position", "id"]
+    # verdict.fixes_for reads the list this way; editors see it where they edit it.
+    verbose_name_plural = (
+        "fixes, in order (a run about a service whose own guides have fixes here gets "
+        "those; any other service gets the fixes from general guides)"
+    )
 
 
 @admin.register(Rule)

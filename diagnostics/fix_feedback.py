@@ -42,11 +42,20 @@ def given(verdict: Verdict | None, visitor: str) -> GivenAnswer | None:
     return GivenAnswer(vote.fix_id, offered[vote.fix_id].title, vote.helpful)
 
 
-def record(verdict: Verdict | None, fix_id: str, helpful: str, visitor: str) -> bool:
-    """Store the answer; False when the fix is not one this verdict offers or no yes/no."""
+def record(
+    verdict: Verdict | None,
+    fix_id: str,
+    helpful: str,
+    visitor: str,
+    service_id: int | None = None,
+) -> bool:
+    """Store the answer; False when the fix is not one this verdict offers or no yes/no.
+
+    ``service_id``: the run's service, kept with the vote (a general fix serves many).
+    """
     answer = feedback.parse_helpful(helpful)
     offered = {str(fix.fix_id) for fix in choices(verdict)}
     if verdict is None or answer is None or fix_id not in offered:
         return False
-    feedback.cast_vote(int(fix_id), visitor, answer, verdict.code)
+    feedback.cast_vote(int(fix_id), visitor, answer, verdict.code, service_id)
     return True

@@ -1047,7 +1047,7 @@ CHANGE_STATE_LABELS = {
     "down": gettext_noop("Down"),
     "unknown": gettext_noop("Unclear"),
 }
-# The same states inside a sentence ("ChatGPT: down → up"). Their own strings, not the
+# The same states inside a sentence ("Web app: down → up"). Their own strings, not the
 # labels lowercased: lowercasing is wrong in languages that capitalise nouns.
 CHANGE_STATE_WORDS = {
     "unchecked": pgettext_lazy("state change", "not checked before"),

@@ -284,18 +284,25 @@ def decide(findings: Findings, rules: Sequence[RuleData]) -> Verdict:
 def fixes_for(links: Sequence[FixLink], service: str) -> tuple[FixLink, ...]:
     """The fixes to offer for a run about ``service``, in the rule's order.
 
-    A rule may link the same fix (by slug) from a service's own guide and from
-    the general guide: the service's own wins, and another service's never shows.
-    A run about no service (an install without services) is offered them all.
+    A rule may link the same advice twice: from a service's own guide (written
+    for it) and from a general guide (written for any service). A service the
+    rule links fixes of its own for gets those; any other service gets the
+    general ones; another service's own fixes never show. Per rule, not per
+    fix: the two guides need not name their fixes alike (check-status-page and
+    check-service-status-page), and one list mixing both would give the same
+    advice twice. A run about no service (an install without
+    services) is offered every fix once, by slug.
     """
-    if not service:
-        return tuple(links)
-    own = {link.slug for link in links if link.service and link.service == service}
-    return tuple(
-        link
-        for link in links
-        if link.service == service or (not link.service and link.slug not in own)
-    )
+    if service:
+        own = tuple(link for link in links if link.service == service)
+        return own or tuple(link for link in links if not link.service)
+    seen: set[str] = set()
+    offered = []
+    for link in links:
+        if link.slug not in seen:
+            seen.add(link.slug)
+            offered.append(link)
+    return tuple(offered)
 
 
 def _regions(rule: RuleData, findings: Findings, obs: Observation | None) -> tuple[str, ...]:
@@ -351,14 +358,21 @@ def split_tokens(text: str) -> frozenset[str]:
 
 
 def support_message(
-    verdict: Verdict, when: datetime, extra: Iterable[str] = (), page_time: str = ""
+    verdict: Verdict,
+    when: datetime,
+    extra: Iterable[str] = (),
+    page_time: str = "",
+    service: str = "",
 ) -> str:
     """Plain text a visitor can paste into a support form: code, Ray ID, a labelled time.
 
     ``page_time`` is the time printed on the visitor's error page, when they pasted
     one; otherwise the time they ran the check is given, and labelled as that.
+    ``service``: the name of the service the run was about, which the message names.
     """
     lines = [verdict.headline]
+    if service:
+        lines.append(gettext("Service: %(name)s") % {"name": service})
     if verdict.cloudflare_code:
         lines.append(gettext("Error code: %(code)s") % {"code": verdict.cloudflare_code})
     if verdict.ray_id:

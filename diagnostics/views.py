@@ -8,7 +8,6 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 from django.conf import settings
@@ -32,7 +31,7 @@ from diagnostics.verdict import (
     support_message,
 )
 from helpcenter import feedback
-from helpcenter.clients import visitor_hash
+from helpcenter.clients import asked_service, visitor_hash
 from helpcenter.models import Article, Service
 from helpcenter.seo import absolute
 
@@ -55,8 +54,7 @@ def panel(request: HtmxHttpRequest) -> HttpResponse:
     as HX-Current-URL, so the cached page itself never varies by it.
     """
     article_slug = _article_slug(request.GET.get("article", ""))
-    asked = request.GET.get("service") or _query_param(request.htmx.current_url, "service")
-    choice = ServiceChoice.of(article_slug, asked)
+    choice = ServiceChoice.of(article_slug, asked_service(request))
     return render(request, "diagnostics/panel.html", _form_context(article_slug, choice))
 
 
@@ -132,7 +130,7 @@ def fix_worked(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
     verdict = run.verdict() if run.has_verdict else None
     fix = request.POST.get("fix", "")
     if not fix_feedback.record(
-        verdict, fix, request.POST.get("helpful", ""), visitor_hash(request)
+        verdict, fix, request.POST.get("helpful", ""), visitor_hash(request), run.service_id
     ):
         return HttpResponse(gettext("Pick one of the fixes and answer Yes or No."), status=400)
     if request.htmx:
@@ -208,13 +206,6 @@ class ServiceChoice:
         return self.service is not None or not self.services
 
 
-def _query_param(url: str | None, name: str) -> str:
-    if not url:
-        return ""
-    values = parse_qs(urlsplit(url).query).get(name) or [""]
-    return values[0]
-
-
 def _form_context(
     article_slug: str, choice: ServiceChoice | None = None, **extra: Any
 ) -> dict[str, Any]:
@@ -285,7 +276,12 @@ def _render_report(
     verdict = run.verdict(results) if run.has_verdict else None
     support = ""
     if verdict is not None and verdict.is_cloudflare_block:
-        support = support_message(verdict, run.created_at, page_time=run.pasted_time)
+        support = support_message(
+            verdict,
+            run.created_at,
+            page_time=run.pasted_time,
+            service=run.service.name if run.service else "",
+        )
     targets = _browser_targets(run.service_id) if targets is None else targets
     browser_targets = [
         {"slug": t.slug, "kind": t.kind, "url": t.get_browser_url()} for t in targets

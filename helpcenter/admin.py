@@ -240,11 +240,11 @@ class SlugRedirectAdmin(admin.ModelAdmin):
 class FixFeedbackAdmin(admin.ModelAdmin):
     """Each vote; only the answer, the verdict it came from and when (never who)."""
 
-    list_display = ["fix", "helpful", "verdict_code", "created_at"]
-    list_filter = ["helpful", "verdict_code", "fix__article", "created_at"]
+    list_display = ["fix", "service", "helpful", "verdict_code", "created_at"]
+    list_filter = ["helpful", "service", "verdict_code", "fix__article", "created_at"]
     search_fields = ["fix__title", "fix__article__title", "verdict_code"]
-    list_select_related = ["fix__article"]
-    readonly_fields = ["fix", "helpful", "verdict_code", "created_at"]
+    list_select_related = ["fix__article", "service"]
+    readonly_fields = ["fix", "service", "helpful", "verdict_code", "created_at"]
     exclude = ["visitor_hash"]
     date_hierarchy = "created_at"
 
@@ -252,22 +252,44 @@ class FixFeedbackAdmin(admin.ModelAdmin):
         return False  # votes come from visitors only
 
 
+class VotesForServiceFilter(admin.SimpleListFilter):
+    """Counts only the votes given about one service (a general guide's fix serves many).
+
+    It narrows the counts, not the list: FixVotesAdmin.get_queryset reads the
+    same parameter when it counts, so every fix stays listed with its votes
+    for that service.
+    """
+
+    title = "votes about service"
+    parameter_name = "service"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(service.slug, service.name) for service in Service.objects.all()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset
+
+
 @admin.register(FixVotes)
 class FixVotesAdmin(admin.ModelAdmin):
     """Per-fix yes / no counts and the share of yes, sortable, one query per page."""
 
     list_display = ["title", "article", "yes_votes", "no_votes", "helpful_ratio"]
-    list_filter = ["article"]
+    list_filter = [VotesForServiceFilter, "article"]
     search_fields = ["title", "article__title"]
     list_select_related = ["article"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Fix]:
+        counted = Q()
+        service = request.GET.get(VotesForServiceFilter.parameter_name)
+        if service:
+            counted = Q(feedback__service__slug=service)
         return (
             super()
             .get_queryset(request)
             .annotate(
-                yes=Count("feedback", filter=Q(feedback__helpful=True)),
-                no=Count("feedback", filter=Q(feedback__helpful=False)),
+                yes=Count("feedback", filter=counted & Q(feedback__helpful=True)),
+                no=Count("feedback", filter=counted & Q(feedback__helpful=False)),
             )
         )
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -76,3 +78,22 @@ def visitor_hash(request: HttpRequest) -> str:
     changing address inside it does not make a new visitor.
     """
     return hash_address(_bucket(client_ip(request)))
+
+
+_SERVICE_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def asked_service(request: HttpRequest) -> str:
+    """The slug of the service the visitor is asking about, or "" (not looked up).
+
+    A ``service`` field of the form or query says it; else the ``?service=`` of
+    the page htmx says the request came from (HX-Current-URL): a shared link such
+    as /articles/<general guide>/?service=discord opens a cached page, which
+    cannot vary by it, so the uncached fragments it loads read it there.
+    """
+    data = request.POST if request.method == "POST" else request.GET
+    slug = str(data.get("service") or "")
+    if not slug:
+        current = str(request.headers.get("HX-Current-URL") or "")
+        slug = (parse_qs(urlsplit(current).query).get("service") or [""])[0]
+    return slug if len(slug) <= 60 and _SERVICE_SLUG.match(slug) else ""

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from helpcenter.models import FixFeedback
+from helpcenter.models import Fix, FixFeedback, Service
 from helpcenter.ratelimit import rate_limited
 
 # A verdict code is a rule's slug (diagnostics' Rule.code is a SlugField, max 60).
@@ -45,15 +45,23 @@ def current_vote(fix_id: int, visitor: str) -> FixFeedback | None:
     return FixFeedback.objects.filter(fix_id=fix_id, visitor_hash=visitor).first()
 
 
-def cast_vote(fix_id: int, visitor: str, helpful: bool, verdict_code: str = "") -> FixFeedback:
+def cast_vote(
+    fix_id: int,
+    visitor: str,
+    helpful: bool,
+    verdict_code: str = "",
+    service_id: int | None = None,
+) -> FixFeedback:
     """Record or change this visitor's vote on a fix; never adds a second row.
 
-    A later vote without a verdict code keeps the one the first vote came
-    with: the visitor is still answering about the same failure.
+    A later vote without a verdict code or service keeps the ones the first
+    vote came with: the visitor is still answering about the same failure.
     """
     defaults: dict[str, object] = {"helpful": helpful}
     if verdict_code:
         defaults["verdict_code"] = verdict_code
+    if service_id:
+        defaults["service_id"] = service_id
     try:
         with transaction.atomic():
             vote, _ = FixFeedback.objects.update_or_create(
@@ -64,3 +72,15 @@ def cast_vote(fix_id: int, visitor: str, helpful: bool, verdict_code: str = "") 
         FixFeedback.objects.filter(fix_id=fix_id, visitor_hash=visitor).update(**defaults)
         vote = FixFeedback.objects.get(fix_id=fix_id, visitor_hash=visitor)
     return vote
+
+
+def service_of_vote(fix: Fix, asked: str) -> Service | None:
+    """The service a vote on this fix is about: its guide's own, else the one asked.
+
+    A fix of a service's own guide is about that service whatever the address
+    says; a general guide's fix takes the service the visitor came about
+    (``?service=``), when there is such a service.
+    """
+    if fix.article.service_id:
+        return fix.article.service
+    return Service.objects.filter(slug=asked).first() if asked else None

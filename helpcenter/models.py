@@ -102,7 +102,7 @@ class Category(models.Model):
 
 
 class Service(models.Model):
-    """A site or app the help center covers (ChatGPT, Discord, ...): data, not code.
+    """A site or app the help center covers (a chat app, a game, a bank): data, not code.
 
     Guides that belong to it name it; general guides (``Article.service`` empty)
     do not, and the page around them (the checks panel, the service page) says
@@ -212,8 +212,8 @@ class Article(models.Model):
         max_length=80,
         blank=True,
         help_text=(
-            "How a fix page names this guide, e.g. “ChatGPT error 1020” gives "
-            "“Clear the site's cookies — fixing ChatGPT error 1020”. Empty: the title."
+            "How a fix page names this guide, e.g. “error 1020” gives "
+            "“Clear the site's cookies — fixing error 1020”. Empty: the title."
         ),
     )
     slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)

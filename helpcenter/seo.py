@@ -60,7 +60,7 @@ def with_site_name(title: str) -> str:
 
 
 def fix_title(article: Article, fix: Fix) -> str:
-    """The fix named with its guide: "Clear the site's cookies — fixing ChatGPT error 1020"."""
+    """The fix named with its guide: "Clear the site's cookies — fixing error 1020"."""
     if article.short_title:
         return gettext("%(fix)s — fixing %(guide)s") % {
             "fix": fix.title,

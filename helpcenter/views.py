@@ -40,7 +40,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from helpcenter import editing, feedback, fragments, images, pagecache, seo, share_images
 from helpcenter import search as site_search
-from helpcenter.clients import visitor_hash
+from helpcenter.clients import asked_service, visitor_hash
 from helpcenter.codes import code_links
 from helpcenter.models import Article, Category, Fix
 from helpcenter.ratelimit import rate_limited
@@ -404,9 +404,16 @@ def fix_vote(request: HttpRequest, slug: str, fix_slug: str) -> HttpResponse:
     fix.article = article
     source = request.POST if request.method == "POST" else request.GET
     verdict = feedback.clean_verdict_code(source.get("verdict"))
+    service = feedback.service_of_vote(fix, asked_service(request))
     visitor = visitor_hash(request)
     htmx = bool(getattr(request, "htmx", False))
-    context: dict[str, Any] = {"fix": fix, "article": article, "verdict": verdict}
+    context: dict[str, Any] = {
+        "fix": fix,
+        "article": article,
+        "verdict": verdict,
+        # A general guide's fix carries the service along; its own guide says it already.
+        "service": service if service and not article.service_id else None,
+    }
     template = "helpcenter/_vote.html#vote" if htmx else "helpcenter/_vote.html"
     if request.method != "POST":
         context["vote"] = feedback.current_vote(fix.pk, visitor)
@@ -421,7 +428,9 @@ def fix_vote(request: HttpRequest, slug: str, fix_slug: str) -> HttpResponse:
         response = render(request, template, context, status=429)
         response["Retry-After"] = str(retry_after)
         return response
-    context["vote"] = feedback.cast_vote(fix.pk, visitor, helpful, verdict)
+    context["vote"] = feedback.cast_vote(
+        fix.pk, visitor, helpful, verdict, service.pk if service else None
+    )
     if not htmx:
         return redirect(f"{fix.get_absolute_url()}#vote")
     context["thanks"] = True

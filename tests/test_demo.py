@@ -83,26 +83,31 @@ def test_the_demo_shows_a_verdict_from_the_stand_ins_and_stops_cleanly(tmp_path:
         # Other scenarios are named as the command a person types.
         assert "make demo SCENARIO=fine" in text and "--scenario" not in text
 
+        # Two services side by side: the scenario's trouble hits the first only.
+        assert "ChatGPT: " in text and "Discord: " in text
+        codes = {}
         with httpx.Client(base_url=base, timeout=10) as client:
             client.get("/checks/panel/")
             token = client.cookies["csrftoken"]
-            started = client.post(
-                "/checks/",
-                data={"csrfmiddlewaretoken": token, "article": "", "service": "chatgpt"},
-                headers={"X-CSRFToken": token, "Referer": base + "/checks/"},
-            )
-            assert started.status_code == 302, started.text[:500]
-            report_url = started.headers["location"]
+            for service in ("chatgpt", "discord"):
+                started = client.post(
+                    "/checks/",
+                    data={"csrfmiddlewaretoken": token, "article": "", "service": service},
+                    headers={"X-CSRFToken": token, "Referer": base + "/checks/"},
+                )
+                assert started.status_code == 302, started.text[:500]
+                report_url = started.headers["location"]
 
-            def verdict() -> str | None:
-                page = client.get(report_url).text
-                found = re.search(r'data-verdict="([^"]+)"', page)
-                return found.group(1) if found else None
+                def verdict(url: str = report_url) -> str | None:
+                    page = client.get(url).text
+                    found = re.search(r'data-verdict="([^"]+)"', page)
+                    return found.group(1) if found else None
 
-            code = wait_for(verdict, timeout=90, interval=0.5)
-            # The plain-HTTP edge has no certificate, so no row may blame one.
-            assert "WRONG_VERSION_NUMBER" not in client.get(report_url).text
-        assert code in VERDICTS, f"unexpected verdict {code}"
+                codes[service] = wait_for(verdict, timeout=90, interval=0.5)
+                # The plain-HTTP edge has no certificate, so no row may blame one.
+                assert "WRONG_VERSION_NUMBER" not in client.get(report_url).text
+        assert codes["chatgpt"] in VERDICTS, f"unexpected verdict {codes}"
+        assert codes["discord"] == "all-clear", codes
 
         family = children_of(demo.pid)
         assert len(family) >= 3  # web, worker and beat at least
@@ -117,3 +122,26 @@ def test_the_demo_shows_a_verdict_from_the_stand_ins_and_stops_cleanly(tmp_path:
     wait_for(lambda: not any(alive(pid) for pid in family), timeout=30, interval=0.2)
     assert "Stopped the web server, the worker and beat." in "".join(output)
     assert "Stopped the stand-in edge and status page." in "".join(output)
+
+
+@pytest.mark.django_db
+def test_the_demo_says_what_each_service_shows() -> None:
+    from io import StringIO
+
+    from diagnostics.management.commands.demo import SCENARIOS, Command
+    from helpcenter.models import Service
+
+    Service.objects.create(slug="chatgpt", name="ChatGPT", order=1)
+    Service.objects.create(slug="discord", name="Discord", order=2)
+    said = {}
+    for name in ("blocked", "fine", "impaired"):
+        out = StringIO()
+        options = {"host": "127.0.0.1", "port": 9600, "scenario": name}
+        Command(stdout=out)._explain(options, SCENARIOS[name], "ChatGPT", "edge", "pages")
+        said[name] = out.getvalue()
+    assert "(the scenario hits ChatGPT only)" in said["blocked"]
+    assert f"you should read: {SCENARIOS['blocked'].expect}" in said["blocked"]
+    discord = "Discord: http://127.0.0.1:9600/checks/?service=discord\n      you should read: "
+    assert discord + SCENARIOS["fine"].expect in said["blocked"]
+    assert "hits" not in said["fine"] and "in trouble" not in said["fine"]
+    assert said["impaired"].count(SCENARIOS["impaired"].expect) == 2

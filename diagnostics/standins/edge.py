@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-KEYWORD = "ChatGPT is ready"
+KEYWORD = "The app is ready"
 HUGE_BYTES = 100 * 1024 * 1024
 BOMB_BYTES = 16 * 1024 * 1024
 DRIP_INTERVAL = 0.5

@@ -199,7 +199,7 @@ def statuspage_documents() -> dict[str, Any]:
 def _incidentio_incident(impact: str, now: datetime) -> dict[str, Any]:
     return {
         "id": "01M1KWEDH417T2CF44YYHZDFCR",
-        "name": "Elevated errors across ChatGPT",
+        "name": "Elevated errors across the app",
         "status": "investigating",
         "url": "https://status.example.com/incidents/01M1KWEDH417T2CF44YYHZDFCR",
         "last_update_at": _iso(now),
@@ -209,7 +209,7 @@ def _incidentio_incident(impact: str, now: datetime) -> dict[str, Any]:
             {
                 "id": "01JMXCONV",
                 "name": "Conversations",
-                "group_name": "ChatGPT",
+                "group_name": "Web app",
                 "current_status": impact,
             }
         ],
@@ -413,16 +413,16 @@ def cloudflare_documents(now: datetime) -> dict[str, Any]:
 _FEED_CASES: dict[str, list[tuple[str, str, str, timedelta]]] = {
     # state: entries of (title, status word, affected impact text, age)
     "operational": [
-        ("Elevated errors across ChatGPT", "Resolved", "Partial outage", timedelta(hours=2)),
+        ("Elevated errors across the app", "Resolved", "Partial outage", timedelta(hours=2)),
         # Never marked resolved, but weeks old: forgotten, not ongoing.
         ("Login problems", "Investigating", "Degraded performance", timedelta(days=40)),
     ],
     "degraded": [
         ("Slow responses in Search", "Investigating", "Degraded performance", timedelta(hours=1)),
-        ("Elevated errors across ChatGPT", "Resolved", "Partial outage", timedelta(days=1)),
+        ("Elevated errors across the app", "Resolved", "Partial outage", timedelta(days=1)),
     ],
     "outage": [
-        ("ChatGPT unavailable", "Investigating", "Full outage", timedelta(minutes=20)),
+        ("App unavailable", "Investigating", "Full outage", timedelta(minutes=20)),
     ],
     "maintenance": [
         ("Scheduled maintenance of file uploads", "In progress", "", timedelta(minutes=10)),

@@ -22,6 +22,9 @@ from diagnostics.standins.refused import RefusedPort
 from tests.browser.fixtures import screenshot
 from tests.browser.test_panel import load_content_and_rules
 
+# A guide about no service in particular (the starter content's 1015 guide).
+GENERAL_GUIDE = "cloudflare-error-1015-rate-limited"
+
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 SERVER_TARGETS = frozenset(
@@ -35,6 +38,17 @@ SERVER_TARGETS = frozenset(
     }
 )
 SERVICE = frozenset({"chatgpt-web", "openai-api"})
+# The second service's run: its own targets and the shared ones.
+DISCORD_TARGETS = frozenset(
+    {
+        "discord-web",
+        "discord-api",
+        "discord-status",
+        "cloudflare-status",
+        "control-wikipedia",
+        "control-example",
+    }
+)
 PASTED_RAY = "8f0c1a2b3c4d5e6f"
 PASTED_1020 = (
     "Access denied\nError code 1020\nYou do not have access to chatgpt.com.\n"
@@ -128,7 +142,7 @@ def test_the_panel_tells_each_demo_scenario_as_it_is(
     point_targets(SCENARIOS[name], edge, status_server, refused)
     web = start_web()
 
-    page.goto(f"{web.url}/checks/")
+    page.goto(f"{web.url}/checks/?service=chatgpt")
     if expect.answer:
         page.get_by_label(expect.answer).check()
     if expect.pasted:
@@ -198,7 +212,7 @@ def test_without_javascript_the_report_asks_one_question_and_shares_the_full_lin
     context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 812})
     page = context.new_page()
     try:
-        page.goto(f"{web.url}/checks/")
+        page.goto(f"{web.url}/checks/?service=chatgpt")
         page.get_by_role("button", name="Run checks").click()
         # The report refreshes itself until the verdict is in.
         page.locator("[data-verdict=all-clear]").wait_for(timeout=45_000)
@@ -211,3 +225,40 @@ def test_without_javascript_the_report_asks_one_question_and_shares_the_full_lin
         screenshot(page, "demo-fine-no-js")
     finally:
         context.close()
+
+
+def test_the_other_service_stays_healthy_and_a_general_guide_checks_the_service_in_its_link(
+    start_web: Any,
+    celery_worker: Any,
+    edge: Any,
+    status_server: Any,
+    refused: RefusedPort,
+    page: Any,
+) -> None:
+    """A general guide shared as ?service=discord: its panel starts on Discord, and a press
+    checks Discord's targets only, which answer while the demo blocks ChatGPT."""
+    load_content_and_rules()
+    call_command("seed_targets", verbosity=0)
+    assert point_targets(SCENARIOS["blocked"], edge, status_server, refused) == "ChatGPT"
+    web = start_web()
+
+    page.goto(f"{web.url}/articles/{GENERAL_GUIDE}/?service=discord")
+    picker = page.get_by_label("Which service are you trying to reach?")
+    picker.wait_for(timeout=15_000)
+    assert picker.input_value() == "discord"
+    page.get_by_role("button", name="Run checks").click()
+    verdict = page.locator("[data-verdict]")
+    verdict.wait_for(timeout=45_000)
+    screenshot(page, "general-guide-discord")
+
+    assert verdict.get_attribute("data-verdict") == "all-clear"
+    assert "These checks are about Discord." in page.locator(".run-status").inner_text()
+    rows = page.locator(".results:not(.browser-results) > li[data-target]")
+    shown = {row.get_attribute("data-target"): row.get_attribute("class") for row in rows.all()}
+    assert set(shown) == DISCORD_TARGETS
+    assert all("outcome-ok" in (classes or "") for classes in shown.values()), shown
+    # The fixes are the general guides', each leading on with the run's service.
+    links = page.locator(".ranked-fixes a")
+    assert links.count() > 0
+    for href in links.evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+        assert "chatgpt" not in href and href.endswith("?service=discord"), href

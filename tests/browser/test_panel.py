@@ -61,6 +61,7 @@ def make_targets(edge: Any, status_url: str, browser_url: str = "") -> None:
 
 def run_checks(page: Any, base_url: str, answer: str | None = None) -> tuple[str, str]:
     page.set_viewport_size({"width": 375, "height": 812})
+    # The starter content brings two services: the press names the first.
     page.goto(f"{base_url}/checks/?service=chatgpt")
     if answer:
         page.get_by_label(answer).check()

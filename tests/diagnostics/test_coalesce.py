@@ -10,6 +10,7 @@ from django.conf import settings
 
 from diagnostics import coalesce
 from diagnostics.models import CheckRun, Target
+from diagnostics.standins.edge import KEYWORD
 from diagnostics.tasks import probe_settings, start_run
 from tests.conftest import WorkerProcess, skip_or_fail, subprocess_env, wait_for
 
@@ -53,7 +54,7 @@ def test_it_sends_one_request_and_reuses_the_answer_within_the_window(edge: Any)
 def test_an_edit_to_the_target_is_probed_afresh(edge: Any) -> None:
     target = unique_target(edge, "/ok")
     collect(coalesce.jobs_for([target], "default"))
-    target.keyword = "ChatGPT is ready"
+    target.keyword = KEYWORD
     target.save()
 
     _, stored = collect(coalesce.jobs_for([target], "default"))

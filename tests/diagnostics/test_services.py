@@ -126,15 +126,20 @@ def test_two_services_checked_through_the_worker_never_mix(
 
 
 def test_a_rules_fix_links_prefer_the_services_own_guide() -> None:
+    """A rule links the same advice from a service's own guide and from the general guide,
+    not always under the same slugs: a service gets its own list, else the general one."""
     own = FixLink("clear-site-cookies", "Clear cookies", "/a/", 1, service="chatgpt")
+    own_status = FixLink("check-status-page", "OpenAI status", "/a2/", 5, service="chatgpt")
     general = FixLink("clear-site-cookies", "Clear cookies", "/g/", 2)
-    only_general = FixLink("restart-router", "Restart", "/g2/", 3)
+    general_status = FixLink("check-service-status-page", "Status", "/g2/", 3)
     other = FixLink("check-status", "Status", "/d/", 4, service="discord")
-    links = [own, general, only_general, other]
+    links = [own, own_status, general, general_status, other]
 
-    assert fixes_for(links, "chatgpt") == (own, only_general)
-    assert fixes_for(links, "discord") == (general, only_general, other)
-    assert fixes_for(links, "") == tuple(links)  # an install without services
+    assert fixes_for(links, "chatgpt") == (own, own_status)
+    assert fixes_for(links, "discord") == (other,)
+    assert fixes_for(links, "steam") == (general, general_status)
+    # An install without services: every fix once, the first the rule links.
+    assert fixes_for(links, "") == (own, own_status, general_status, other)
 
 
 @pytest.mark.django_db
@@ -187,7 +192,7 @@ def test_a_guide_about_one_service_checks_that_service_without_asking(
     _guide("chatgpt-1020", services["chatgpt"])
     html = client.get("/checks/panel/?article=chatgpt-1020").content.decode()
     assert 'name="service" value="chatgpt"' in html
-    assert "We check ChatGPT." in html
+    assert "We check ChatGPT from our server" in html
     assert "<select" not in html
 
 

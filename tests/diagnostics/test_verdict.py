@@ -17,6 +17,7 @@ from diagnostics.verdict import (
     Observation,
     RuleData,
     decide,
+    fixes_for,
     support_message,
     visitor_observations,
 )
@@ -43,13 +44,15 @@ IN_ASIA = tuple(server("control", "ok", c, region="asia") for c in ("c1", "c2"))
 
 
 def findings(*obs: Observation, answer: str = "", paste: tuple[str, str, str] = ("", "", ""),
-             browser_reported: bool = False, online: bool | None = None) -> Findings:  # fmt: skip
+             browser_reported: bool = False, online: bool | None = None,
+             service: str = "") -> Findings:  # fmt: skip
     visitor = visitor_observations(answer, *paste)
     return Findings(
         observations=tuple(visitor) + obs,
         visitor_answer=answer,
         browser_reported=browser_reported or any(o.vantage == BROWSER for o in obs),
         browser_online=online,
+        service=service,
     )
 
 
@@ -141,7 +144,7 @@ def test_it_decides_over_the_starter_rules(
 
 
 def test_the_1020_fixes_keep_their_order() -> None:
-    verdict = decide(findings(answer="block_1020"), RULES)
+    verdict = decide(findings(answer="block_1020", service="chatgpt"), RULES)
     assert [f.slug for f in verdict.fixes] == [
         "use-trusted-vpn-or-turn-vpn-off",
         "clear-site-cookies",
@@ -153,6 +156,39 @@ def test_the_1020_fixes_keep_their_order() -> None:
     ]
     assert verdict.headline.startswith("Blocked by Cloudflare (error 1020)")
     assert verdict.tone == "bad"
+
+
+GENERAL_1020 = [
+    "use-trusted-vpn-or-turn-vpn-off",
+    "clear-site-cookies",
+    "disable-browser-extensions",
+    "restart-router",
+    "check-internet-connection",
+    "switch-browser",
+    "contact-site-with-ray-id",
+]
+
+
+def test_a_service_without_its_own_guide_gets_the_general_guides_fixes() -> None:
+    verdict = decide(findings(answer="block_1020", service="discord"), RULES)
+    assert [f.slug for f in verdict.fixes] == GENERAL_1020
+    assert not any(f.service for f in verdict.fixes)
+
+
+@pytest.mark.parametrize("service", ["chatgpt", "discord", ""])
+def test_no_service_is_offered_the_same_advice_twice(service: str) -> None:
+    """Every starter rule, every verdict: each fix once, and from one guide only for a
+    service (its own, else the general ones), even where the two name fixes apart."""
+    for rule in RULES:
+        fixes = fixes_for(rule.fixes, service)
+        slugs = [f.slug for f in fixes]
+        assert len(slugs) == len(set(slugs)), rule.code
+        if service:
+            assert len({f.service for f in fixes}) <= 1, rule.code
+    down = decide(findings(server("status", "ok", status_state="major_outage"),
+                           service=service), RULES)  # fmt: skip
+    assert down.code == "down-for-everyone"
+    assert len(down.fixes) == (4 if not service else 2)
 
 
 def test_the_first_matching_rule_wins() -> None:

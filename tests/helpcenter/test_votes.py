@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory
 
 from helpcenter.clients import visitor_hash
 from helpcenter.feedback import cast_vote, clean_verdict_code
-from helpcenter.models import Article, Fix, FixFeedback
+from helpcenter.models import Article, Fix, FixFeedback, Service
 from tests.helpcenter.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +198,63 @@ def _tables_containing(text: str) -> list[str]:
                     if value is not None and text in str(value):
                         found.append(f"{table}.{column}")
     return found
+
+
+# --- Votes per service --------------------------------------------------------------
+
+
+@pytest.fixture
+def services() -> dict[str, Service]:
+    return {
+        slug: Service.objects.create(slug=slug, name=name, order=order)
+        for order, (slug, name) in enumerate((("chatgpt", "ChatGPT"), ("discord", "Discord")))
+    }
+
+
+def test_a_vote_on_a_general_fix_keeps_the_service_of_the_page_address(
+    client: Client, fix: Fix, services: dict[str, Service]
+) -> None:
+    # htmx fetches the form from the cached fix page, whose address names the service.
+    page = "http://testserver/articles/access-denied/fix/step-2/?service=discord"
+    form = client.get(VOTE_URL, headers={**HTMX, "HX-Current-URL": page}).content.decode()
+    assert '<input type="hidden" name="service" value="discord">' in form
+    _vote(client, "yes", service="discord")
+    assert FixFeedback.objects.get().service == services["discord"]
+
+
+def test_without_javascript_the_vote_page_carries_the_service_along(
+    client: Client, fix: Fix, services: dict[str, Service]
+) -> None:
+    html = client.get(VOTE_URL + "?service=discord").content.decode()
+    assert '<input type="hidden" name="service" value="discord">' in html
+    client.post(VOTE_URL, {"helpful": "no", "service": "discord"})
+    assert FixFeedback.objects.get().service == services["discord"]
+
+
+def test_a_vote_names_no_service_it_does_not_know_and_cannot_move_a_guides_own(
+    client: Client, article: Article, fix: Fix, services: dict[str, Service]
+) -> None:
+    _vote(client, "yes", service="nope")
+    assert FixFeedback.objects.get().service is None
+    article.service = services["chatgpt"]
+    article.save()
+    _vote(client, "yes", ip="198.51.100.8", service="discord")
+    assert FixFeedback.objects.filter(service=services["chatgpt"]).count() == 1
+
+
+def test_the_vote_counts_can_be_narrowed_to_one_service(
+    admin_client: Client, fix: Fix, services: dict[str, Service]
+) -> None:
+    for n, (service, helpful) in enumerate([("chatgpt", True), ("discord", False),
+                                            ("discord", False), ("discord", True)]):  # fmt: skip
+        cast_vote(fix.pk, f"visitor-{n}", helpful, service_id=services[service].pk)
+    every = admin_client.get("/admin/helpcenter/fixvotes/").content.decode()
+    assert "50%" in every
+    discord = admin_client.get("/admin/helpcenter/fixvotes/?service=discord")
+    assert discord.status_code == 200
+    assert "33%" in discord.content.decode()
+    chatgpt = admin_client.get("/admin/helpcenter/fixvotes/?service=chatgpt")
+    assert "100%" in chatgpt.content.decode()
+    discord_id = services["discord"].pk
+    listed = admin_client.get(f"/admin/helpcenter/fixfeedback/?service__id__exact={discord_id}")
+    assert listed.status_code == 200

@@ -5,9 +5,10 @@ folder (``data/demo``, or ``DEMO_DATA_DIR``), its own SQLite file and embedded
 broker, and ``PROBES_ALLOW_LOOPBACK=1``: the only mode besides the tests that lets
 probes reach 127.0.0.1. The real database, even a PostgreSQL one named in
 ``DATABASE_URL``, is never touched. Then it starts the stand-ins (a Cloudflare-like
-edge and a status page server, from diagnostics/standins), points the targets at them,
-and runs the site, a worker and beat through ``manage.py serve``. Ctrl-C stops
-all of it.
+edge and a status page server, from diagnostics/standins), points the targets at them
+(the scenario's failure hits the first service; the others answer normally, so
+their panels side by side give two verdicts), and runs the site, a worker and
+beat through ``manage.py serve``. Ctrl-C stops all of it.
 """
 
 from __future__ import annotations
@@ -87,40 +88,54 @@ SCENARIOS = {
 }
 
 
-def point_targets(scenario: Scenario, edge: Any, status_pages: Any, refused: Any) -> None:
-    """Point the starter targets at the stand-ins so that only the scenario's failure shows.
+def point_targets(scenario: Scenario, edge: Any, status_pages: Any, refused: Any) -> str:
+    """Point every check target at the stand-ins; returns the name of the service in trouble.
 
-    ``refused`` is a RefusedPort: in the impaired scenario every server-side target
-    points there, so our server reaches nothing, controls included.
+    The scenario's failure hits the first service only (by order: the starter
+    data's first); every other service answers normally, so two services side
+    by side give two verdicts. Shared targets (the controls, Cloudflare's status
+    page) answer normally. ``refused`` is a RefusedPort: in the impaired scenario
+    every server-side target points there, so our server reaches nothing,
+    controls included, whichever service is asked about.
     """
     from diagnostics.models import Target
+    from helpcenter.models import Service
 
-    state = scenario.status_state
-    urls = {
-        "chatgpt-web": edge.url(scenario.web_path),
-        "openai-api": edge.url(scenario.web_path),
-        "openai-status": status_pages.url(f"/statuspage/{state}/api/v2/summary.json"),
-        "cloudflare-status": status_pages.url("/cloudflare/operational/api/v3/summary"),
-        "control-wikipedia": edge.url("/ok"),
-        "control-example": edge.url("/ok"),
-    }
-    if scenario.impaired:
-        urls = {slug: refused.url("/") for slug in urls}
-    for slug, url in urls.items():
-        Target.objects.filter(slug=slug).update(url=url, enabled=True)
-    # The edge speaks plain HTTP, so a certificate check against it could only
-    # fail: that red row would be no part of any scenario.
-    Target.objects.filter(slug="chatgpt-web").update(probes=["dns", "http"])
-    # The visitor's browser checks the stand-in too (its origin joins connect-src).
-    Target.objects.filter(slug="chatgpt-web").update(
-        browser_check=True, browser_url=edge.url(scenario.browser_path)
-    )
-    # The starter controls' browser checks would leave the machine: the edge stands in.
-    Target.objects.filter(slug__in=["control-wikipedia", "control-example"]).update(
-        browser_check=True, browser_url=edge.url("/ok")
-    )
-    Target.objects.filter(slug__in=["chatgpt-web", "openai-api"]).update(expected_statuses=[200])
-    # The web process starts after this, so it reads these new origins fresh.
+    troubled = Service.objects.order_by("order", "name").first()
+    for target in Target.objects.all():
+        hit = troubled is not None and target.service_id == troubled.pk
+        fields = _stand_in(target, scenario if hit else SCENARIOS["fine"], edge, status_pages)
+        if scenario.impaired:
+            fields["url"] = refused.url("/")
+        Target.objects.filter(pk=target.pk).update(enabled=True, **fields)
+    # The web process starts after this, so it reads the new browser-check origins fresh.
+    return troubled.name if troubled else ""
+
+
+def _stand_in(target: Any, scenario: Scenario, edge: Any, status_pages: Any) -> dict[str, Any]:
+    """Where one target points for this scenario, by its kind (not its name: targets are data)."""
+    kind = target.kind
+    if kind == "status":
+        if target.provider == "cloudflare":
+            return {"url": status_pages.url("/cloudflare/operational/api/v3/summary")}
+        state = scenario.status_state
+        return {"url": status_pages.url(f"/statuspage/{state}/api/v2/summary.json"),
+                "provider": "statuspage"}  # fmt: skip
+    if kind == "control":
+        # The starter controls' browser checks would leave the machine: the edge stands in.
+        ok = edge.url("/ok")
+        return {"url": ok, "browser_check": True, "browser_url": ok}
+    fields: dict[str, Any] = {"url": edge.url(scenario.web_path), "expected_statuses": [200]}
+    if kind == "web":
+        # The edge speaks plain HTTP, so a certificate check against it could only
+        # fail: that red row would be no part of any scenario. The visitor's browser
+        # checks the stand-in too (its origin joins connect-src).
+        fields.update(
+            probes=["dns", "http"],
+            browser_check=True,
+            browser_url=edge.url(scenario.browser_path),
+        )
+    return fields
 
 
 class Command(BaseCommand):
@@ -152,8 +167,8 @@ class Command(BaseCommand):
         refused = RefusedPort(host="127.0.0.1").start()
         try:
             scenario = SCENARIOS[options["scenario"]]
-            point_targets(scenario, edge, status_pages, refused)
-            self._explain(options, scenario, edge.url("/"), status_pages.base_url)
+            troubled = point_targets(scenario, edge, status_pages, refused)
+            self._explain(options, scenario, troubled, edge.url("/"), status_pages.base_url)
             # The same process management as `make run`; Ctrl-C returns from it.
             call_command("serve", host=options["host"], port=options["port"])
         finally:
@@ -201,12 +216,30 @@ class Command(BaseCommand):
         if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             raise CommandError("The demo runs on its own SQLite file only; run it as `make demo`.")
 
-    def _explain(self, options: dict[str, Any], scenario: Scenario, edge: str, pages: str) -> None:
+    @staticmethod
+    def _whom(scenario: Scenario, troubled: str) -> str:
+        if scenario.impaired:
+            return " (our server reaches nothing, whichever service)"
+        if scenario == SCENARIOS["fine"]:
+            return ""
+        return f" (the scenario hits {troubled} only)"
+
+    def _explain(
+        self, options: dict[str, Any], scenario: Scenario, troubled: str, edge: str, pages: str
+    ) -> None:
+        from helpcenter.models import Service
+
         site = f"http://{options['host']}:{options['port']}/"
         others = "".join(
             f"    make demo SCENARIO={name}\n"
             for name in sorted(SCENARIOS)
             if name != options["scenario"]
+        )
+        healthy = SCENARIOS["impaired" if scenario.impaired else "fine"].expect
+        services = "".join(
+            f"    {service.name}: {site}checks/?service={service.slug}\n"
+            f"      you should read: {scenario.expect if service.name == troubled else healthy}\n"
+            for service in Service.objects.order_by("order", "name")
         )
         self.stdout.write(
             self.style.SUCCESS(f"\nDemo mode ({options['scenario']}): open {site}checks/")
@@ -214,7 +247,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Data: {settings.DATA_DIR} (separate from your real data)\n"
             f"  Stand-ins: Cloudflare-like edge {edge}, status pages {pages}\n"
-            f"  Run checks and you should read: {scenario.expect}\n"
+            f"  Run checks for each service side by side{self._whom(scenario, troubled)}:\n"
+            f"{services}"
             f"  Also try: {scenario.also}\n"
             f"  Status pages: {site}status/ (history fills every minute)\n"
             f"  Other scenarios:\n{others}"

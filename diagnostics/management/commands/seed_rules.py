@@ -3,6 +3,14 @@
 The rules are plain data (``STARTER_RULES``) so the verdict unit tests can run
 them without a database: ``starter_rule_data()`` turns them into the shapes
 ``diagnostics.verdict.decide`` reads.
+
+Every starter rule is for every service. Where a service has its own guide for
+the situation (ChatGPT's 1020 and outage guides), a rule links that guide's
+fixes and the general guide's: ``verdict.fixes_for`` shows a run the fixes
+written for its service, else the general ones. A linked fix the content lacks
+(a guide not imported yet) is left out and linked on a later setup; the rule's
+recorded digest is of what was linked, so the longer list then reads as a
+starter update, not as an editor's edit.
 """
 
 from __future__ import annotations
@@ -18,13 +26,20 @@ from diagnostics.verdict import FixLink, RuleData, split_tokens
 from helpcenter.models import Fix
 from helpcenter.starter import OUTCOMES, Links, seed_row
 
+# Guides about one service (its own words for the fixes below)...
 A1020 = "chatgpt-access-denied-1020"
 DOWN = "is-chatgpt-down"
+# ...and general guides, which name no service.
+G1020 = "cloudflare-error-1020-access-denied"
 A1015 = "cloudflare-error-1015-rate-limited"
 LOOP = "cloudflare-just-a-moment-loop"
 A1009 = "cloudflare-error-1009-country-blocked"
 BANNED = "cloudflare-address-banned-1005-1006"
 OUTAGE = "cloudflare-5xx-service-outage"
+# The service each service's own guide above is about, as its front matter says
+# (tests/diagnostics/test_seed_rules_policy.py holds them equal): only for
+# starter_rule_data, which has no database to ask.
+OWN_GUIDES = {A1020: "chatgpt", DOWN: "chatgpt"}
 
 FIXES_1020 = [
     (A1020, "use-trusted-vpn-or-turn-vpn-off"),
@@ -34,6 +49,20 @@ FIXES_1020 = [
     (A1020, "check-internet-connection"),
     (A1020, "switch-browser"),
     (A1020, "check-service-status"),
+    (G1020, "use-trusted-vpn-or-turn-vpn-off"),
+    (G1020, "clear-site-cookies"),
+    (G1020, "disable-browser-extensions"),
+    (G1020, "restart-router"),
+    (G1020, "check-internet-connection"),
+    (G1020, "switch-browser"),
+    (G1020, "contact-site-with-ray-id"),
+]
+# Down for everyone: the service's own status page and patience.
+FIXES_DOWN = [
+    (DOWN, "check-status-page"),
+    (DOWN, "wait-and-retry"),
+    (OUTAGE, "check-service-status-page"),
+    (OUTAGE, "wait-for-the-service"),
 ]
 
 # Order matters: the first match wins. What the visitor saw is the most specific
@@ -133,7 +162,7 @@ STARTER_RULES: list[dict[str, Any]] = [
         "headline": "It's down for everyone, not just you",
         "explanation": "The service's own status page reports an outage. Nothing on your side "
         "will fix it; it comes back when they fix it.",
-        "fixes": [(DOWN, "check-status-page"), (DOWN, "wait-and-retry")],
+        "fixes": FIXES_DOWN,
     },
     {
         "order": 110,
@@ -156,7 +185,7 @@ STARTER_RULES: list[dict[str, Any]] = [
         "headline": "Our checks are impaired right now",
         "explanation": "Our server cannot reach even the well-known sites we use as a control, "
         "so its view of the service says nothing. Try again in a few minutes.",
-        "fixes": [(DOWN, "check-status-page")],
+        "fixes": [(DOWN, "check-status-page"), (OUTAGE, "check-service-status-page")],
     },
     {
         "order": 130,
@@ -171,7 +200,7 @@ STARTER_RULES: list[dict[str, Any]] = [
         "headline": "It's down for everyone, not just you",
         "explanation": "Our server reaches other sites fine but gets no answer from the service "
         "(or cannot even look up its address).",
-        "fixes": [(DOWN, "check-status-page"), (DOWN, "wait-and-retry")],
+        "fixes": FIXES_DOWN,
     },
     {
         "order": 135,
@@ -211,7 +240,12 @@ STARTER_RULES: list[dict[str, Any]] = [
         "headline": "Your device can't reach the internet right now",
         "explanation": "Your browser could not reach the service or any of the well-known sites "
         "we tried, so the problem is your connection, not the service.",
-        "fixes": [(A1020, "check-internet-connection"), (A1020, "restart-router")],
+        "fixes": [
+            (A1020, "check-internet-connection"),
+            (A1020, "restart-router"),
+            (G1020, "check-internet-connection"),
+            (G1020, "restart-router"),
+        ],
     },
     {
         "order": 210,
@@ -231,6 +265,10 @@ STARTER_RULES: list[dict[str, Any]] = [
             (A1020, "disable-browser-extensions"),
             (DOWN, "try-another-network"),
             (A1020, "restart-router"),
+            (G1020, "use-trusted-vpn-or-turn-vpn-off"),
+            (G1020, "disable-browser-extensions"),
+            (BANNED, "use-another-network"),
+            (G1020, "restart-router"),
         ],
     },
     {
@@ -246,6 +284,9 @@ STARTER_RULES: list[dict[str, Any]] = [
             (A1020, "clear-site-cookies"),
             (A1020, "disable-browser-extensions"),
             (A1020, "switch-browser"),
+            (G1020, "clear-site-cookies"),
+            (G1020, "disable-browser-extensions"),
+            (G1020, "switch-browser"),
         ],
     },
     {
@@ -262,6 +303,10 @@ STARTER_RULES: list[dict[str, Any]] = [
             (A1020, "restart-router"),
             (DOWN, "try-another-network"),
             (A1020, "use-trusted-vpn-or-turn-vpn-off"),
+            (G1020, "check-internet-connection"),
+            (G1020, "restart-router"),
+            (BANNED, "use-another-network"),
+            (G1020, "use-trusted-vpn-or-turn-vpn-off"),
         ],
     },
     {
@@ -272,7 +317,12 @@ STARTER_RULES: list[dict[str, Any]] = [
         "headline": "Everything looks fine from here",
         "explanation": "Nothing our checks saw points to a block or an outage. If it still "
         "fails for you, start with these.",
-        "fixes": [(A1020, "clear-site-cookies"), (A1020, "switch-browser")],
+        "fixes": [
+            (A1020, "clear-site-cookies"),
+            (A1020, "switch-browser"),
+            (G1020, "clear-site-cookies"),
+            (G1020, "switch-browser"),
+        ],
     },
 ]
 
@@ -304,7 +354,10 @@ def starter_rule_data() -> list[RuleData]:
                 headline=spec["headline"],
                 explanation=spec.get("explanation", ""),
                 tone=spec["tone"],
-                fixes=tuple(FixLink(slug, slug, "") for _, slug in spec["fixes"]),
+                fixes=tuple(
+                    FixLink(slug, slug, "", service=OWN_GUIDES.get(article, ""))
+                    for article, slug in spec["fixes"]
+                ),
                 claims=STARTER_CLAIMS.get(spec["name"], ()),
                 **fields,
             )
@@ -335,8 +388,11 @@ class Command(BaseCommand):
         summary = ", ".join(f"{counts[what]} {what}" for what in OUTCOMES)
         self.stdout.write(f"Verdict rules: {summary}.")
         if missing_fixes:
-            # Rules still work without them; import the content first to link them.
-            self.stdout.write(f"Fixes not found (import the content first): {len(missing_fixes)}")
+            # Rules still work without them; a later setup links them once their
+            # guides are imported (see the module's docstring).
+            self.stdout.write(
+                f"Fixes not found, linked once their guides are imported: {len(missing_fixes)}"
+            )
 
 
 def _linked_fixes(rule: Rule) -> list[list[str]]:

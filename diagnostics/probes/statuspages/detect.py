@@ -46,7 +46,7 @@ def detect_provider(url: str, data: Any) -> str:
     """Which of PROVIDERS wrote ``data`` (parsed JSON, or the raw body); "unknown" if none.
 
     The document decides first, because several hosts answer another's format
-    (OpenAI's incident.io page serves Statuspage's summary.json); the URL only
+    (an incident.io page may serve Statuspage's summary.json); the URL only
     breaks ties.
     """
     if isinstance(data, (bytes, bytearray, str)):
