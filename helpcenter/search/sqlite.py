@@ -31,23 +31,28 @@ def _fts_rowid(article_id: int, fix_id: int | None) -> int:
 class SqliteBackend(Backend):
     def store(self, document: Document) -> None:
         rowid = _fts_rowid(document.article_id, document.fix_id)
+        text = (document.title, document.summary, document.body)
         with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT article_id, title, summary, body FROM {FTS_TABLE} WHERE rowid = %s",  # noqa: S608
+                [rowid],
+            )
+            stored = cursor.fetchone()
+            if stored is not None and tuple(stored) == (document.article_id, *text):
+                return  # nothing indexed changed (a status or order change, say)
             cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [rowid])  # noqa: S608
             cursor.execute(
                 f"INSERT INTO {FTS_TABLE} (rowid, article_id, fix_id, title, summary, body) "  # noqa: S608
                 "VALUES (%s, %s, %s, %s, %s, %s)",
-                [
-                    rowid,
-                    document.article_id,
-                    document.fix_id,
-                    document.title,
-                    document.summary,
-                    document.body,
-                ],
+                [rowid, document.article_id, document.fix_id, *text],
             )
+            # The old text's words are in the vocabulary already (it is only ever added to).
+            words = vocabulary(document)
+            if stored is not None:
+                words -= vocabulary(Document(document.article_id, document.fix_id, *stored[1:]))
             cursor.executemany(
                 f"INSERT OR IGNORE INTO {TERM_TABLE} (word) VALUES (%s)",  # noqa: S608
-                [(word,) for word in vocabulary(document)],
+                [(word,) for word in words],
             )
 
     def store_many(self, documents: Sequence[Document]) -> None:
