@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchQueryField, SearchRank
 from django.db import connection
-from django.db.models import F, Value
-from django.db.models.lookups import GreaterThan
+from django.db.models import BooleanField, F, Func
 from django.utils import timezone
 
 from helpcenter.models import Article, SearchDocument, SearchTerm
@@ -42,6 +41,26 @@ def _slot_query(slot: Slot, search_type: str = "phrase") -> SearchQuery:
     for phrase in slot[1:]:
         query |= SearchQuery(" ".join(phrase), search_type=search_type, config="english")
     return query
+
+
+class _TitlesOnly(Func):
+    """The query with every lexeme restricted to weight A (titles).
+
+    From the query's text form, where lexemes are quoted ('' inside):
+    'captcha' becomes 'captcha':A, a prefix 'quartz':* becomes 'quartz':*A.
+    """
+
+    template = (
+        "regexp_replace((%(expressions)s)::text, "
+        r"'(''(?:[^'']|'''')*'')(?::(\*))?', '\1:\2A', 'g')::tsquery"
+    )
+    output_field = SearchQueryField()
+
+
+class _Matches(Func):
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
 
 
 def _joined(parts: Sequence[SearchQuery]) -> SearchQuery:
@@ -223,11 +242,13 @@ class PostgresBackend(Backend):
             SearchDocument.objects.filter(head=query)
             .annotate(
                 rank=SearchRank(F("head"), query),
-                # The A-weighted part (titles) only: > 0 means a title hit.
-                title_rank=SearchRank(F("head"), query, weights=[0.0, 0.0, 0.0, 1.0]),
+                # A title hit: a match within the A-weighted part. A second
+                # ts_rank with A-only weights said the same and cost 30-60 % more
+                # over the 4,500 head matches of "verify you are human".
+                in_title=_Matches(F("head"), _TitlesOnly(query)),
             )
-            .order_by(GreaterThan(F("title_rank"), Value(0.0)).desc(), "-rank", "id")
-            .values_list("id", "rank", "title_rank")
+            .order_by(F("in_title").desc(), "-rank", "id")
+            .values_list("id", "rank", "in_title")
         )
         window = 2 * limit  # drafts and scheduled articles are few: one window is the rule
         scored: list[tuple[SearchDocument, float]] = []
@@ -236,9 +257,9 @@ class PostgresBackend(Backend):
             page = list(heads[start : start + window])
             ids = [pk for pk, _, _ in page]
             rows = published.select_related("article", "fix").defer(*UNREAD).in_bulk(ids)
-            for pk, rank, title_rank in page:
+            for pk, rank, in_title in page:
                 if pk in rows:
-                    scored.append((rows[pk], (1.0 if title_rank > 0 else 0.0) + rank))
+                    scored.append((rows[pk], (1.0 if in_title else 0.0) + rank))
             if len(page) < window:
                 break
             start += window
