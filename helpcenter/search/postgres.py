@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.postgres.search import SearchQuery, SearchQueryField, SearchRank
 from django.db import connection
 from django.db.models import BooleanField, F, Func
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from helpcenter.models import Article, SearchDocument, SearchTerm
@@ -199,11 +200,22 @@ class PostgresBackend(Backend):
             # 40,000) that took 170 ms, and "ORDER BY id" made PostgreSQL read
             # every row's vector for a rare word (250 ms). Fill, not ranking:
             # a body-only match past the first candidates is not shown.
-            candidates = (
+            holding = (
                 SearchDocument.objects.filter(vector=_joined(loose))
                 .exclude(head=query)  # shown above already; heads are small to check
                 .order_by()
-                .values("id")[:BODY_CANDIDATES]
+                .values("id")
+            )
+            inner, params = holding.query.sql_with_params()
+            # A MATERIALIZED CTE is planned for all its rows, so the GIN index
+            # finds them, and read only as far as the LIMIT needs. With the LIMIT
+            # in plain sight the planner chose a sequential scan, expecting 200
+            # hits early: for "firewall rule blocked" it read 3,300 vectors
+            # (50 ms) to find 19.
+            # Safe: ``inner`` is SQL the ORM compiled; every value stays a parameter.
+            candidates = RawSQL(  # noqa: S611
+                f"WITH holding AS MATERIALIZED ({inner}) SELECT id FROM holding LIMIT %s",  # noqa: S608
+                (*params, BODY_CANDIDATES),
             )
             body_only = (
                 published.filter(id__in=candidates, vector=query)
