@@ -93,15 +93,15 @@ def build_plan(
     )
     # Only words the vocabulary could hold (letters, 3 or more): it never holds
     # codes ("1020") or two-letter words, which match all the same.
-    unknown = {
+    unindexed = frozenset(
         w for w in words if w.isalpha() and len(w) >= 3 and not vocabulary.get(w, (True, True))[1]
-    }
+    )
     return Plan(
         slots=slots,
         prefix_last=prefix_last,
         corrections=corrections,
         typed=frozenset(words),
-        unknown=frozenset(unknown),
+        unknown=unindexed,
     )
 
 

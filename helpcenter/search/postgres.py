@@ -11,7 +11,7 @@ from django.db.models import BooleanField, F, Func
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from helpcenter.models import Article, SearchDocument, SearchTerm
+from helpcenter.models import Article, Fix, SearchDocument, SearchTerm
 from helpcenter.search.base import Backend, Slot
 from helpcenter.search.documents import Document, Match, chunks, vocabulary
 
@@ -83,7 +83,7 @@ class PostgresBackend(Backend):
         if stored is None:
             SearchDocument.objects.update_or_create(
                 article_id=document.article_id,
-                fix_id=document.fix_id,
+                fix=None if document.fix_id is None else Fix(pk=document.fix_id),
                 defaults=dict(zip(("title", "summary", "body"), text, strict=True)),
             )
             self.add_words(vocabulary(document))

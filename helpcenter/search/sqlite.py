@@ -8,7 +8,7 @@ from django.db import connection
 
 from helpcenter.models import Article
 from helpcenter.search.base import Backend, Slot
-from helpcenter.search.documents import Document, Match, chunks, vocabulary
+from helpcenter.search.documents import Document, Match, vocabulary
 
 FTS_TABLE = "helpcenter_search_fts"
 # Column weights for bm25 (article_id, fix_id, title, summary, body).
@@ -216,10 +216,11 @@ class SqliteBackend(Backend):
             [expression, BODY_CANDIDATES],
         )
         rows.sort(key=lambda row: row[1])
-        yield from chunks(rows, 50)
+        for start in range(0, len(rows), 50):
+            yield rows[start : start + 50]
 
 
-def _query(sql: str, params: Sequence[object]) -> list[tuple[int, float]]:
+def _query(sql: str, params: Sequence[str | int]) -> list[tuple[int, float]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(rowid, bm) for rowid, bm in cursor.fetchall()]
