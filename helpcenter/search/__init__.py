@@ -32,7 +32,7 @@ names (their pages get a card above the hits).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, groupby
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -103,17 +103,37 @@ def search(query: str, limit: int = 20, *, correct: bool = True) -> Results:
 def _most_slots(plan: Plan, backend: Backend, limit: int) -> list[Match]:
     """Pages matching most of the slots, those matching more first (none matched them all).
 
-    Tries every combination of one slot fewer, then two fewer, ... within a
-    budget of queries, so a long query stays cheap.
+    Tries combinations of one slot fewer, then two fewer, ... within a
+    budget of queries, so a long query stays cheap, and stops as soon as the
+    page is full: each combination costs two or three queries, and trying
+    all of them for "cookies zebra quartz" took 60-90 ms on PostgreSQL.
+    Combinations holding a word the index does not know (no indexed word is
+    it or starts with it: it can match only through a stem, seldom) come
+    after all the others, so "cookies zebra", "cookies" and "zebra" are
+    tried before anything with "quartz".
     """
     found: dict[tuple[int, int | None], Match] = {}
     ranked: list[Match] = []
     budget = MAX_PARTIAL_QUERIES
     last = len(plan.slots) - 1
-    for size in range(len(plan.slots) - 1, 0, -1):
+    doubtful = {
+        i
+        for i, slot in enumerate(plan.slots)
+        if all(any(w in plan.unknown for w in phrase) for phrase in slot)
+    }
+    tries = [
+        chosen
+        for size in range(len(plan.slots) - 1, 0, -1)
+        for chosen in combinations(range(len(plan.slots)), size)
+    ]
+    # Stable: sizes stay in decreasing order within each level of doubt.
+    tries.sort(key=lambda chosen: len(doubtful.intersection(chosen)))
+    for _, same in groupby(
+        tries, key=lambda chosen: (len(doubtful.intersection(chosen)), len(chosen))
+    ):
         group: list[Match] = []
-        for chosen in combinations(range(len(plan.slots)), size):
-            if budget == 0:
+        for chosen in same:
+            if budget == 0 or len(ranked) + len(group) >= limit:
                 break
             budget -= 1
             slots = [plan.slots[i] for i in chosen]

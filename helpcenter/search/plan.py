@@ -37,6 +37,9 @@ class Plan:
     corrections: dict[str, str] = field(default_factory=dict)
     # Words the visitor typed (after spelling), to tell their own words from synonyms.
     typed: frozenset[str] = frozenset()
+    # Typed words the vocabulary holds neither whole nor as a prefix: they may
+    # still match through a stem, but seldom do.
+    unknown: frozenset[str] = frozenset()
 
 
 def synonym_groups(sets: Iterable[SynonymSet] | None = None) -> dict[Phrase, set[Phrase]]:
@@ -88,8 +91,17 @@ def build_plan(
         and slots[-1] == ((last,),)
         and not vocabulary.get(last, (True, True))[0]
     )
+    # Only words the vocabulary could hold (letters, 3 or more): it never holds
+    # codes ("1020") or two-letter words, which match all the same.
+    unindexed = frozenset(
+        w for w in words if w.isalpha() and len(w) >= 3 and not vocabulary.get(w, (True, True))[1]
+    )
     return Plan(
-        slots=slots, prefix_last=prefix_last, corrections=corrections, typed=frozenset(words)
+        slots=slots,
+        prefix_last=prefix_last,
+        corrections=corrections,
+        typed=frozenset(words),
+        unknown=unindexed,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from helpcenter import search as site_search
@@ -161,6 +162,39 @@ def test_the_index_follows_saves_and_deletes() -> None:
 
     article.delete()
     assert titles("captcha") == []
+
+
+def test_a_save_that_changes_nothing_indexed_leaves_the_index_alone() -> None:
+    article = make_article("Captcha loop", body="A stubborn turnstile widget.")
+    writes = ("INSERT", "UPDATE", "DELETE")
+
+    article.status = Article.Status.DRAFT  # not indexed: the document stays as it is
+    with CaptureQueriesContext(connection) as captured:
+        article.save()
+
+    search_writes = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith(writes) and "search" in q["sql"].lower()
+    ]
+    assert search_writes == []
+
+
+def test_a_changed_text_adds_its_new_words_and_drops_its_old_ones() -> None:
+    article = make_article("Captcha loop", body="A stubborn turnstile widget.")
+
+    article.body = "A stubborn quokkaesque widget."
+    article.save()
+
+    assert titles("quokkaesque") == ["Captcha loop"]
+    assert titles("turnstile") == []
+    backend = site_search.backend_for()
+    # New words reach the vocabulary typo correction picks from; the old ones stay in it.
+    assert backend.lookup(["quokkaesque", "turnstile"]) == {
+        "quokkaesque": (True, True),
+        "turnstile": (True, True),
+    }
+    assert site_search.search("quokaesque").corrected == "quokkaesque"
 
 
 def test_snippets_escape_text_and_mark_matches() -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from helpcenter import search as site_search
 from helpcenter.models import Fix, SeededRow, SynonymSet
@@ -68,6 +70,23 @@ def test_when_no_page_has_every_word_pages_with_most_words_come_ranked() -> None
     # Two of three words beat one of three.
     assert [hit.title for hit in results.hits][:1] == ["Clear cookies"]
     assert set(hit.title for hit in results.hits) == {"Clear cookies", "Router", "Browser only"}
+
+
+def test_most_words_stops_once_the_page_is_full_and_tries_unknown_words_last() -> None:
+    for n in range(25):
+        make_article(f"Guide {n}", slug=f"guide-{n}", body="Cookies live in the browser.")
+    with CaptureQueriesContext(connection) as plain:
+        site_search.search("cookies browser")
+
+    with CaptureQueriesContext(connection) as partial:
+        results = site_search.search("cookies browser zzqqx")
+
+    assert results.partial
+    assert len(results.hits) == 20
+    # "cookies browser" fills the page: no combination with the unknown word
+    # is tried. Beyond the plain search: spelling candidates for "zzqqx", and
+    # the search for all three words (two tiers at most).
+    assert len(partial.captured_queries) <= len(plain.captured_queries) + 3
 
 
 def test_a_query_naming_an_error_code_puts_that_codes_guide_first() -> None:
