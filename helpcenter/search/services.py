@@ -4,7 +4,7 @@ Services are few and are not search documents (their pages live in
 diagnostics, which this app never imports), so they are matched here, in
 Python, the same way on every database backend: a service matches when each
 word of its name, or of its slug, was typed, or its name was typed as one word
-or split in two ("chatgpt", "chat gpt"). Relevance of the hits is untouched.
+or split in two ("mailhub", "mail hub"). Relevance of the hits is untouched.
 """
 
 from __future__ import annotations
