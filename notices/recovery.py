@@ -3,13 +3,16 @@
 The offer is made only where our server can watch the recovery itself: a
 target our own checks saw failing (down, an outage, or turning our server
 away too). A block only the visitor's browser meets ends where we cannot see
-it, so no offer is made for it; the fixes are what helps there.
+it, so no offer is made for it; the fixes are what helps there. With several
+regions, "back" means back in every region that watches the target.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+
+from django.conf import settings
 
 from diagnostics import state_changes
 from diagnostics.models import CheckRun, ProbeSample, StateChange, Target
@@ -21,28 +24,51 @@ NOT_OBSERVED = frozenset({"checks-impaired"})
 NO_OFFER_STATES = frozenset({"ok", "unchecked", "impaired"})
 
 
-def latest_change(target: Target) -> StateChange | None:
-    return StateChange.objects.filter(target=target).order_by("-at", "-pk").first()
+def latest_changes(target: Target) -> dict[str, StateChange]:
+    """The newest state of ``target`` in each region that watches it.
+
+    With regions named (CHECKS_REGIONS), a region taken out of the list no
+    longer counts: its last word would otherwise hold every notice back forever.
+    """
+    newest: dict[str, StateChange] = {}
+    for change in StateChange.objects.filter(target=target).order_by("-at", "-pk"):
+        newest.setdefault(change.region, change)
+    named = set(settings.CHECKS_REGIONS)
+    return {region: c for region, c in newest.items() if not named or region in named}
+
+
+def back_everywhere(target: Target) -> StateChange | None:
+    """The newest recovery if every region watching ``target`` now says "ok"; else None.
+
+    One region seeing the service again is not "it's back" for a visitor who may
+    sit behind another: the notice waits for the last region to agree.
+    """
+    states = latest_changes(target)
+    if not states or any(change.to_state != "ok" for change in states.values()):
+        return None
+    return max(states.values(), key=lambda change: (change.at, change.pk))
 
 
 def back_since(target: Target, since: datetime) -> StateChange | None:
     """The change that says ``target`` is up, if our checks since ``since`` agree; else None.
 
-    The stored state alone is not enough: a visitor may sign up from a report
-    whose run saw a failure the state has not caught up with yet. So the newest
-    measured answer must also be newer than the sign-up, and say "ok".
+    The stored states alone are not enough: a visitor may sign up from a report
+    whose run saw a failure the states have not caught up with yet. So in every
+    region the newest measured answer must also be newer than the sign-up, and
+    say "ok".
     """
-    change = latest_change(target)
-    if change is None or change.to_state != "ok":
+    change = back_everywhere(target)
+    if change is None:
         return None
     probe = state_changes.primary_probe(target)
-    newest = (
-        ProbeSample.objects.filter(target=target, probe=probe, measured=True)
-        .order_by("-probed_at")
-        .first()
-    )
-    if newest is None or newest.probed_at <= since or newest.outcome != "ok":
-        return None
+    for region in latest_changes(target):
+        newest = (
+            ProbeSample.objects.filter(target=target, region=region, probe=probe, measured=True)
+            .order_by("-probed_at")
+            .first()
+        )
+        if newest is None or newest.probed_at <= since or newest.outcome != "ok":
+            return None
     return change
 
 

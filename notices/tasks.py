@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from diagnostics.models import StateChange
 from diagnostics.probes.safety import AddressPolicy
-from notices import mail
+from notices import mail, recovery
 from notices.models import Subscription, WebhookDelivery
 
 if TYPE_CHECKING:
@@ -96,6 +96,8 @@ def notify_recovery(change_id: int) -> int:
     change = StateChange.objects.filter(pk=change_id).first()
     if change is None or not change.is_recovery:
         return 0
+    if recovery.back_everywhere(change.target) is None:
+        return 0  # back in this region only: the last region to recover sends the notices
     ids = list(
         Subscription.objects.waiting()
         .filter(target_id=change.target_id)

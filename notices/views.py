@@ -131,7 +131,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @require_safe
 @never_cache
 def subscription_counts(request: HttpRequest) -> HttpResponse:
-    """For editors: how many addresses wait per target, never which."""
+    """For editors: how many addresses wait per service and target, never which."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     if not can_see_content_health(request):
@@ -139,12 +139,40 @@ def subscription_counts(request: HttpRequest) -> HttpResponse:
     unconfirmed = Q(notices_subscriptions__confirmed_at__isnull=True)
     rows = (
         Target.objects.exclude(kind=Target.Kind.CONTROL)
+        .select_related("service")
         .annotate(
             waiting=Count("notices_subscriptions", filter=~unconfirmed),
             unconfirmed=Count("notices_subscriptions", filter=unconfirmed),
         )
-        .order_by("order", "name")
+        .order_by("service__order", "service__name", "order", "name")
     )
     return render(
-        request, "notices/counts.html", {"rows": rows, "keep_days": settings.NOTICES_KEEP_DAYS}
+        request,
+        "notices/counts.html",
+        {"groups": counts_by_service(rows), "keep_days": settings.NOTICES_KEEP_DAYS},
     )
+
+
+class ServiceCounts:
+    """One service's targets with their counts, and the service's totals."""
+
+    def __init__(self, service: Any) -> None:
+        self.service = service  # None: targets every service shares
+        self.rows: list[Target] = []
+
+    @property
+    def waiting(self) -> int:
+        return sum(row.waiting for row in self.rows)  # type: ignore[attr-defined]
+
+    @property
+    def unconfirmed(self) -> int:
+        return sum(row.unconfirmed for row in self.rows)  # type: ignore[attr-defined]
+
+
+def counts_by_service(rows: Any) -> list[ServiceCounts]:
+    """Annotated targets (ordered by service) grouped under their service, shared ones last."""
+    groups: dict[int | None, ServiceCounts] = {}
+    for row in rows:
+        groups.setdefault(row.service_id, ServiceCounts(row.service)).rows.append(row)
+    shared = groups.pop(None, None)
+    return [*groups.values(), *([shared] if shared else [])]

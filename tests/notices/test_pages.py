@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -141,6 +142,38 @@ def test_editors_see_counts_never_addresses(client: Any, edge: Any) -> None:
     assert client.get("/admin/notices/subscription/").status_code == 403
     assert client.get("/admin/notices/subscription/?q=a%40example.org").status_code == 403
     assert "a@example.org" not in client.get("/admin/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_counts_are_grouped_by_service_and_never_mix(client: Any, edge: Any) -> None:
+    from helpcenter.models import Service
+
+    first = Service.objects.create(slug="first-svc", name="First service")
+    second = Service.objects.create(slug="second-svc", name="Second service", order=1)
+    a1 = unique_target(edge, "/ok", service=first, order=1)
+    a2 = unique_target(edge, "/ok", service=first, order=2)
+    b1 = unique_target(edge, "/ok", service=second)
+    shared = unique_target(edge, "/ok")
+    now = timezone.now()
+    for n, target in enumerate([a1, a1, a2, b1, shared]):
+        Subscription.objects.create(email=f"{n}@example.org", target=target, confirmed_at=now)
+    Subscription.objects.create(email="later@example.org", target=b1)
+    login(client, superuser=False)
+    page = client.get("/staff/notices/").content.decode()
+
+    tables = re.findall(r'<table class="counts">(.*?)</table>', page, re.S)
+    captions = [re.search(r"<caption>(.*?)</caption>", t)[1] for t in tables]  # type: ignore[index]
+    assert captions[:2] == ["First service", "Second service"]
+    assert captions[-1] == "Checked for every service"  # shared targets come last
+    first_table, second_table, shared_table = tables[0], tables[1], tables[-1]
+    assert f'<tr><th scope="row">{a1.name}</th><td>2</td><td>0</td></tr>' in first_table
+    assert f'<tr><th scope="row">{a2.name}</th><td>1</td><td>0</td></tr>' in first_table
+    assert '<tfoot><tr><th scope="row">All together</th><td>3</td><td>0</td></tr>' in first_table
+    assert b1.name not in first_table and shared.name not in first_table
+    assert f'<tr><th scope="row">{b1.name}</th><td>1</td><td>1</td></tr>' in second_table
+    assert "<tfoot>" not in second_table  # one check: its row is the total
+    assert f'<tr><th scope="row">{shared.name}</th><td>1</td><td>0</td></tr>' in shared_table
+    assert "@example.org" not in page
 
 
 @pytest.mark.django_db

@@ -76,14 +76,14 @@ def confirm_link(message: EmailMessage) -> str:
     return found.group(1)
 
 
-def samples(target: Target, outcomes: list[str]) -> None:
+def samples(target: Target, outcomes: list[str], region: str = "default") -> None:
     """Beat samples a second apart, each newer than everything stored before."""
     latest = ProbeSample.objects.filter(target=target).order_by("-probed_at").first()
     start = max(timezone.now(), latest.probed_at if latest else timezone.now())
     for i, outcome in enumerate(outcomes, start=1):
         ProbeSample.objects.create(
             target=target,
-            region="default",
+            region=region,
             probe="http",
             outcome=outcome,
             summary=f"HTTP {200 if outcome == 'ok' else 502}",
@@ -186,6 +186,52 @@ def test_a_recovery_sends_one_notice_and_deletes_the_address(
     assert len([m for m in inbox.to(ADDRESS) if "is back up" in str(m["Subject"])]) == 1
     # The status link in the notice works.
     assert Client().get(path_of(f"http://testserver/status/{target.slug}/")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_with_two_regions_the_notice_waits_for_the_last_one_to_see_it_back(
+    edge: Any, inbox: Inbox, eager: None, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.STATUS_CHANGE_SAMPLES = 1
+    settings.CHECKS_REGIONS = ["east", "west"]
+    target = unique_target(edge, "/ok")
+    for region in ("east", "west"):
+        samples(target, ["down"], region)
+        state_changes.detect(target, region)
+    confirmed(csrf_client(), target, inbox, django_capture_on_commit_callbacks)
+
+    def notices() -> int:
+        return len([m for m in inbox.to(ADDRESS) if "is back up" in str(m["Subject"])])
+
+    samples(target, ["ok"], "east")
+    with django_capture_on_commit_callbacks(execute=True):
+        east = state_changes.detect(target, "east")
+    assert east is not None and east.is_recovery
+    assert notices() == 0  # still down as seen from the west
+    assert Subscription.objects.filter(email=ADDRESS).exists()
+
+    samples(target, ["ok"], "west")
+    with django_capture_on_commit_callbacks(execute=True):
+        state_changes.detect(target, "west")
+    assert notices() == 1
+    assert not Subscription.objects.filter(email=ADDRESS).exists()
+
+
+@pytest.mark.django_db
+def test_a_region_no_longer_named_does_not_hold_the_notice_back(
+    edge: Any, inbox: Inbox, eager: None, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.STATUS_CHANGE_SAMPLES = 1
+    target = unique_target(edge, "/ok")
+    for region in ("east", "retired"):
+        samples(target, ["down"], region)
+        state_changes.detect(target, region)
+    settings.CHECKS_REGIONS = ["east"]  # the "retired" region's workers are gone
+    confirmed(csrf_client(), target, inbox, django_capture_on_commit_callbacks)
+    samples(target, ["ok"], "east")
+    with django_capture_on_commit_callbacks(execute=True):
+        state_changes.detect(target, "east")
+    assert [str(m["Subject"]) for m in inbox.to(ADDRESS)][-1] == f"{target.name} is back up"
 
 
 @pytest.mark.django_db
