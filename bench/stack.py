@@ -19,8 +19,9 @@ Then, with wrk and a small asyncio load script:
   (a') the article's render time with the page cache off (a second gunicorn with
       PAGE_CACHE=0) beside the same page served from the page cache, one request
       at a time, so the figure is the render, not a queue;
-  (c) an outage stampede: visitors, each with its own address (X-Forwarded-For,
-      as a CDN in front of nginx would send it), read the article, fetch the
+  (c) an outage stampede: visitors, arriving over the first 5 s and each with its
+      own address (X-Forwarded-For, as a CDN in front of nginx would send it),
+      read the article, fetch the
       panel, press "Run checks" once as the panel does (htmx), post browser
       findings as static/js/checks.js does, poll on the panel's back-off schedule
       until the server's verdict, pause 5 s, and make room for a new visitor;
@@ -66,6 +67,8 @@ REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "15"))
 VISITORS = 200
 # What a visitor does after the answer, before a new visitor takes their place.
 PAUSE_SECONDS = 5.0
+# The visitors arrive spread over this many seconds at the start (one every 25 ms).
+RAMP_SECONDS = PAUSE_SECONDS
 # Sequential requests per server when timing one render (page cache on and off).
 RENDER_SAMPLES = 300
 EDIT_MARKER = "Edited by the benchmark at"
@@ -318,6 +321,8 @@ class Stampede:
     failures: dict[str, int] = field(default_factory=dict)
     run_ids: list[str] = field(default_factory=list)
     answered: list[float] = field(default_factory=list)  # press -> server's verdict, as seen
+    pressed_at: list[float] = field(default_factory=list)  # when each of those was pressed
+    started: float = 0.0  # the stampede's start (time.monotonic())
     at_once: int = 0  # verdicts that came in the press's own response
     presses: int = 0
     limited: int = 0  # presses answered 429
@@ -327,6 +332,13 @@ class Stampede:
 
     def count(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def answer(self, pressed: float) -> None:
+        self.answered.append(time.monotonic() - pressed)
+        self.pressed_at.append(pressed - self.started)
+
+    def answered_between(self, start: float, end: float) -> list[float]:
+        return [a for a, t in zip(self.answered, self.pressed_at, strict=True) if start <= t < end]
 
 
 _RUN_ID = re.compile(r'data-run-id="([0-9a-f-]{36})"')
@@ -387,6 +399,10 @@ async def visitor(index: int, base: str, slug: str, until: float, result: Stampe
     import httpx
 
     article = f"/articles/{slug}/"
+    # Visitors join one after another over the first pause, the rate at which later ones
+    # take the places of those leaving: 200 starting in the same instant would be a
+    # different test (bench/stampede.py presses 1,000 times in 10 s).
+    await asyncio.sleep(index * RAMP_SECONDS / VISITORS)
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         iteration = 0
         while time.monotonic() < until:
@@ -425,9 +441,9 @@ async def visitor(index: int, base: str, slug: str, until: float, result: Stampe
                 findings = asyncio.create_task(post_browser_findings(client, html, htmx, result))
                 if _POLL_URL.search(html) is None:
                     result.at_once += 1
-                    result.answered.append(time.monotonic() - pressed)
+                    result.answer(pressed)
                 elif await wait_for_verdict(client, html, htmx, until + 30, result):
-                    result.answered.append(time.monotonic() - pressed)
+                    result.answer(pressed)
                 await findings
             except httpx.HTTPError as exc:
                 name = type(exc).__name__
@@ -436,10 +452,23 @@ async def visitor(index: int, base: str, slug: str, until: float, result: Stampe
 
 
 async def stampede(base: str, slug: str, seconds: float) -> Stampede:
-    result = Stampede()
-    until = time.monotonic() + seconds
+    result = Stampede(started=time.monotonic())
+    until = result.started + seconds
     await asyncio.gather(*(visitor(i, base, slug, until, result) for i in range(VISITORS)))
     return result
+
+
+def phases(s: Stampede) -> str:
+    """Press -> answer while the visitors arrive (the first ten seconds) and afterwards."""
+    parts = []
+    first = 2 * RAMP_SECONDS
+    for label, start, end in ((f"first {first:g} s", 0.0, first), ("afterwards", first, 1e9)):
+        times = s.answered_between(start, end)
+        parts.append(
+            f"{label}: {len(times):,} presses, p50 / p95 {percentile(times, 0.5):.2f} s / "
+            f"{percentile(times, 0.95):.2f} s"
+        )
+    return "; ".join(parts)
 
 
 def render_times(url: str, samples: int = RENDER_SAMPLES) -> list[float]:
@@ -554,7 +583,7 @@ def pages_text(
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for c in (50, 200):
-        lines.append(row(pages[f"page{c}"], "article page (view)"))
+        lines.append(row(pages[f"page{c}"], "article page (page cache replay)"))
         lines.append(row(pages[f"file{c}"], "same bytes, whitenoise"))
     lines.append("")
     for c in (50, 200):
@@ -622,9 +651,10 @@ def stack_text(when: str, where: str, data: dict[str, Any], seconds: float) -> s
         f"- uncached render p95 {uncached_p95:.1f} ms (target <= 10 ms: "
         f"{verdict(uncached_p95 <= 10)}).",
         "",
-        f"**Outage stampede**: {VISITORS} concurrent visitors for {seconds:g} s, each round a "
-        "new visitor with its own X-Forwarded-For address: read the article, fetch the panel "
-        "(CSRF cookie), press Run checks once as the panel does (htmx, browser checks on), "
+        f"**Outage stampede**: {VISITORS} concurrent visitors for {seconds:g} s, arriving one "
+        f"every {RAMP_SECONDS / VISITORS * 1000:g} ms over the first {RAMP_SECONDS:g} s, each "
+        "round a new visitor with its own X-Forwarded-For address: read the article, fetch the "
+        "panel (CSRF cookie), press Run checks once as the panel does (htmx, browser checks on), "
         "post the browser's findings as static/js/checks.js does, poll on the panel's back-off "
         f"schedule ({data['poll']} s) until the server's verdict, then pause "
         f"{PAUSE_SECONDS:g} s before a new visitor takes the place.",
@@ -639,6 +669,7 @@ def stack_text(when: str, where: str, data: dict[str, Any], seconds: float) -> s
         f"{percentile(s.answered, 0.5):.2f} s / {answer_p95:.2f} s / "
         f"{max(s.answered, default=float('nan')):.2f} s "
         f"(target p95 <= 1 s: {verdict(answer_p95 <= 1)}) |",
+        f"| the same by when pressed | {phases(s)} |",
         f"| rate-limited answers (429) | {limited:,} of {s.presses:,} presses "
         f"(target 0: {verdict(limited == 0)}) |",
         f"| server errors (5xx) | {server_errors} (target 0: {verdict(server_errors == 0)}) |",
