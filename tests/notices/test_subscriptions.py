@@ -91,6 +91,12 @@ def samples(target: Target, outcomes: list[str], region: str = "default") -> Non
         )
 
 
+def observe(target: Target, outcomes: list[str], region: str = "default") -> StateChange | None:
+    """Beat samples from ``region``, then the state-change check that follows a round."""
+    samples(target, outcomes, region)
+    return state_changes.detect(target, region)
+
+
 def confirmed(client: Client, target: Target, inbox: Inbox, capture: Any) -> Subscription:
     with capture(execute=True):
         subscribe(client, target)
@@ -157,13 +163,11 @@ def test_a_recovery_sends_one_notice_and_deletes_the_address(
 ) -> None:
     settings.STATUS_CHANGE_SAMPLES = 2
     target = unique_target(edge, "/ok")
-    samples(target, ["down", "down"])
-    state_changes.detect(target, "default")
+    observe(target, ["down", "down"])
     subscription = confirmed(csrf_client(), target, inbox, django_capture_on_commit_callbacks)
 
-    samples(target, ["ok", "ok"])
     with django_capture_on_commit_callbacks(execute=True):
-        change = state_changes.detect(target, "default")
+        change = observe(target, ["ok", "ok"])
     assert change is not None and change.is_recovery
 
     notices = [m for m in inbox.to(ADDRESS) if "is back up" in str(m["Subject"])]
@@ -178,11 +182,9 @@ def test_a_recovery_sends_one_notice_and_deletes_the_address(
 
     # The same task again (a redelivery) and a second recovery send nothing more.
     assert tasks.send_recovery_notice.apply((subscription.pk, change.pk)).get() is False
-    samples(target, ["down", "down"])
-    state_changes.detect(target, "default")
-    samples(target, ["ok", "ok"])
+    observe(target, ["down", "down"])
     with django_capture_on_commit_callbacks(execute=True):
-        state_changes.detect(target, "default")
+        observe(target, ["ok", "ok"])
     assert len([m for m in inbox.to(ADDRESS) if "is back up" in str(m["Subject"])]) == 1
     # The status link in the notice works.
     assert Client().get(path_of(f"http://testserver/status/{target.slug}/")).status_code == 200
@@ -196,23 +198,20 @@ def test_with_two_regions_the_notice_waits_for_the_last_one_to_see_it_back(
     settings.CHECKS_REGIONS = ["east", "west"]
     target = unique_target(edge, "/ok")
     for region in ("east", "west"):
-        samples(target, ["down"], region)
-        state_changes.detect(target, region)
+        observe(target, ["down"], region)
     confirmed(csrf_client(), target, inbox, django_capture_on_commit_callbacks)
 
     def notices() -> int:
         return len([m for m in inbox.to(ADDRESS) if "is back up" in str(m["Subject"])])
 
-    samples(target, ["ok"], "east")
     with django_capture_on_commit_callbacks(execute=True):
-        east = state_changes.detect(target, "east")
+        east = observe(target, ["ok"], "east")
     assert east is not None and east.is_recovery
     assert notices() == 0  # still down as seen from the west
     assert Subscription.objects.filter(email=ADDRESS).exists()
 
-    samples(target, ["ok"], "west")
     with django_capture_on_commit_callbacks(execute=True):
-        state_changes.detect(target, "west")
+        observe(target, ["ok"], "west")
     assert notices() == 1
     assert not Subscription.objects.filter(email=ADDRESS).exists()
 
@@ -224,13 +223,11 @@ def test_a_region_no_longer_named_does_not_hold_the_notice_back(
     settings.STATUS_CHANGE_SAMPLES = 1
     target = unique_target(edge, "/ok")
     for region in ("east", "retired"):
-        samples(target, ["down"], region)
-        state_changes.detect(target, region)
+        observe(target, ["down"], region)
     settings.CHECKS_REGIONS = ["east"]  # the "retired" region's workers are gone
     confirmed(csrf_client(), target, inbox, django_capture_on_commit_callbacks)
-    samples(target, ["ok"], "east")
     with django_capture_on_commit_callbacks(execute=True):
-        state_changes.detect(target, "east")
+        observe(target, ["ok"], "east")
     assert [str(m["Subject"]) for m in inbox.to(ADDRESS)][-1] == f"{target.name} is back up"
 
 
@@ -240,14 +237,12 @@ def test_if_it_is_already_back_at_confirmation_the_notice_goes_at_once(
 ) -> None:
     settings.STATUS_CHANGE_SAMPLES = 1
     target = unique_target(edge, "/ok")
-    samples(target, ["down"])
-    state_changes.detect(target, "default")
+    observe(target, ["down"])
     client = csrf_client()
     with django_capture_on_commit_callbacks(execute=True):
         subscribe(client, target)
-    samples(target, ["ok"])
     with django_capture_on_commit_callbacks(execute=True):
-        state_changes.detect(target, "default")  # back before the click: no one confirmed yet
+        observe(target, ["ok"])  # back before the click: no one confirmed yet
     assert len(inbox.to(ADDRESS)) == 1
 
     confirm = path_of(confirm_link(inbox.to(ADDRESS)[0]))
