@@ -174,6 +174,25 @@ def test_it_refuses_a_bad_article_and_writes_nothing(
     _assert_refused(root, f"a-guide/{target}", message)
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("categories.yml", "slug: errors\n", "must be a list of categories"),
+        ("categories.yml", "- slug: errors\n", "category #1 needs at least slug and title"),
+        ("categories.yml", f"- slug: {'e' * 51}\n  title: E\n", "category #1: bad slug"),
+        ("services.yml", "- slug: Bad Slug\n  name: X\n", "service #1: bad slug"),
+        ("services.yml", "- name: X\n", "service #1 needs at least slug and name"),
+        ("services.yml", "- [unclosed\n", "invalid YAML"),
+    ],
+)
+def test_it_refuses_a_bad_list_of_categories_or_services(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    root = _content(tmp_path)
+    (root / name).write_text(text)
+    _assert_refused(root, name, message)
+
+
 def test_it_gives_the_line_of_a_heading_without_an_id(tmp_path: Path) -> None:
     root = _content(tmp_path)
     index = root / "articles/a-guide/index.md"

@@ -118,8 +118,8 @@ class Command(BaseCommand):
         for root in roots:
             if not root.is_dir():
                 raise CommandError(f"{root}: not a directory")
-            categories += _read_categories(root / "categories.yml")
-            services += _read_services(root / "services.yml")
+            categories += _read_list(root / "categories.yml", Category, ("slug", "title"))
+            services += _read_list(root / "services.yml", Service, ("slug", "name"))
             folders = [root] if (root / "index.md").is_file() else _article_dirs(root)
             articles += [_read_article(folder) for folder in folders]
         _check_unique(articles)
@@ -180,37 +180,28 @@ def _article_dirs(root: Path) -> list[Path]:
     return sorted(p for p in base.iterdir() if p.is_dir() and (p / "index.md").is_file())
 
 
-def _read_categories(path: Path) -> list[dict[str, Any]]:
+def _read_list(
+    path: Path, model: type[models.Model], needed: tuple[str, str]
+) -> list[dict[str, Any]]:
+    """A YAML list of ``model`` entries (categories, services), each with the ``needed`` keys."""
     if not path.is_file():
         return []
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except yaml.YAMLError as exc:
         raise ContentError(path, f"invalid YAML: {_yaml_problem(exc)}", _yaml_line(exc)) from None
+    meta = model._meta
     if not isinstance(data, list):
-        raise ContentError(path, "must be a list of categories")
+        raise ContentError(path, f"must be a list of {meta.verbose_name_plural}")
+    slug = meta.get_field("slug")
+    longest = getattr(slug, "max_length", None) or 50
     for i, item in enumerate(data, start=1):
-        if not isinstance(item, dict) or not {"slug", "title"} <= item.keys():
-            raise ContentError(path, f"category #{i} needs at least slug and title")
-        if not SLUG_RE.match(str(item["slug"])):
-            raise ContentError(path, f"category #{i}: bad slug {item['slug']!r}")
-    return data
-
-
-def _read_services(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except yaml.YAMLError as exc:
-        raise ContentError(path, f"invalid YAML: {_yaml_problem(exc)}", _yaml_line(exc)) from None
-    if not isinstance(data, list):
-        raise ContentError(path, "must be a list of services")
-    for i, item in enumerate(data, start=1):
-        if not isinstance(item, dict) or not {"slug", "name"} <= item.keys():
-            raise ContentError(path, f"service #{i} needs at least slug and name")
-        if not SLUG_RE.match(str(item["slug"])) or len(str(item["slug"])) > 60:
-            raise ContentError(path, f"service #{i}: bad slug {item['slug']!r}")
+        if not isinstance(item, dict) or not set(needed) <= item.keys():
+            raise ContentError(
+                path, f"{meta.verbose_name} #{i} needs at least {' and '.join(needed)}"
+            )
+        if not SLUG_RE.match(str(item["slug"])) or len(str(item["slug"])) > longest:
+            raise ContentError(path, f"{meta.verbose_name} #{i}: bad slug {item['slug']!r}")
     return data
 
 
