@@ -7,7 +7,7 @@ with a plain link when JavaScript is off.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from diagnostics import crowd
 from diagnostics.models import Target
-from helpcenter.clients import visitor_hash
+from helpcenter.clients import asked_service, visitor_hash
 from helpcenter.models import Service
 
 
@@ -36,19 +36,12 @@ def crowd_reports(request: HttpRequest) -> HttpResponse:
     The service comes from ?service=, else from the address of the page htmx
     fills (a general guide opened from a service page), as the checks panel does.
     """
-    service = _asked_service(request)
+    slug = asked_service(request)
+    service = Service.objects.filter(slug=slug).first() if slug else None
     targets = crowd.crowd_targets(service.pk if service else None)
     rows = crowd.for_targets(targets, visitor_hash(request))
     template = "diagnostics/_crowd.html#crowd" if _is_htmx(request) else "diagnostics/_crowd.html"
     return render(request, template, {"rows": rows, "service": service})
-
-
-def _asked_service(request: HttpRequest) -> Service | None:
-    slug = request.GET.get("service", "")
-    current = request.headers.get("HX-Current-URL", "") if _is_htmx(request) else ""
-    if not slug and current:
-        slug = (parse_qs(urlsplit(current).query).get("service") or [""])[0]
-    return Service.objects.filter(slug=slug).first() if slug else None
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
