@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from diagnostics import marks
 from diagnostics.claims import SENTENCES, STARTER_CLAIMS, unguaranteed
@@ -80,10 +81,10 @@ class Target(models.Model):
     """Something worth probing: a web app, an API host, a status page or a control site."""
 
     class Kind(models.TextChoices):
-        WEB_APP = "web", "Web app"
-        API = "api", "API"
-        STATUS_PAGE = "status", "Status page"
-        CONTROL = "control", "Control (tells whether our own network works)"
+        WEB_APP = "web", _("Web app")
+        API = "api", _("API")
+        STATUS_PAGE = "status", _("Status page")
+        CONTROL = "control", _("Control (tells whether our own network works)")
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(unique=True)
@@ -94,25 +95,29 @@ class Target(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="targets",
-        help_text="The service this target checks. Empty: every service's checks use it "
-        "(controls, and what all services sit behind, such as Cloudflare's status page).",
+        help_text=_(
+            "The service this target checks. Empty: every service's checks use it "
+            "(controls, and what all services sit behind, such as Cloudflare's status page)."
+        ),
     )
     url = models.URLField(max_length=500)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WEB_APP)
-    probes = models.JSONField(default=list, help_text='Which probes to run, e.g. ["http"]')
-    expected_statuses = models.JSONField(default=list, blank=True, help_text="e.g. [200]")
+    probes = models.JSONField(default=list, help_text=_('Which probes to run, e.g. ["http"]'))
+    expected_statuses = models.JSONField(default=list, blank=True, help_text=_("e.g. [200]"))
     keyword = models.CharField(max_length=200, blank=True)
     timeout_seconds = models.FloatField(default=5.0)
-    provider = models.CharField(max_length=20, blank=True, help_text="Status pages only")
+    provider = models.CharField(max_length=20, blank=True, help_text=_("Status pages only"))
     enabled = models.BooleanField(default=True)
     order = models.PositiveIntegerField(default=0)
     browser_check = models.BooleanField(
         default=False,
-        help_text="Also ask the visitor's browser whether it can reach this target "
-        "(web apps and controls). Its origin is added to the report page's connect-src.",
+        help_text=_(
+            "Also ask the visitor's browser whether it can reach this target "
+            "(web apps and controls). Its origin is added to the report page's connect-src."
+        ),
     )
     browser_url = models.URLField(
-        max_length=500, blank=True, help_text="The address the browser fetches; blank = URL."
+        max_length=500, blank=True, help_text=_("The address the browser fetches; blank = URL.")
     )
 
     objects = TargetQuerySet.as_manager()
@@ -264,9 +269,9 @@ class CheckRun(models.Model):
     """One press of "Run checks". Its id is the unguessable, shareable report URL."""
 
     class State(models.TextChoices):
-        RUNNING = "running", "Running"
-        COMPLETE = "complete", "Complete"
-        UNAVAILABLE = "unavailable", "Checks unavailable"
+        RUNNING = "running", _("Running")
+        COMPLETE = "complete", _("Complete")
+        UNAVAILABLE = "unavailable", _("Checks unavailable")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -809,33 +814,33 @@ class Rule(models.Model):
     """
 
     class Vantage(models.TextChoices):
-        ANY = "", "Any"
-        SERVER = "server", "Our server"
-        BROWSER = "browser", "The visitor's browser"
-        VISITOR = "visitor", "What the visitor told us"
+        ANY = "", _("Any")
+        SERVER = "server", _("Our server")
+        BROWSER = "browser", _("The visitor's browser")
+        VISITOR = "visitor", _("What the visitor told us")
 
     class Tone(models.TextChoices):
-        OK = "ok", "Good news"
-        WARN = "warn", "Warning"
-        BAD = "bad", "Bad news"
+        OK = "ok", _("Good news")
+        WARN = "warn", _("Warning")
+        BAD = "bad", _("Bad news")
 
     class Answer(models.TextChoices):
-        ANY = "", "Any"
-        BLOCK_1020 = "block_1020", "The 1020 page"
-        RATE_LIMIT = "rate_limit", "Too many requests"
-        CHALLENGE_LOOP = "challenge_loop", "Endless “Just a moment…”"
-        BLANK_PAGE = "blank_page", "A blank page"
-        NO_LOAD = "no_load", "Nothing loads"
-        OTHER = "other", "Something else"
+        ANY = "", _("Any")
+        BLOCK_1020 = "block_1020", _("The 1020 page")
+        RATE_LIMIT = "rate_limit", _("Too many requests")
+        CHALLENGE_LOOP = "challenge_loop", _("Endless “Just a moment…”")
+        BLANK_PAGE = "blank_page", _("A blank page")
+        NO_LOAD = "no_load", _("Nothing loads")
+        OTHER = "other", _("Something else")
 
     class RegionScope(models.TextChoices):
-        ANY = "", "From any region"
-        SOME = "some", "From some regions only (another region got the page)"
-        EVERY = "every", "From every region that checked the target"
+        ANY = "", _("From any region")
+        SOME = "some", _("From some regions only (another region got the page)")
+        EVERY = "every", _("From every region that checked the target")
 
-    order = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    order = models.PositiveIntegerField(default=100, help_text=_("Lower runs first."))
     enabled = models.BooleanField(default=True)
-    name = models.CharField(max_length=120, help_text="For editors only.")
+    name = models.CharField(max_length=120, help_text=_("For editors only."))
     # Conditions on the run's service (empty: every service).
     service = models.ForeignKey(
         "helpcenter.Service",
@@ -843,7 +848,7 @@ class Rule(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Only for runs about this service; empty for every service.",
+        help_text=_("Only for runs about this service; empty for every service."),
     )
     # Conditions on one observation (all must hold on the same one).
     vantage = models.CharField(max_length=10, choices=Vantage.choices, blank=True)
@@ -852,37 +857,42 @@ class Rule(models.Model):
         Target, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     probe = models.CharField(
-        max_length=20, blank=True, help_text="http, dns, tcp, tls, status, or fetch (browser)"
+        max_length=20, blank=True, help_text=_("http, dns, tcp, tls, status, or fetch (browser)")
     )
     outcomes = models.CharField(
-        max_length=100, blank=True, help_text="Comma-separated, e.g. down, timeout, error"
+        max_length=100, blank=True, help_text=_("Comma-separated, e.g. down, timeout, error")
     )
     cloudflare_codes = models.CharField(
         max_length=100,
         blank=True,
-        help_text="Comma-separated codes or kinds: 1020, 1005, 522, block, rate_limit, "
-        "challenge, origin_error",
+        help_text=_(
+            "Comma-separated codes or kinds: 1020, 1005, 522, block, rate_limit, "
+            "challenge, origin_error"
+        ),
     )
     status_states = models.CharField(
-        max_length=100, blank=True, help_text="e.g. major_outage, partial_outage"
+        max_length=100, blank=True, help_text=_("e.g. major_outage, partial_outage")
     )
     # Conditions on the whole run.
     visitor_answer = models.CharField(max_length=20, choices=Answer.choices, blank=True)
     controls_failed = models.BooleanField(
         null=True,
         blank=True,
-        help_text="All control targets failed (from the browser if vantage is browser, "
-        "else from our server). Unknown = any.",
+        help_text=_(
+            "All control targets failed (from the browser if vantage is browser, "
+            "else from our server). Unknown = any."
+        ),
     )
     region_scope = models.CharField(
         max_length=5,
         choices=RegionScope.choices,
         blank=True,
-        help_text="With several check regions: where our server must have seen the "
-        "observation above.",
+        help_text=_(
+            "With several check regions: where our server must have seen the observation above."
+        ),
     )
     # The verdict.
-    code = models.SlugField(max_length=60, help_text="Stable verdict code, e.g. blocked-1020")
+    code = models.SlugField(max_length=60, help_text=_("Stable verdict code, e.g. blocked-1020"))
     headline = models.CharField(max_length=200)
     explanation = models.TextField(blank=True)
     tone = models.CharField(max_length=4, choices=Tone.choices, default=Tone.WARN)

@@ -20,6 +20,7 @@ from django.db.models import Count, Max
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from helpcenter.markdown import render_inline, render_markdown
 from helpcenter.text import stored_text
@@ -52,7 +53,7 @@ def _tidy_text_fields(instance: models.Model) -> None:
             setattr(instance, name, value)
 
 
-SLUG_HELP = "Part of the public URL. Changing it keeps the old URL working (301)."
+SLUG_HELP = _("Part of the public URL. Changing it keeps the old URL working (301).")
 
 
 class Category(models.Model):
@@ -65,7 +66,7 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["order", "title"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
         return self.title
@@ -112,16 +113,16 @@ class Service(models.Model):
 
     name = models.CharField(max_length=80)
     slug = models.SlugField(
-        max_length=60, unique=True, help_text="Part of the public URL: /services/<slug>/."
+        max_length=60, unique=True, help_text=_("Part of the public URL: /services/<slug>/.")
     )
     summary = models.CharField(
-        max_length=200, blank=True, help_text="One plain sentence: what the service is."
+        max_length=200, blank=True, help_text=_("One plain sentence: what the service is.")
     )
     website_url = models.URLField(max_length=300, blank=True)
     support_url = models.URLField(
         max_length=300,
         blank=True,
-        help_text="Where its users ask for help; a block only the service can lift ends there.",
+        help_text=_("Where its users ask for help; a block only the service can lift ends there."),
     )
     order = models.PositiveIntegerField(default=0)
 
@@ -191,8 +192,8 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 
 class Article(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
 
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
@@ -205,13 +206,13 @@ class Article(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="articles",
-        help_text="The service this guide is about; empty for a guide that fits any service.",
+        help_text=_("The service this guide is about; empty for a guide that fits any service."),
     )
     title = models.CharField(max_length=200)
     short_title = models.CharField(
         max_length=80,
         blank=True,
-        help_text=(
+        help_text=_(
             "How a fix page names this guide, e.g. “error 1020” gives "
             "“Clear the site's cookies — fixing error 1020”. Empty: the title."
         ),
@@ -219,7 +220,7 @@ class Article(models.Model):
     slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
     summary = models.CharField(max_length=300, blank=True)
     body = models.TextField(
-        blank=True, help_text="Markdown. Give every heading an id: ## Title {#id}"
+        blank=True, help_text=_("Markdown. Give every heading an id: ## Title {#id}")
     )
     body_html = models.TextField(blank=True, editable=False)
     headings = models.JSONField(default=list, blank=True, editable=False)
@@ -352,16 +353,18 @@ class Fix(models.Model):
     # then sees work or fail: a report asks "did this fix it?" only about the others.
     ask_if_it_worked = models.BooleanField(
         default=True,
-        help_text="Reports ask a visitor who tried this whether it fixed the problem. Untick "
-        "for advice that is not a fix to try (waiting for an outage to end, reading a "
-        "status page).",
+        help_text=_(
+            "Reports ask a visitor who tried this whether it fixed the problem. Untick "
+            "for advice that is not a fix to try (waiting for an outage to end, reading a "
+            "status page)."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["article", "order", "id"]
         # Django would say "fixs" (fixes have their own admin pages now).
-        verbose_name_plural = "fixes"
+        verbose_name_plural = _("fixes")
         constraints = [
             models.UniqueConstraint(fields=["article", "slug"], name="unique_fix_slug_per_article")
         ]
@@ -400,15 +403,15 @@ class Fix(models.Model):
 class FaqEntry(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="faq")
     question = models.CharField(max_length=300)
-    answer = models.TextField(help_text="Markdown")
+    answer = models.TextField(help_text=_("Markdown"))
     answer_html = models.TextField(blank=True, editable=False)
     order = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["article", "order", "id"]
-        verbose_name = "FAQ entry"
-        verbose_name_plural = "FAQ entries"
+        verbose_name = _("FAQ entry")
+        verbose_name_plural = _("FAQ entries")
 
     def __str__(self) -> str:
         return self.question
@@ -649,15 +652,15 @@ class FixFeedback(models.Model):
     )
     helpful = models.BooleanField()
     verdict_code = models.CharField(
-        max_length=60, blank=True, help_text="The check verdict the vote came from, if any."
+        max_length=60, blank=True, help_text=_("The check verdict the vote came from, if any.")
     )
     visitor_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "fix feedback"
-        verbose_name_plural = "fix feedback"
+        verbose_name = _("fix feedback")
+        verbose_name_plural = _("fix feedback")
         constraints = [
             models.UniqueConstraint(
                 fields=["fix", "visitor_hash"], name="one_vote_per_visitor_per_fix"
@@ -682,8 +685,8 @@ class FixVotes(Fix):
 
     class Meta:
         proxy = True
-        verbose_name = "votes per fix"
-        verbose_name_plural = "votes per fix"
+        verbose_name = _("votes per fix")
+        verbose_name_plural = _("votes per fix")
 
 
 class SeededRow(models.Model):
@@ -712,10 +715,10 @@ class SynonymSet(models.Model):
     """
 
     name = models.SlugField(
-        max_length=60, unique=True, help_text="A short name for the set, e.g. disable."
+        max_length=60, unique=True, help_text=_("A short name for the set, e.g. disable.")
     )
     terms = models.TextField(
-        help_text=(
+        help_text=_(
             "Words or phrases that mean the same here, separated by commas: "
             "disable, turn off, switch off"
         )
@@ -723,7 +726,7 @@ class SynonymSet(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "synonym set"
+        verbose_name = _("synonym set")
 
     def __str__(self) -> str:
         return self.terms

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from diagnostics.models import Target
 
@@ -72,8 +73,8 @@ class Webhook(models.Model):
     """An operator's URL, called on state changes and crowd-report surges."""
 
     class Kind(models.TextChoices):
-        SLACK = "slack", 'Slack-compatible ({"text": …})'
-        GENERIC = "generic", "Generic JSON"
+        SLACK = "slack", _('Slack-compatible ({"text": …})')
+        GENERIC = "generic", _("Generic JSON")
 
     name = models.CharField(max_length=120)
     url = models.URLField(max_length=500)
@@ -81,8 +82,10 @@ class Webhook(models.Model):
     secret = models.CharField(
         max_length=100,
         default=_token,
-        help_text="Signs each body: X-Helpcenter-Signature is sha256= and the hex HMAC-SHA256 "
-        "of the body with this secret.",
+        help_text=_(
+            "Signs each body: X-Helpcenter-Signature is sha256= and the hex HMAC-SHA256 "
+            "of the body with this secret."
+        ),
     )
     enabled = models.BooleanField(default=True)
     on_state_change = models.BooleanField(default=True)
@@ -99,11 +102,11 @@ class WebhookDelivery(models.Model):
     """One event for one webhook: what was sent, how often, and how it went."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to send"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        RETRYING = "retrying", "Failed; will try again"
-        FAILED = "failed", "Failed; gave up"
+        PENDING = "pending", _("Waiting to send")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        RETRYING = "retrying", _("Failed; will try again")
+        FAILED = "failed", _("Failed; gave up")
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     # One delivery per event and webhook: an event announced twice is sent once.
@@ -118,7 +121,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name_plural = _("webhook deliveries")
         constraints = [
             models.UniqueConstraint(fields=["webhook", "event_key"], name="one_delivery_per_event")
         ]
