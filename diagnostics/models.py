@@ -137,7 +137,11 @@ class Target(models.Model):
         if self.kind == self.Kind.CONTROL and self.service_id is not None:
             # A control answers "does our own network work?", the same for every service.
             raise ValidationError(
-                {"service": "A control belongs to no service: every service's checks use it."}
+                {
+                    "service": gettext(
+                        "A control belongs to no service: every service's checks use it."
+                    )
+                }
             )
 
     def get_browser_url(self) -> str:
@@ -915,9 +919,12 @@ class Rule(models.Model):
             names = ", ".join(c.replace("_", " ") for c in wrong)
             known = ", ".join(sorted(SENTENCES))
             raise ValidationError(
-                f"The headline or explanation says something these conditions do not ensure "
-                f"({names}). Leave it out: for the starter rules the verdict adds those "
-                f"sentences itself ({known}) only when a run supports them."
+                gettext(
+                    "The headline or explanation says something these conditions do not ensure "
+                    "(%(names)s). Leave it out: for the starter rules the verdict adds those "
+                    "sentences itself (%(known)s) only when a run supports them."
+                )
+                % {"names": names, "known": known}
             )
 
     def as_data(self, fixes: tuple[FixLink, ...]) -> RuleData:

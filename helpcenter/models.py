@@ -20,6 +20,7 @@ from django.db.models import Count, Max
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from helpcenter.markdown import render_inline, render_markdown
@@ -734,7 +735,7 @@ class SynonymSet(models.Model):
     def clean(self) -> None:
         if len(self.phrases()) < 2:
             raise ValidationError(
-                {"terms": "Give at least two words or phrases, separated by commas."}
+                {"terms": gettext("Give at least two words or phrases, separated by commas.")}
             )
 
     def phrases(self) -> list[str]:
