@@ -22,6 +22,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from reversion.errors import RevertError
 from reversion.models import Version
 from reversion.revisions import _get_options
@@ -256,10 +257,16 @@ def restore(version: Version, user: AbstractBaseUser | AnonymousUser | None) -> 
                 _after_restore(restored, children, before)
                 reversion.add_to_revision(restored)
     except RevertError as exc:
-        raise RestoreError(f"The version could not be restored: {exc}") from None
+        raise RestoreError(
+            gettext("The version could not be restored: %(reason)s") % {"reason": exc}
+        ) from None
     except IntegrityError as exc:
         raise RestoreError(
-            f"The version could not be restored: it conflicts with the current data ({exc})."
+            gettext(
+                "The version could not be restored: it conflicts with the current data "
+                "(%(reason)s)."
+            )
+            % {"reason": exc}
         ) from None
     return restored
 
@@ -280,9 +287,18 @@ def _check_unique(version: Version, obj: models.Model | None) -> None:
         if taken is not None:
             name = model._meta.verbose_name
             raise RestoreError(
-                f"Cannot restore this version: its {f.verbose_name} “{value}” is now used by "
-                f"another {name}, “{taken}” (id {taken.pk}). Change that {name}'s "
-                f"{f.verbose_name} first, or edit this one by hand. Nothing was changed."
+                gettext(
+                    "Cannot restore this version: its %(field)s “%(value)s” is now used by "
+                    "another %(model)s, “%(other)s” (id %(id)s). Change that %(model)s's "
+                    "%(field)s first, or edit this one by hand. Nothing was changed."
+                )
+                % {
+                    "field": f.verbose_name,
+                    "value": value,
+                    "model": name,
+                    "other": taken,
+                    "id": taken.pk,
+                }
             )
 
 
@@ -302,9 +318,11 @@ def _check_links(versions: list[Version]) -> None:
                     continue
                 if not target._default_manager.filter(pk=pk).exists():
                     raise RestoreError(
-                        f"Cannot restore this version: its {f.verbose_name} "
-                        f"(a {target._meta.verbose_name}, id {pk}) has been deleted since. "
-                        "Nothing was changed."
+                        gettext(
+                            "Cannot restore this version: its %(field)s (a %(model)s, id "
+                            "%(id)s) has been deleted since. Nothing was changed."
+                        )
+                        % {"field": f.verbose_name, "model": target._meta.verbose_name, "id": pk}
                     )
 
 

@@ -137,6 +137,9 @@ def test_makemessages_collects_the_strings_cleanly(tmp_path: Path, settings: Any
         "votes about service",  # helpcenter/admin.py (a list filter's title)
         "Choose an image file to upload.",  # helpcenter/admin_views.py
         "Choose two versions to compare.",  # helpcenter/history_admin.py (a message)
+        "Someone else",  # helpcenter/editing.py (who saved over the editor's form)
+        "PNG, JPEG, WebP or GIF",  # helpcenter/images.py (in an upload's refusal)
+        "The version could not be restored: %(reason)s",  # helpcenter/history.py
         "Then tell the visitor",  # diagnostics/admin.py (a fieldset)
         "Failed deliveries",  # notices/admin.py (a column)
         "FAQ entries",  # helpcenter/models.py (a verbose_name_plural)
@@ -159,7 +162,10 @@ EDITOR_MODULES = [
     "helpcenter/admin.py",
     "helpcenter/admin_forms.py",
     "helpcenter/admin_views.py",
+    "helpcenter/editing.py",
+    "helpcenter/history.py",
     "helpcenter/history_admin.py",
+    "helpcenter/images.py",
     "helpcenter/staff_views.py",
     "helpcenter/models.py",
     "diagnostics/admin.py",
