@@ -23,6 +23,8 @@ from django.template.base import Lexer, TokenType
 from django.utils import translation
 
 from tests.conftest import ROOT
+from tests.helpcenter.admin_forms import change_url, make_editor
+from tests.helpcenter.factories import make_article
 
 TEMPLATES = ROOT / "templates"
 # The styleguide: a staff page about CSS class names, with markup samples for the people
@@ -312,9 +314,6 @@ def test_the_editor_gets_its_text_from_the_admin_catalogue(
     """The change form loads the admin's catalogue before the editor, and it holds ours."""
     if shutil.which("msgfmt") is None:
         pytest.fail("compiling a catalogue needs GNU gettext (apt-get install gettext)")
-    from tests.helpcenter.admin_forms import change_url, make_editor
-    from tests.helpcenter.factories import make_article
-
     client.force_login(make_editor())
     page = client.get(change_url(make_article())).content.decode()
     catalogue = page.index('src="/admin/jsi18n/"')
