@@ -190,7 +190,7 @@ def _literal(node: ast.AST | None) -> bool:
 
 def untranslated_python(source: str) -> list[str]:
     """Strings shown to people in ``source`` that no gettext call wraps, as "line: text"."""
-    found: list[ast.AST] = []
+    found: list[ast.expr] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call):
             func = node.func
@@ -202,22 +202,24 @@ def untranslated_python(source: str) -> list[str]:
             if name == "ValidationError" and node.args:
                 message = node.args[0]  # one message, or one per field
                 found += message.values if isinstance(message, ast.Dict) else [message]
-        elif isinstance(node, ast.Assign):
-            names = {getattr(target, "id", "") for target in node.targets}
-            if names & LABEL_NAMES:
-                found.append(node.value)
-            if "fieldsets" in names and isinstance(node.value, ast.List | ast.Tuple):
-                found += [f.elts[0] for f in node.value.elts if isinstance(f, ast.Tuple) and f.elts]
         elif isinstance(node, ast.Dict):
             found += [v for k, v in zip(node.keys, node.values, strict=True) if _shown_key(k)]
-        elif isinstance(node, ast.ClassDef) and any(
-            (getattr(base, "attr", "") or getattr(base, "id", "")).endswith("Choices")
-            for base in node.bases
-        ):
-            for item in node.body:  # NAME = "value", "Label"
-                value = getattr(item, "value", None)
-                if isinstance(item, ast.Assign) and isinstance(value, ast.Tuple) and value.elts:
-                    found.append(value.elts[-1])
+        elif isinstance(node, ast.ClassDef):  # class attributes: admin options, Meta, choices
+            choices = any(
+                (getattr(base, "attr", "") or getattr(base, "id", "")).endswith("Choices")
+                for base in node.bases
+            )
+            for item in node.body:
+                if not isinstance(item, ast.Assign):
+                    continue
+                names = {getattr(target, "id", "") for target in item.targets}
+                value = item.value
+                if names & LABEL_NAMES:
+                    found.append(value)
+                if "fieldsets" in names and isinstance(value, ast.List | ast.Tuple):
+                    found += [f.elts[0] for f in value.elts if isinstance(f, ast.Tuple) and f.elts]
+                if choices and isinstance(value, ast.Tuple) and value.elts:
+                    found.append(value.elts[-1])  # NAME = "value", "Label"
     shown = sorted((n for n in found if _literal(n)), key=lambda n: (n.lineno, n.col_offset))
     return [f"{n.lineno}: {ast.unparse(n)[:80]}" for n in shown]
 
