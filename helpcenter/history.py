@@ -169,14 +169,14 @@ def display_value(f: models.Field[Any, Any], value: Any) -> str:
         return ""
     if f.many_to_many:
         related = f.related_model._default_manager.in_bulk(list(value))  # type: ignore[union-attr]
-        return "\n".join(sorted(str(related.get(pk, f"#{pk} (deleted)")) for pk in value))
+        return "\n".join(sorted(str(related.get(pk, _deleted(pk))) for pk in value))
     if f.is_relation:
         target = f.related_model._default_manager.filter(pk=value).first()  # type: ignore[union-attr]
-        return str(target) if target is not None else f"#{value} (deleted)"
+        return str(target) if target is not None else _deleted(value)
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
     if isinstance(value, date):
@@ -184,6 +184,10 @@ def display_value(f: models.Field[Any, Any], value: Any) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
+
+
+def _deleted(pk: Any) -> str:
+    return gettext("#%(id)s (deleted)") % {"id": pk}
 
 
 def _parent_fk(
