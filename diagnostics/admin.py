@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from diagnostics.models import CheckRun, ProbeResult, Rule, RuleFix, Target
 from helpcenter.history_admin import HistoryAdminMixin
@@ -31,7 +32,7 @@ class RuleFixInline(admin.TabularInline):
     extra = 1
     ordering = ["position", "id"]
     # verdict.fixes_for reads the list this way; editors see it where they edit it.
-    verbose_name_plural = (
+    verbose_name_plural = _(
         "fixes, in order (a run about a service whose own guides have fixes here gets "
         "those; any other service gets the fixes from general guides)"
     )
@@ -50,7 +51,10 @@ class RuleAdmin(HistoryAdminMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["order", "enabled", "name"]}),
         (
-            "When (blank = any; the observation conditions must hold on one and the same result)",
+            _(
+                "When (blank = any; the observation conditions must hold on one and the same "
+                "result)"
+            ),
             {
                 "fields": [
                     "service",
@@ -67,5 +71,5 @@ class RuleAdmin(HistoryAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Then tell the visitor", {"fields": ["code", "headline", "explanation", "tone"]}),
+        (_("Then tell the visitor"), {"fields": ["code", "headline", "explanation", "tone"]}),
     ]

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from diagnostics import marks
 from diagnostics.claims import SENTENCES, STARTER_CLAIMS, unguaranteed
@@ -80,13 +81,13 @@ class Target(models.Model):
     """Something worth probing: a web app, an API host, a status page or a control site."""
 
     class Kind(models.TextChoices):
-        WEB_APP = "web", "Web app"
-        API = "api", "API"
-        STATUS_PAGE = "status", "Status page"
-        CONTROL = "control", "Control (tells whether our own network works)"
+        WEB_APP = "web", _("Web app")
+        API = "api", _("API")
+        STATUS_PAGE = "status", _("Status page")
+        CONTROL = "control", _("Control (tells whether our own network works)")
 
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    slug = models.SlugField(unique=True, verbose_name=_("slug"))
     # PROTECT: deleting a service must not silently take its history with it.
     service = models.ForeignKey(
         "helpcenter.Service",
@@ -94,30 +95,49 @@ class Target(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="targets",
-        help_text="The service this target checks. Empty: every service's checks use it "
-        "(controls, and what all services sit behind, such as Cloudflare's status page).",
+        help_text=_(
+            "The service this target checks. Empty: every service's checks use it "
+            "(controls, and what all services sit behind, such as Cloudflare's status page)."
+        ),
+        verbose_name=_("service"),
     )
-    url = models.URLField(max_length=500)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.WEB_APP)
-    probes = models.JSONField(default=list, help_text='Which probes to run, e.g. ["http"]')
-    expected_statuses = models.JSONField(default=list, blank=True, help_text="e.g. [200]")
-    keyword = models.CharField(max_length=200, blank=True)
-    timeout_seconds = models.FloatField(default=5.0)
-    provider = models.CharField(max_length=20, blank=True, help_text="Status pages only")
-    enabled = models.BooleanField(default=True)
-    order = models.PositiveIntegerField(default=0)
+    url = models.URLField(max_length=500, verbose_name=_("url"))
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.WEB_APP, verbose_name=_("kind")
+    )
+    probes = models.JSONField(
+        default=list, help_text=_('Which probes to run, e.g. ["http"]'), verbose_name=_("probes")
+    )
+    expected_statuses = models.JSONField(
+        default=list, blank=True, help_text=_("e.g. [200]"), verbose_name=_("expected statuses")
+    )
+    keyword = models.CharField(max_length=200, blank=True, verbose_name=_("keyword"))
+    timeout_seconds = models.FloatField(default=5.0, verbose_name=_("timeout seconds"))
+    provider = models.CharField(
+        max_length=20, blank=True, help_text=_("Status pages only"), verbose_name=_("provider")
+    )
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     browser_check = models.BooleanField(
         default=False,
-        help_text="Also ask the visitor's browser whether it can reach this target "
-        "(web apps and controls). Its origin is added to the report page's connect-src.",
+        help_text=_(
+            "Also ask the visitor's browser whether it can reach this target "
+            "(web apps and controls). Its origin is added to the report page's connect-src."
+        ),
+        verbose_name=_("browser check"),
     )
     browser_url = models.URLField(
-        max_length=500, blank=True, help_text="The address the browser fetches; blank = URL."
+        max_length=500,
+        blank=True,
+        help_text=_("The address the browser fetches; blank = URL."),
+        verbose_name=_("browser url"),
     )
 
     objects = TargetQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
         ordering = ["order", "name"]
 
     def __str__(self) -> str:
@@ -132,7 +152,11 @@ class Target(models.Model):
         if self.kind == self.Kind.CONTROL and self.service_id is not None:
             # A control answers "does our own network work?", the same for every service.
             raise ValidationError(
-                {"service": "A control belongs to no service: every service's checks use it."}
+                {
+                    "service": gettext(
+                        "A control belongs to no service: every service's checks use it."
+                    )
+                }
             )
 
     def get_browser_url(self) -> str:
@@ -264,36 +288,49 @@ class CheckRun(models.Model):
     """One press of "Run checks". Its id is the unguessable, shareable report URL."""
 
     class State(models.TextChoices):
-        RUNNING = "running", "Running"
-        COMPLETE = "complete", "Complete"
-        UNAVAILABLE = "unavailable", "Checks unavailable"
+        RUNNING = "running", _("Running")
+        COMPLETE = "complete", _("Complete")
+        UNAVAILABLE = "unavailable", _("Checks unavailable")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.RUNNING)
-    regions = models.JSONField(default=list)
-    expected_results = models.PositiveIntegerField(default=0)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    state = models.CharField(
+        max_length=12, choices=State.choices, default=State.RUNNING, verbose_name=_("state")
+    )
+    regions = models.JSONField(default=list, verbose_name=_("regions"))
+    expected_results = models.PositiveIntegerField(default=0, verbose_name=_("expected results"))
     # The service the visitor asked about: its targets (and the controls) are
     # what this run probes. Empty only for runs stored before services existed.
     service = models.ForeignKey(
-        "helpcenter.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "helpcenter.Service",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("service"),
     )
-    article_slug = models.SlugField(max_length=120, blank=True)
-    note = models.CharField(max_length=300, blank=True)
+    article_slug = models.SlugField(max_length=120, blank=True, verbose_name=_("article slug"))
+    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
     # What the visitor told us. Of pasted error text only these three survive:
     # the page they copy shows their IP address, which we never store.
-    visitor_answer = models.CharField(max_length=20, blank=True)
-    pasted_code = models.CharField(max_length=8, blank=True)
-    pasted_ray_id = models.CharField(max_length=16, blank=True)
-    pasted_colo = models.CharField(max_length=3, blank=True)
+    visitor_answer = models.CharField(max_length=20, blank=True, verbose_name=_("visitor answer"))
+    pasted_code = models.CharField(max_length=8, blank=True, verbose_name=_("pasted code"))
+    pasted_ray_id = models.CharField(max_length=16, blank=True, verbose_name=_("pasted ray id"))
+    pasted_colo = models.CharField(max_length=3, blank=True, verbose_name=_("pasted colo"))
     # The time printed on the pasted page: the service's support looks it up by that.
-    pasted_time = models.CharField(max_length=23, blank=True)
+    pasted_time = models.CharField(max_length=23, blank=True, verbose_name=_("pasted time"))
     # The browser's own checks: expected when the page ran our script, then filled in.
-    browser_expected = models.BooleanField(default=False)
-    browser_findings = models.JSONField(null=True, blank=True)
+    browser_expected = models.BooleanField(default=False, verbose_name=_("browser expected"))
+    browser_findings = models.JSONField(null=True, blank=True, verbose_name=_("browser findings"))
 
     class Meta:
+        verbose_name = _("check run")
+        verbose_name_plural = _("check runs")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -468,12 +505,12 @@ def _changed(run_ids: Iterable[Any]) -> None:
 class ProbeAnswer(models.Model):
     """What one probe said, as stored: shared by a run's results and the history samples."""
 
-    region = models.CharField(max_length=40)
-    probe = models.CharField(max_length=20)
-    outcome = models.CharField(max_length=12)
-    summary = models.CharField(max_length=300)
-    latency_ms = models.FloatField(null=True, blank=True)
-    evidence = models.JSONField(default=dict, blank=True)
+    region = models.CharField(max_length=40, verbose_name=_("region"))
+    probe = models.CharField(max_length=20, verbose_name=_("probe"))
+    outcome = models.CharField(max_length=12, verbose_name=_("outcome"))
+    summary = models.CharField(max_length=300, verbose_name=_("summary"))
+    latency_ms = models.FloatField(null=True, blank=True, verbose_name=_("latency ms"))
+    evidence = models.JSONField(default=dict, blank=True, verbose_name=_("evidence"))
 
     class Meta:
         abstract = True
@@ -488,11 +525,17 @@ class ProbeAnswer(models.Model):
 class ProbeResult(ProbeAnswer):
     """One probe's answer about one target from one region, for one run."""
 
-    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="results")
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="results")
-    created_at = models.DateTimeField(default=timezone.now)
+    run = models.ForeignKey(
+        CheckRun, on_delete=models.CASCADE, related_name="results", verbose_name=_("run")
+    )
+    target = models.ForeignKey(
+        Target, on_delete=models.CASCADE, related_name="results", verbose_name=_("target")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("probe result")
+        verbose_name_plural = _("probe results")
         ordering = ["target__order", "target__name", "probe", "region"]
         constraints = [
             # A redelivered task rewrites its rows instead of adding duplicates.
@@ -809,33 +852,37 @@ class Rule(models.Model):
     """
 
     class Vantage(models.TextChoices):
-        ANY = "", "Any"
-        SERVER = "server", "Our server"
-        BROWSER = "browser", "The visitor's browser"
-        VISITOR = "visitor", "What the visitor told us"
+        ANY = "", _("Any")
+        SERVER = "server", _("Our server")
+        BROWSER = "browser", _("The visitor's browser")
+        VISITOR = "visitor", _("What the visitor told us")
 
     class Tone(models.TextChoices):
-        OK = "ok", "Good news"
-        WARN = "warn", "Warning"
-        BAD = "bad", "Bad news"
+        OK = "ok", _("Good news")
+        WARN = "warn", _("Warning")
+        BAD = "bad", _("Bad news")
 
     class Answer(models.TextChoices):
-        ANY = "", "Any"
-        BLOCK_1020 = "block_1020", "The 1020 page"
-        RATE_LIMIT = "rate_limit", "Too many requests"
-        CHALLENGE_LOOP = "challenge_loop", "Endless “Just a moment…”"
-        BLANK_PAGE = "blank_page", "A blank page"
-        NO_LOAD = "no_load", "Nothing loads"
-        OTHER = "other", "Something else"
+        ANY = "", _("Any")
+        BLOCK_1020 = "block_1020", _("The 1020 page")
+        RATE_LIMIT = "rate_limit", _("Too many requests")
+        CHALLENGE_LOOP = "challenge_loop", _("Endless “Just a moment…”")
+        BLANK_PAGE = "blank_page", _("A blank page")
+        NO_LOAD = "no_load", _("Nothing loads")
+        OTHER = "other", _("Something else")
 
     class RegionScope(models.TextChoices):
-        ANY = "", "From any region"
-        SOME = "some", "From some regions only (another region got the page)"
-        EVERY = "every", "From every region that checked the target"
+        ANY = "", _("From any region")
+        SOME = "some", _("From some regions only (another region got the page)")
+        EVERY = "every", _("From every region that checked the target")
 
-    order = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
-    enabled = models.BooleanField(default=True)
-    name = models.CharField(max_length=120, help_text="For editors only.")
+    order = models.PositiveIntegerField(
+        default=100, help_text=_("Lower runs first."), verbose_name=_("order")
+    )
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
+    name = models.CharField(
+        max_length=120, help_text=_("For editors only."), verbose_name=_("name")
+    )
     # Conditions on the run's service (empty: every service).
     service = models.ForeignKey(
         "helpcenter.Service",
@@ -843,56 +890,91 @@ class Rule(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Only for runs about this service; empty for every service.",
+        help_text=_("Only for runs about this service; empty for every service."),
+        verbose_name=_("service"),
     )
     # Conditions on one observation (all must hold on the same one).
-    vantage = models.CharField(max_length=10, choices=Vantage.choices, blank=True)
-    target_kind = models.CharField(max_length=10, choices=Target.Kind.choices, blank=True)
+    vantage = models.CharField(
+        max_length=10, choices=Vantage.choices, blank=True, verbose_name=_("vantage")
+    )
+    target_kind = models.CharField(
+        max_length=10, choices=Target.Kind.choices, blank=True, verbose_name=_("target kind")
+    )
     target = models.ForeignKey(
-        Target, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Target,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("target"),
     )
     probe = models.CharField(
-        max_length=20, blank=True, help_text="http, dns, tcp, tls, status, or fetch (browser)"
+        max_length=20,
+        blank=True,
+        help_text=_("http, dns, tcp, tls, status, or fetch (browser)"),
+        verbose_name=_("probe"),
     )
     outcomes = models.CharField(
-        max_length=100, blank=True, help_text="Comma-separated, e.g. down, timeout, error"
+        max_length=100,
+        blank=True,
+        help_text=_("Comma-separated, e.g. down, timeout, error"),
+        verbose_name=_("outcomes"),
     )
     cloudflare_codes = models.CharField(
         max_length=100,
         blank=True,
-        help_text="Comma-separated codes or kinds: 1020, 1005, 522, block, rate_limit, "
-        "challenge, origin_error",
+        help_text=_(
+            "Comma-separated codes or kinds: 1020, 1005, 522, block, rate_limit, "
+            "challenge, origin_error"
+        ),
+        verbose_name=_("cloudflare codes"),
     )
     status_states = models.CharField(
-        max_length=100, blank=True, help_text="e.g. major_outage, partial_outage"
+        max_length=100,
+        blank=True,
+        help_text=_("e.g. major_outage, partial_outage"),
+        verbose_name=_("status states"),
     )
     # Conditions on the whole run.
-    visitor_answer = models.CharField(max_length=20, choices=Answer.choices, blank=True)
+    visitor_answer = models.CharField(
+        max_length=20, choices=Answer.choices, blank=True, verbose_name=_("visitor answer")
+    )
     controls_failed = models.BooleanField(
         null=True,
         blank=True,
-        help_text="All control targets failed (from the browser if vantage is browser, "
-        "else from our server). Unknown = any.",
+        help_text=_(
+            "All control targets failed (from the browser if vantage is browser, "
+            "else from our server). Unknown = any."
+        ),
+        verbose_name=_("controls failed"),
     )
     region_scope = models.CharField(
         max_length=5,
         choices=RegionScope.choices,
         blank=True,
-        help_text="With several check regions: where our server must have seen the "
-        "observation above.",
+        help_text=_(
+            "With several check regions: where our server must have seen the observation above."
+        ),
+        verbose_name=_("region scope"),
     )
     # The verdict.
-    code = models.SlugField(max_length=60, help_text="Stable verdict code, e.g. blocked-1020")
-    headline = models.CharField(max_length=200)
-    explanation = models.TextField(blank=True)
-    tone = models.CharField(max_length=4, choices=Tone.choices, default=Tone.WARN)
+    code = models.SlugField(
+        max_length=60, help_text=_("Stable verdict code, e.g. blocked-1020"), verbose_name=_("code")
+    )
+    headline = models.CharField(max_length=200, verbose_name=_("headline"))
+    explanation = models.TextField(blank=True, verbose_name=_("explanation"))
+    tone = models.CharField(
+        max_length=4, choices=Tone.choices, default=Tone.WARN, verbose_name=_("tone")
+    )
     fixes = models.ManyToManyField(
-        "helpcenter.Fix", through="RuleFix", blank=True, related_name="+"
+        "helpcenter.Fix", through="RuleFix", blank=True, related_name="+", verbose_name=_("fixes")
     )
 
     objects = RuleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
         ordering = ["order", "id"]
 
     def __str__(self) -> str:
@@ -905,9 +987,12 @@ class Rule(models.Model):
             names = ", ".join(c.replace("_", " ") for c in wrong)
             known = ", ".join(sorted(SENTENCES))
             raise ValidationError(
-                f"The headline or explanation says something these conditions do not ensure "
-                f"({names}). Leave it out: for the starter rules the verdict adds those "
-                f"sentences itself ({known}) only when a run supports them."
+                gettext(
+                    "The headline or explanation says something these conditions do not ensure "
+                    "(%(names)s). Leave it out: for the starter rules the verdict adds those "
+                    "sentences itself (%(known)s) only when a run supports them."
+                )
+                % {"names": names, "known": known}
             )
 
     def as_data(self, fixes: tuple[FixLink, ...]) -> RuleData:
@@ -936,11 +1021,17 @@ class Rule(models.Model):
 
 
 class RuleFix(models.Model):
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="rule_fixes")
-    fix = models.ForeignKey("helpcenter.Fix", on_delete=models.CASCADE, related_name="+")
-    position = models.PositiveIntegerField(default=0)
+    rule = models.ForeignKey(
+        Rule, on_delete=models.CASCADE, related_name="rule_fixes", verbose_name=_("rule")
+    )
+    fix = models.ForeignKey(
+        "helpcenter.Fix", on_delete=models.CASCADE, related_name="+", verbose_name=_("fix")
+    )
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name = _("rule fix")
+        verbose_name_plural = _("rule fixes")
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["rule", "fix"], name="one_fix_once_per_rule")

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from helpcenter import admin_views, editing
 from helpcenter.admin_forms import ArticleAdminForm, FaqAdminForm, FixAdminForm, ThrottledLoginForm
@@ -110,7 +112,7 @@ class OldSlugInline(admin.TabularInline):
     fields = ("old_slug", "fix", "created_at")
     readonly_fields = ("old_slug", "fix", "created_at")
     can_delete = True  # an editor may free an old slug on purpose
-    verbose_name = "old URL slug"
+    verbose_name = _("old URL slug")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -141,7 +143,7 @@ class ArticleAdmin(HistoryAdminMixin, admin.ModelAdmin):
             },
         ),
         (
-            "Publishing (a future time publishes it then, by itself)",
+            _("Publishing (a future time publishes it then, by itself)"),
             {"fields": ["status", "published_at", "related"]},
         ),
     ]
@@ -260,7 +262,7 @@ class VotesForServiceFilter(admin.SimpleListFilter):
     for that service.
     """
 
-    title = "votes about service"
+    title = _("votes about service")
     parameter_name = "service"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -293,18 +295,20 @@ class FixVotesAdmin(admin.ModelAdmin):
             )
         )
 
-    @admin.display(description="Yes", ordering="yes")
+    @admin.display(description=_("Yes"), ordering="yes")
     def yes_votes(self, obj: Any) -> int:
         return int(obj.yes)
 
-    @admin.display(description="No", ordering="no")
+    @admin.display(description=_("No"), ordering="no")
     def no_votes(self, obj: Any) -> int:
         return int(obj.no)
 
-    @admin.display(description="Worked for")
+    @admin.display(description=_("Worked for"))
     def helpful_ratio(self, obj: Any) -> str:
         votes = FeedbackSummary(yes=int(obj.yes), no=int(obj.no))
-        return f"{round(100 * votes.yes / votes.total)}%" if votes.total else "none yet"
+        if not votes.total:
+            return gettext("none yet")
+        return gettext("%(percent)d%%") % {"percent": round(100 * votes.yes / votes.total)}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -7,6 +7,9 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import QueryDict
+from django.utils.functional import lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from helpcenter import editing, login_throttle
 from helpcenter.models import Article, FaqEntry, Fix
@@ -33,13 +36,20 @@ class TextField(forms.CharField):
 
 # Search engines and link previews show roughly this many characters of a summary.
 SUMMARY_SHOWN_CHARS = 160
-SUMMARY_HELP = (
-    f"Shown as the search snippet and the link description; about the first "
-    f"{SUMMARY_SHOWN_CHARS} characters appear there."
-)
+
+
+def _summary_help() -> str:
+    return gettext(
+        "Shown as the search snippet and the link description; about the first "
+        "%(count)d characters appear there."
+    ) % {"count": SUMMARY_SHOWN_CHARS}
+
+
+# Lazy: the form classes are built at import, before any language is active.
+SUMMARY_HELP = lazy(_summary_help, str)()
 
 # The toolbar above the body writes the Markdown; without JavaScript this says how.
-BODY_HELP = (
+BODY_HELP = _(
     "Markdown. The toolbar inserts headings, browser tabs, tip boxes, collapsible blocks, "
     "links and images. A heading written without an id (## Title) gets one when you save."
 )
@@ -68,7 +78,7 @@ class ArticleAdminForm(forms.ModelForm):
         widgets = _wide_widgets(forms.Textarea)
         help_texts = {"summary": SUMMARY_HELP, "body": BODY_HELP}
         error_messages = {
-            "slug": {"unique": "Another article already uses this slug: choose a different one."}
+            "slug": {"unique": _("Another article already uses this slug: choose a different one.")}
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -145,11 +155,14 @@ class ThrottledLoginForm(AdminAuthenticationForm):
         request = self.request
         if request is not None and login_throttle.is_blocked(request, username):
             minutes = max(login_throttle.window_seconds() // 60, 1)
-            raise forms.ValidationError(
-                f"Too many failed sign-ins for this username from your address. "
-                f"Wait {minutes} minutes and try again, or ask an admin to reset the password.",
-                code="throttled",
+            message = ngettext(
+                "Too many failed sign-ins for this username from your address. "
+                "Wait %(minutes)d minute and try again, or ask an admin to reset the password.",
+                "Too many failed sign-ins for this username from your address. "
+                "Wait %(minutes)d minutes and try again, or ask an admin to reset the password.",
+                minutes,
             )
+            raise forms.ValidationError(message % {"minutes": minutes}, code="throttled")
         try:
             cleaned = super().clean()
         except forms.ValidationError:

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -73,10 +74,11 @@ def image_upload(request: HttpRequest) -> JsonResponse:
     alt = " ".join(request.POST.get("alt", "").split())
     upload = request.FILES.get("image")
     if upload is None:
-        return JsonResponse({"error": "Choose an image file to upload."}, status=400)
+        return JsonResponse({"error": gettext("Choose an image file to upload.")}, status=400)
     if not alt:
         return JsonResponse(
-            {"error": "Describe the image for readers who cannot see it (alt text)."}, status=400
+            {"error": gettext("Describe the image for readers who cannot see it (alt text).")},
+            status=400,
         )
     try:
         stored = images.store_upload(upload, upload.size or 0)

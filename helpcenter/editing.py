@@ -21,6 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from helpcenter.diffs import FieldChange, diff_text
 from helpcenter.markdown import (
@@ -139,7 +140,8 @@ def render_preview(text: str, mode: str = "block") -> Preview:
     except MarkdownTooLarge as exc:
         return Preview(error=str(exc))
     notes = tuple(
-        f"Heading {title!r} gets the link id #{new_id} when you save."
+        gettext("Heading %(title)s gets the link id #%(id)s when you save.")
+        % {"title": repr(title), "id": new_id}
         for title, new_id in ids.added
     )
     return Preview(
@@ -173,7 +175,8 @@ def prepare_body(text: str) -> tuple[str, list[str]]:
     except MarkdownTooLarge as exc:
         return text, [str(exc)]
     errors = [
-        f"Heading {title!r} could not be given an id: write it as '## {title} {{#some-id}}'."
+        gettext("Heading %(title)s could not be given an id: write it as '## %(text)s {#some-id}'.")
+        % {"title": repr(title), "text": title}
         for title in rendered.missing_ids
     ]
     return ids.source, errors + image_problems(rendered.html)
@@ -197,14 +200,25 @@ def image_problems(rendered_html: str) -> list[str]:
     problems = []
     for number, image in enumerate(parser.found, start=1):
         alt = (image.get("alt") or "").strip()
-        name = f"Image {number}" + (f" ({alt!r})" if alt else "")
+        if alt:
+            name = gettext("Image %(number)d (%(alt)s)") % {"number": number, "alt": repr(alt)}
+        else:
+            name = gettext("Image %(number)d") % {"number": number}
         if not image.get("src"):
             problems.append(
-                f"{name} is not from this site and will not show: upload it with the Image button."
+                gettext(
+                    "%(image)s is not from this site and will not show: "
+                    "upload it with the Image button."
+                )
+                % {"image": name}
             )
         if not alt:
             problems.append(
-                f"{name} has no description: say what it shows, for readers who cannot see it."
+                gettext(
+                    "%(image)s has no description: say what it shows, "
+                    "for readers who cannot see it."
+                )
+                % {"image": name}
             )
     return problems
 
@@ -274,12 +288,20 @@ class Conflict:
 
     @property
     def message(self) -> str:
-        when = f" at {self.saved_at:%Y-%m-%d %H:%M} UTC" if self.saved_at else ""
-        return (
-            f"{self.saved_by} saved this article{when}, after you opened it. "
+        rest = gettext(
             "Nothing was saved: your text is still in the form. Compare it with their "
             "changes below, merge what you need, and save again to replace their version."
         )
+        if self.saved_at is None:
+            saved = gettext("%(name)s saved this article, after you opened it.") % {
+                "name": self.saved_by
+            }
+        else:
+            saved = gettext("%(name)s saved this article at %(time)s UTC, after you opened it.") % {
+                "name": self.saved_by,
+                "time": f"{self.saved_at:%Y-%m-%d %H:%M}",
+            }
+        return f"{saved} {rest}"
 
 
 def find_conflict(article_pk: int, loaded: EditState | None) -> Conflict | None:
@@ -317,7 +339,7 @@ def _last_editor(article: Article) -> str:
         .first()
     )
     if entry is None:
-        return "Someone else"
+        return gettext("Someone else")
     user = entry.user
     return user.get_full_name() or user.get_username()
 

@@ -22,6 +22,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from reversion.errors import RevertError
 from reversion.models import Version
 from reversion.revisions import _get_options
@@ -168,14 +169,14 @@ def display_value(f: models.Field[Any, Any], value: Any) -> str:
         return ""
     if f.many_to_many:
         related = f.related_model._default_manager.in_bulk(list(value))  # type: ignore[union-attr]
-        return "\n".join(sorted(str(related.get(pk, f"#{pk} (deleted)")) for pk in value))
+        return "\n".join(sorted(str(related.get(pk, _deleted(pk))) for pk in value))
     if f.is_relation:
         target = f.related_model._default_manager.filter(pk=value).first()  # type: ignore[union-attr]
-        return str(target) if target is not None else f"#{value} (deleted)"
+        return str(target) if target is not None else _deleted(value)
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
     if isinstance(value, date):
@@ -183,6 +184,10 @@ def display_value(f: models.Field[Any, Any], value: Any) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
+
+
+def _deleted(pk: Any) -> str:
+    return gettext("#%(id)s (deleted)") % {"id": pk}
 
 
 def _parent_fk(
@@ -256,10 +261,16 @@ def restore(version: Version, user: AbstractBaseUser | AnonymousUser | None) -> 
                 _after_restore(restored, children, before)
                 reversion.add_to_revision(restored)
     except RevertError as exc:
-        raise RestoreError(f"The version could not be restored: {exc}") from None
+        raise RestoreError(
+            gettext("The version could not be restored: %(reason)s") % {"reason": exc}
+        ) from None
     except IntegrityError as exc:
         raise RestoreError(
-            f"The version could not be restored: it conflicts with the current data ({exc})."
+            gettext(
+                "The version could not be restored: it conflicts with the current data "
+                "(%(reason)s)."
+            )
+            % {"reason": exc}
         ) from None
     return restored
 
@@ -280,9 +291,18 @@ def _check_unique(version: Version, obj: models.Model | None) -> None:
         if taken is not None:
             name = model._meta.verbose_name
             raise RestoreError(
-                f"Cannot restore this version: its {f.verbose_name} “{value}” is now used by "
-                f"another {name}, “{taken}” (id {taken.pk}). Change that {name}'s "
-                f"{f.verbose_name} first, or edit this one by hand. Nothing was changed."
+                gettext(
+                    "Cannot restore this version: its %(field)s “%(value)s” is now used by "
+                    "another %(model)s, “%(other)s” (id %(id)s). Change that %(model)s's "
+                    "%(field)s first, or edit this one by hand. Nothing was changed."
+                )
+                % {
+                    "field": f.verbose_name,
+                    "value": value,
+                    "model": name,
+                    "other": taken,
+                    "id": taken.pk,
+                }
             )
 
 
@@ -302,9 +322,11 @@ def _check_links(versions: list[Version]) -> None:
                     continue
                 if not target._default_manager.filter(pk=pk).exists():
                     raise RestoreError(
-                        f"Cannot restore this version: its {f.verbose_name} "
-                        f"(a {target._meta.verbose_name}, id {pk}) has been deleted since. "
-                        "Nothing was changed."
+                        gettext(
+                            "Cannot restore this version: its %(field)s (a %(model)s, id "
+                            "%(id)s) has been deleted since. Nothing was changed."
+                        )
+                        % {"field": f.verbose_name, "model": target._meta.verbose_name, "id": pk}
                     )
 
 

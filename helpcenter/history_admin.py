@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
@@ -104,7 +105,7 @@ class HistoryAdminMixin(VersionAdmin):
         ids += [value for value in (request.GET.get("a"), request.GET.get("b")) if value]
         chosen = list(history.versions_for(obj).filter(pk__in=[i for i in ids if i.isdigit()]))
         if len(chosen) != 2:
-            messages.warning(request, "Choose two versions to compare.")
+            messages.warning(request, gettext("Choose two versions to compare."))
             return HttpResponseRedirect(self._history_url("history", quote(obj.pk)))
         new, old = chosen  # versions_for() lists newest first
         return TemplateResponse(
@@ -112,7 +113,7 @@ class HistoryAdminMixin(VersionAdmin):
             "admin/history/compare.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Compare versions of {obj}",
+                "title": gettext("Compare versions of %(object)s") % {"object": obj},
                 "opts": self.model._meta,
                 "original": obj,
                 "comparison": history.compare(old, new),
@@ -141,7 +142,9 @@ class HistoryAdminMixin(VersionAdmin):
                 messages.error(request, error)
             else:
                 messages.success(
-                    request, f"Restored the version from {history.describe_revision(version)}."
+                    request,
+                    gettext("Restored the version from %(saved)s.")
+                    % {"saved": history.describe_revision(version)},
                 )
                 return HttpResponseRedirect(self._history_url("change", quote(obj.pk)))
         return TemplateResponse(
@@ -149,7 +152,7 @@ class HistoryAdminMixin(VersionAdmin):
             "admin/history/restore.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Restore {obj}",
+                "title": gettext("Restore %(object)s") % {"object": obj},
                 "opts": self.model._meta,
                 "original": obj,
                 "version_label": history.describe_revision(version),
@@ -186,14 +189,14 @@ class HistoryAdminMixin(VersionAdmin):
             except history.RestoreError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, f"Recovered “{obj}”.")
+                messages.success(request, gettext("Recovered “%(object)s”.") % {"object": obj})
                 return HttpResponseRedirect(self._history_url("change", quote(obj.pk)))
         return TemplateResponse(
             request,
             "admin/history/restore.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Recover {version.object_repr}",
+                "title": gettext("Recover %(object)s") % {"object": version.object_repr},
                 "opts": self.model._meta,
                 "version_label": history.describe_revision(version),
                 "comparison": None,

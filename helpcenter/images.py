@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -46,7 +48,7 @@ _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 NAME_RE = re.compile(r"[0-9a-f]{32}\.(?:png|jpg|webp)")
 _REFERENCE_RE = re.compile(re.escape(URL_PREFIX) + r"(" + NAME_RE.pattern + r")")
-ACCEPTED = "PNG, JPEG, WebP or GIF"
+ACCEPTED = _("PNG, JPEG, WebP or GIF")
 
 
 class ImageRejected(ValueError):
@@ -80,8 +82,11 @@ def store_upload(upload: IO[bytes], size: int) -> StoredImage:
 
     if size > max_bytes():
         raise ImageRejected(
-            f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
-            f"{settings.IMAGE_UPLOAD_MAX_MB} MB. Crop the screenshot or save it smaller."
+            gettext(
+                "The file is %(size).1f MB; the limit is %(limit)s MB. "
+                "Crop the screenshot or save it smaller."
+            )
+            % {"size": size / 1024 / 1024, "limit": settings.IMAGE_UPLOAD_MAX_MB}
         )
     image = _decode(upload)
     stored_format = _STORED_AS[str(image.format)]
@@ -98,15 +103,20 @@ def store_upload(upload: IO[bytes], size: int) -> StoredImage:
 def _decode(upload: IO[bytes]) -> Image.Image:
     from PIL import Image, UnidentifiedImageError
 
-    unreadable = f"This file is not an image we can use: upload a {ACCEPTED} file."
+    unreadable = gettext("This file is not an image we can use: upload a %(kinds)s file.") % {
+        "kinds": ACCEPTED
+    }
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(upload)
             if image.format not in _STORED_AS:
-                raise ImageRejected(
-                    f"{image.format or 'This'} images are not accepted: upload a {ACCEPTED} file."
+                refused = (
+                    gettext("%(format)s images are not accepted: upload a %(kinds)s file.")
+                    if image.format
+                    else gettext("This image type is not accepted: upload a %(kinds)s file.")
                 )
+                raise ImageRejected(refused % {"format": image.format, "kinds": ACCEPTED})
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ImageRejected(_too_large(width, height))
@@ -116,8 +126,11 @@ def _decode(upload: IO[bytes]) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own guard, for sizes far past ours: refused before any decoding.
         raise ImageRejected(
-            f"The image declares far more than {MAX_PIXELS // 1_000_000} million pixels; "
-            "crop it to the part that matters."
+            gettext(
+                "The image declares far more than %(millions)d million pixels; "
+                "crop it to the part that matters."
+            )
+            % {"millions": MAX_PIXELS // 1_000_000}
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise ImageRejected(unreadable) from None
@@ -125,10 +138,10 @@ def _decode(upload: IO[bytes]) -> Image.Image:
 
 
 def _too_large(width: int, height: int) -> str:
-    return (
-        f"The image is {width:,} by {height:,} pixels; at most {MAX_PIXELS // 1_000_000} "
+    return gettext(
+        "The image is %(width)s by %(height)s pixels; at most %(millions)d "
         "million pixels are accepted. Crop it to the part that matters."
-    )
+    ) % {"width": f"{width:,}", "height": f"{height:,}", "millions": MAX_PIXELS // 1_000_000}
 
 
 def _encode(image: Image.Image, stored_format: str) -> bytes:

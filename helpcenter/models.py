@@ -20,6 +20,8 @@ from django.db.models import Count, Max
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from helpcenter.markdown import render_inline, render_markdown
 from helpcenter.text import stored_text
@@ -52,20 +54,21 @@ def _tidy_text_fields(instance: models.Model) -> None:
             setattr(instance, name, value)
 
 
-SLUG_HELP = "Part of the public URL. Changing it keeps the old URL working (301)."
+SLUG_HELP = _("Part of the public URL. Changing it keeps the old URL working (301).")
 
 
 class Category(models.Model):
-    slug = models.SlugField(unique=True)
-    title = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
-    order = models.PositiveIntegerField(default=0)
+    slug = models.SlugField(unique=True, verbose_name=_("slug"))
+    title = models.CharField(max_length=120, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     # Part of the home and category pages' validators (ETag / Last-Modified).
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("category")
         ordering = ["order", "title"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
         return self.title
@@ -110,22 +113,31 @@ class Service(models.Model):
     targets, runs and rules off this model; this app never looks back at them.
     """
 
-    name = models.CharField(max_length=80)
+    name = models.CharField(max_length=80, verbose_name=_("name"))
     slug = models.SlugField(
-        max_length=60, unique=True, help_text="Part of the public URL: /services/<slug>/."
+        max_length=60,
+        unique=True,
+        help_text=_("Part of the public URL: /services/<slug>/."),
+        verbose_name=_("slug"),
     )
     summary = models.CharField(
-        max_length=200, blank=True, help_text="One plain sentence: what the service is."
+        max_length=200,
+        blank=True,
+        help_text=_("One plain sentence: what the service is."),
+        verbose_name=_("summary"),
     )
-    website_url = models.URLField(max_length=300, blank=True)
+    website_url = models.URLField(max_length=300, blank=True, verbose_name=_("website url"))
     support_url = models.URLField(
         max_length=300,
         blank=True,
-        help_text="Where its users ask for help; a block only the service can lift ends there.",
+        help_text=_("Where its users ask for help; a block only the service can lift ends there."),
+        verbose_name=_("support url"),
     )
-    order = models.PositiveIntegerField(default=0)
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
         ordering = ["order", "name"]
 
     def __str__(self) -> str:
@@ -191,11 +203,16 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 
 class Article(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
 
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
+        verbose_name=_("category"),
     )
     # Empty: a general guide, about any service (its text names none).
     # PROTECT: a service with guides cannot vanish from under them.
@@ -205,36 +222,50 @@ class Article(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="articles",
-        help_text="The service this guide is about; empty for a guide that fits any service.",
+        help_text=_("The service this guide is about; empty for a guide that fits any service."),
+        verbose_name=_("service"),
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
     short_title = models.CharField(
         max_length=80,
         blank=True,
-        help_text=(
+        help_text=_(
             "How a fix page names this guide, e.g. “error 1020” gives "
             "“Clear the site's cookies — fixing error 1020”. Empty: the title."
         ),
+        verbose_name=_("short title"),
     )
-    slug = models.SlugField(max_length=120, unique=True, help_text=SLUG_HELP)
-    summary = models.CharField(max_length=300, blank=True)
+    slug = models.SlugField(
+        max_length=120, unique=True, help_text=SLUG_HELP, verbose_name=_("slug")
+    )
+    summary = models.CharField(max_length=300, blank=True, verbose_name=_("summary"))
     body = models.TextField(
-        blank=True, help_text="Markdown. Give every heading an id: ## Title {#id}"
+        blank=True,
+        help_text=_("Markdown. Give every heading an id: ## Title {#id}"),
+        verbose_name=_("body"),
     )
-    body_html = models.TextField(blank=True, editable=False)
-    headings = models.JSONField(default=list, blank=True, editable=False)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
-    published_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    related = models.ManyToManyField("self", blank=True, symmetrical=False)
+    body_html = models.TextField(blank=True, editable=False, verbose_name=_("body html"))
+    headings = models.JSONField(
+        default=list, blank=True, editable=False, verbose_name=_("headings")
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
+    published_at = models.DateTimeField(null=True, blank=True, verbose_name=_("published at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    related = models.ManyToManyField(
+        "self", blank=True, symmetrical=False, verbose_name=_("related")
+    )
     # Optimistic locking: the admin form carries the number it was loaded with
     # and refuses to save over a newer one (helpcenter/editing.py).
-    version = models.PositiveIntegerField(default=0, editable=False)
+    version = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("version"))
 
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
         ordering = ["title"]
         indexes = [models.Index(fields=["status", "published_at"])]
 
@@ -341,27 +372,33 @@ class Article(models.Model):
 class Fix(models.Model):
     """One numbered remedy of an article, with a stable URL of its own."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="fixes")
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=120, help_text=SLUG_HELP)
-    summary = models.CharField(max_length=300, blank=True)
-    body = models.TextField(blank=True)
-    body_html = models.TextField(blank=True, editable=False)
-    order = models.PositiveIntegerField(default=0)
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="fixes", verbose_name=_("article")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    slug = models.SlugField(max_length=120, help_text=SLUG_HELP, verbose_name=_("slug"))
+    summary = models.CharField(max_length=300, blank=True, verbose_name=_("summary"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    body_html = models.TextField(blank=True, editable=False, verbose_name=_("body html"))
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
     # "Wait for the service to recover" is advice, not something a visitor tries and
     # then sees work or fail: a report asks "did this fix it?" only about the others.
     ask_if_it_worked = models.BooleanField(
         default=True,
-        help_text="Reports ask a visitor who tried this whether it fixed the problem. Untick "
-        "for advice that is not a fix to try (waiting for an outage to end, reading a "
-        "status page).",
+        help_text=_(
+            "Reports ask a visitor who tried this whether it fixed the problem. Untick "
+            "for advice that is not a fix to try (waiting for an outage to end, reading a "
+            "status page)."
+        ),
+        verbose_name=_("ask if it worked"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("fix")
         ordering = ["article", "order", "id"]
         # Django would say "fixs" (fixes have their own admin pages now).
-        verbose_name_plural = "fixes"
+        verbose_name_plural = _("fixes")
         constraints = [
             models.UniqueConstraint(fields=["article", "slug"], name="unique_fix_slug_per_article")
         ]
@@ -398,17 +435,19 @@ class Fix(models.Model):
 
 
 class FaqEntry(models.Model):
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="faq")
-    question = models.CharField(max_length=300)
-    answer = models.TextField(help_text="Markdown")
-    answer_html = models.TextField(blank=True, editable=False)
-    order = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="faq", verbose_name=_("article")
+    )
+    question = models.CharField(max_length=300, verbose_name=_("question"))
+    answer = models.TextField(help_text=_("Markdown"), verbose_name=_("answer"))
+    answer_html = models.TextField(blank=True, editable=False, verbose_name=_("answer html"))
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["article", "order", "id"]
-        verbose_name = "FAQ entry"
-        verbose_name_plural = "FAQ entries"
+        verbose_name = _("FAQ entry")
+        verbose_name_plural = _("FAQ entries")
 
     def __str__(self) -> str:
         return self.question
@@ -425,14 +464,23 @@ class FaqEntry(models.Model):
 class SlugRedirect(models.Model):
     """An old slug that must keep working: links never break."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="old_slugs")
-    fix = models.ForeignKey(
-        Fix, null=True, blank=True, on_delete=models.CASCADE, related_name="old_slugs"
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="old_slugs", verbose_name=_("article")
     )
-    old_slug = models.SlugField(max_length=120)
-    created_at = models.DateTimeField(auto_now_add=True)
+    fix = models.ForeignKey(
+        Fix,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="old_slugs",
+        verbose_name=_("fix"),
+    )
+    old_slug = models.SlugField(max_length=120, verbose_name=_("old slug"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("slug redirect")
+        verbose_name_plural = _("slug redirects")
         indexes = [models.Index(fields=["old_slug"])]
 
     def __str__(self) -> str:
@@ -642,22 +690,32 @@ class FixFeedback(models.Model):
     expires and lives in diagnostics), so editors see which fix solves what.
     """
 
-    fix = models.ForeignKey(Fix, on_delete=models.CASCADE, related_name="feedback")
+    fix = models.ForeignKey(
+        Fix, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("fix")
+    )
     # Which service the visitor was fixing: a general guide's fix serves many.
     service = models.ForeignKey(
-        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Service,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("service"),
     )
-    helpful = models.BooleanField()
+    helpful = models.BooleanField(verbose_name=_("helpful"))
     verdict_code = models.CharField(
-        max_length=60, blank=True, help_text="The check verdict the vote came from, if any."
+        max_length=60,
+        blank=True,
+        help_text=_("The check verdict the vote came from, if any."),
+        verbose_name=_("verdict code"),
     )
-    visitor_hash = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    visitor_hash = models.CharField(max_length=64, editable=False, verbose_name=_("visitor hash"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "fix feedback"
-        verbose_name_plural = "fix feedback"
+        verbose_name = _("fix feedback")
+        verbose_name_plural = _("fix feedback")
         constraints = [
             models.UniqueConstraint(
                 fields=["fix", "visitor_hash"], name="one_vote_per_visitor_per_fix"
@@ -682,8 +740,8 @@ class FixVotes(Fix):
 
     class Meta:
         proxy = True
-        verbose_name = "votes per fix"
-        verbose_name_plural = "votes per fix"
+        verbose_name = _("votes per fix")
+        verbose_name_plural = _("votes per fix")
 
 
 class SeededRow(models.Model):
@@ -712,18 +770,23 @@ class SynonymSet(models.Model):
     """
 
     name = models.SlugField(
-        max_length=60, unique=True, help_text="A short name for the set, e.g. disable."
+        max_length=60,
+        unique=True,
+        help_text=_("A short name for the set, e.g. disable."),
+        verbose_name=_("name"),
     )
     terms = models.TextField(
-        help_text=(
+        help_text=_(
             "Words or phrases that mean the same here, separated by commas: "
             "disable, turn off, switch off"
-        )
+        ),
+        verbose_name=_("terms"),
     )
 
     class Meta:
+        verbose_name_plural = _("synonym sets")
         ordering = ["name"]
-        verbose_name = "synonym set"
+        verbose_name = _("synonym set")
 
     def __str__(self) -> str:
         return self.terms
@@ -731,7 +794,7 @@ class SynonymSet(models.Model):
     def clean(self) -> None:
         if len(self.phrases()) < 2:
             raise ValidationError(
-                {"terms": "Give at least two words or phrases, separated by commas."}
+                {"terms": gettext("Give at least two words or phrases, separated by commas.")}
             )
 
     def phrases(self) -> list[str]:

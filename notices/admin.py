@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from notices.models import Subscription, Webhook, WebhookDelivery
 
@@ -60,7 +61,7 @@ class WebhookAdmin(SuperuserOnly):
     fields = ("name", "url", "kind", "secret", "enabled", "on_state_change", "on_crowd_surge")
     inlines = [DeliveryInline]
 
-    @admin.display(description="Failed deliveries")
+    @admin.display(description=_("Failed deliveries"))
     def failed_deliveries(self, webhook: Webhook) -> int:
         return webhook.deliveries.filter(
             status__in=[WebhookDelivery.Status.FAILED, WebhookDelivery.Status.RETRYING]

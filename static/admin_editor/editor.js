@@ -3,6 +3,16 @@
 (function () {
   "use strict";
 
+  // gettext, ngettext and interpolate come from the admin's JavaScript catalogue
+  // (admin:jsi18n), which Django's change form loads before this script.
+  const gettext = window.gettext;
+  const ngettext = window.ngettext;
+  const interpolate = window.interpolate;
+  function format(text, values) { return interpolate(text, values, true); }
+  function fieldName(textarea) {
+    return textarea.labels[0] ? textarea.labels[0].textContent.replace(/:\s*$/, "") : null;
+  }
+
   // Article and fix bodies render as articles; FAQ answers as short snippets.
   const FIELDS = [
     { match: /^body$/, mode: "block" },
@@ -27,10 +37,10 @@
     split.className = "editor-split";
     const panel = document.createElement("section");
     panel.className = "editor-preview";
-    panel.setAttribute("aria-label", "Preview of " + (textarea.labels[0] ? textarea.labels[0].textContent.replace(/:\s*$/, "") : "this field"));
+    panel.setAttribute("aria-label", format(gettext("Preview of %(field)s"), { field: fieldName(textarea) || gettext("this field") }));
     const title = document.createElement("p");
     title.className = "editor-preview-title";
-    title.textContent = "Preview, as the public page shows it";
+    title.textContent = gettext("Preview, as the public page shows it");
     const output = document.createElement("div");
     output.id = textarea.id + "-preview";
     output.className = "editor-preview-output";
@@ -69,7 +79,9 @@
     field.insertAdjacentElement("afterend", out);
     function update() {
       const length = Array.from(field.value).length;
-      out.textContent = length + " characters" + (length > shown ? ", " + (length - shown) + " past what search results show" : " of about " + shown + " shown in search results");
+      out.textContent = length > shown
+        ? format(ngettext("%(length)s character, %(over)s past what search results show", "%(length)s characters, %(over)s past what search results show", length), { length: length, over: length - shown })
+        : format(ngettext("%(length)s character of about %(shown)s shown in search results", "%(length)s characters of about %(shown)s shown in search results", length), { length: length, shown: shown });
       out.classList.toggle("editor-counter-over", length > shown);
     }
     field.addEventListener("input", update);
@@ -85,7 +97,7 @@
       if (!navigator.clipboard) return; // without clipboard access it opens the preview
       event.preventDefault();
       navigator.clipboard.writeText(link.dataset.copy).then(function () {
-        link.textContent = "Preview link copied";
+        link.textContent = gettext("Preview link copied");
       }, function () {
         window.location.href = link.href;
       });
@@ -107,14 +119,14 @@
     }
     function title(item) {
       const input = item.querySelector("input[name$='-title']");
-      return input && input.value ? input.value : "this fix";
+      return input && input.value ? input.value : gettext("this fix");
     }
     function renumber(moved) {
       items().forEach(function (item, index) {
         const order = item.querySelector("input[name$='-order']");
         if (order) order.value = String(index + 1);
       });
-      if (moved) status.textContent = "Moved “" + title(moved) + "” to position " + (items().indexOf(moved) + 1) + " of " + items().length + ". Save to keep the new order.";
+      if (moved) status.textContent = format(gettext("Moved “%(title)s” to position %(position)s of %(count)s. Save to keep the new order."), { title: title(moved), position: items().indexOf(moved) + 1, count: items().length });
     }
     function move(item, step) {
       const list = items();
@@ -128,7 +140,7 @@
       item.dataset.reorderAttached = "1";
       const bar = document.createElement("div");
       bar.className = "editor-order-tools";
-      [["Move up", -1], ["Move down", 1]].forEach(function (spec) {
+      [[gettext("Move up"), -1], [gettext("Move down"), 1]].forEach(function (spec) {
         const button = document.createElement("button");
         button.type = "button";
         button.className = "button";
@@ -141,7 +153,7 @@
       });
       const handle = document.createElement("span");
       handle.className = "editor-drag-handle";
-      handle.textContent = "Drag to reorder";
+      handle.textContent = gettext("Drag to reorder");
       handle.setAttribute("aria-hidden", "true");  // the buttons are the accessible way
       bar.prepend(handle);
       item.prepend(bar);
@@ -304,7 +316,7 @@
       const cancel = document.createElement("button");
       cancel.type = "button";
       cancel.className = "button";
-      cancel.textContent = "Cancel";
+      cancel.textContent = gettext("Cancel");
       buttons.append(ok, cancel);
       form.append(error, buttons);
       dialog.append(form);
@@ -346,12 +358,12 @@
 
   const ACTIONS = [
     {
-      key: "h", label: "Heading", run: function (textarea) {
-        ask("Add a heading", [
-          { name: "text", label: "Heading text", required: true },
-          { name: "level", label: "Level", type: "select", options: [["2", "Section"], ["3", "Subsection"]] },
-          { name: "id", label: "Link to it as", type: "text", help: "The end of a link that jumps to this heading. Made from the text; kept when you reword the heading later." },
-        ], "Add heading", function (dialog) {
+      key: "h", label: gettext("Heading"), run: function (textarea) {
+        ask(gettext("Add a heading"), [
+          { name: "text", label: gettext("Heading text"), required: true },
+          { name: "level", label: gettext("Level"), type: "select", options: [["2", gettext("Section")], ["3", gettext("Subsection")]] },
+          { name: "id", label: gettext("Link to it as"), type: "text", help: gettext("The end of a link that jumps to this heading. Made from the text; kept when you reword the heading later.") },
+        ], gettext("Add heading"), function (dialog) {
           const taken = takenIds(textarea);
           const id = dialog.inputs.id;
           id.readOnly = true;
@@ -369,11 +381,11 @@
       },
     },
     {
-      key: "t", label: "Browser tabs", run: function (textarea) {
-        ask("Add steps per browser", BROWSERS.map(function (browser) {
-          return { name: browser, label: "Steps in " + browser, type: "textarea", rows: 3 };
-        }).concat([{ element: note("Readers pick their browser's tab. A browser left empty gets no tab.") }]),
-        "Add tabs").then(function (values) {
+      key: "t", label: gettext("Browser tabs"), run: function (textarea) {
+        ask(gettext("Add steps per browser"), BROWSERS.map(function (browser) {
+          return { name: browser, label: format(gettext("Steps in %(browser)s"), { browser: browser }), type: "textarea", rows: 3 };
+        }).concat([{ element: note(gettext("Readers pick their browser's tab. A browser left empty gets no tab.")) }]),
+        gettext("Add tabs")).then(function (values) {
           if (!values) return;
           const tabs = BROWSERS.filter(function (browser) { return values[browser].trim(); })
             .map(function (browser) { return '=== "' + browser + '"\n\n' + indented(values[browser]); });
@@ -382,12 +394,12 @@
       },
     },
     {
-      key: "b", label: "Tip or warning", run: function (textarea) {
-        ask("Add a tip or warning box", [
-          { name: "kind", label: "Kind", type: "select", options: [["tip", "Tip"], ["warning", "Warning"], ["note", "Note"]] },
-          { name: "title", label: "Title (optional)" },
-          { name: "text", label: "Text", type: "textarea", rows: 4, required: true },
-        ], "Add box").then(function (values) {
+      key: "b", label: gettext("Tip or warning"), run: function (textarea) {
+        ask(gettext("Add a tip or warning box"), [
+          { name: "kind", label: gettext("Kind"), type: "select", options: [["tip", gettext("Tip")], ["warning", gettext("Warning")], ["note", gettext("Note")]] },
+          { name: "title", label: gettext("Title (optional)") },
+          { name: "text", label: gettext("Text"), type: "textarea", rows: 4, required: true },
+        ], gettext("Add box")).then(function (values) {
           if (!values || !values.text.trim()) return;
           const title = quoted(values.title);
           insert(textarea, "!!! " + values.kind + (title ? ' "' + title + '"' : "") + "\n\n" + indented(values.text), true);
@@ -395,18 +407,18 @@
       },
     },
     {
-      key: "d", label: "Collapsible", run: function (textarea) {
-        ask("Add a collapsible block", [
-          { name: "title", label: "What readers click to open it", required: true },
-          { name: "text", label: "Text inside", type: "textarea", rows: 4, required: true },
-        ], "Add block").then(function (values) {
+      key: "d", label: gettext("Collapsible"), run: function (textarea) {
+        ask(gettext("Add a collapsible block"), [
+          { name: "title", label: gettext("What readers click to open it"), required: true },
+          { name: "text", label: gettext("Text inside"), type: "textarea", rows: 4, required: true },
+        ], gettext("Add block")).then(function (values) {
           if (!values || !values.text.trim()) return;
           insert(textarea, '??? note "' + quoted(values.title) + '"\n\n' + indented(values.text), true);
         });
       },
     },
-    { key: "k", label: "Link", run: function (textarea, config) { askLink(textarea, config.linkUrl); } },
-    { key: "i", label: "Image", run: function (textarea, config) { askImage(textarea, config.uploadUrl); } },
+    { key: "k", label: gettext("Link"), run: function (textarea, config) { askLink(textarea, config.linkUrl); } },
+    { key: "i", label: gettext("Image"), run: function (textarea, config) { askImage(textarea, config.uploadUrl); } },
   ];
 
   function note(text) {
@@ -416,22 +428,31 @@
     return p;
   }
 
+  // A search result as the editor reads it: whole sentences, so a translation may
+  // order the parts its own way.
+  function choiceLabel(item) {
+    if (item.kind === "fix") {
+      return item.public ? gettext("Fix: %(title)s (in %(article)s)") : gettext("Fix: %(title)s (in %(article)s) — not published yet");
+    }
+    return item.public ? gettext("Article: %(title)s") : gettext("Article: %(title)s — not published yet");
+  }
+
   function askLink(textarea, url) {
     const results = document.createElement("fieldset");
     results.className = "editor-link-results";
     const legend = document.createElement("legend");
-    legend.textContent = "Link to";
+    legend.textContent = gettext("Link to");
     const list = document.createElement("div");
     const status = document.createElement("p");
     status.className = "editor-dialog-help";
     status.setAttribute("role", "status");
     results.append(legend, status, list);
     const selected = textarea.value.slice(textarea.selectionStart, textarea.selectionEnd).replace(/\s+/g, " ").trim();
-    ask("Link to an article or fix", [
-      { name: "q", label: "Search articles and fixes", type: "search" },
+    ask(gettext("Link to an article or fix"), [
+      { name: "q", label: gettext("Search articles and fixes"), type: "search" },
       { element: results },
-      { name: "text", label: "Link text (optional: the title)", value: selected },
-    ], "Add link", function (dialog) {
+      { name: "text", label: gettext("Link text (optional: the title)"), value: selected },
+    ], gettext("Add link"), function (dialog) {
       let latest = 0;
       let found = [];
       function search() {
@@ -442,7 +463,7 @@
             if (number !== latest) return;
             found = data.results;
             list.replaceChildren();
-            status.textContent = found.length ? found.length + " found" : "Nothing found: try other words.";
+            status.textContent = found.length ? format(ngettext("%(count)s found", "%(count)s found", found.length), { count: found.length }) : gettext("Nothing found: try other words.");
             found.forEach(function (item, index) {
               const id = "editor-link-choice-" + index;
               const row = document.createElement("div");
@@ -453,11 +474,11 @@
               radio.value = String(index);
               const label = document.createElement("label");
               label.htmlFor = id;
-              label.textContent = (item.kind === "fix" ? "Fix: " + item.title + " (in " + item.article + ")" : "Article: " + item.title) + (item.public ? "" : " — not published yet");
+              label.textContent = format(choiceLabel(item), { title: item.title, article: item.article });
               row.append(radio, label);
               list.append(row);
             });
-          }, function () { status.textContent = "The search did not answer; try again."; });
+          }, function () { status.textContent = gettext("The search did not answer; try again."); });
       }
       let timer = null;
       dialog.inputs.q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 200); });
@@ -468,7 +489,7 @@
       search();
       dialog.validate = function (values) {
         const choice = list.querySelector("input:checked");
-        if (!choice) { dialog.error("Pick an article or fix from the list."); return; }
+        if (!choice) { dialog.error(gettext("Pick an article or fix from the list.")); return; }
         const item = found[Number(choice.value)];
         dialog.finish({ text: values.text.replace(/\s+/g, " ").trim() || item.title, url: item.url });
       };
@@ -478,23 +499,23 @@
   }
 
   function askImage(textarea, url) {
-    ask("Add an image", [
-      { name: "image", label: "Image file (PNG, JPEG, WebP or GIF)", type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", required: true },
-      { name: "alt", label: "What it shows (for readers who cannot see it)", required: true, help: "For example: Chrome's Clear browsing data window, with Cookies ticked." },
-    ], "Upload and add", function (dialog) {
+    ask(gettext("Add an image"), [
+      { name: "image", label: gettext("Image file (PNG, JPEG, WebP or GIF)"), type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", required: true },
+      { name: "alt", label: gettext("What it shows (for readers who cannot see it)"), required: true, help: gettext("For example: Chrome's Clear browsing data window, with Cookies ticked.") },
+    ], gettext("Upload and add"), function (dialog) {
       dialog.validate = function (values) {
-        if (!values.image) { dialog.error("Choose an image file."); return; }
+        if (!values.image) { dialog.error(gettext("Choose an image file.")); return; }
         const alt = values.alt.replace(/\s+/g, " ").trim();
-        if (!alt) { dialog.error("Describe the image for readers who cannot see it."); return; }
+        if (!alt) { dialog.error(gettext("Describe the image for readers who cannot see it.")); return; }
         const body = new FormData();
         body.append("image", values.image);
         body.append("alt", alt);
         const token = document.querySelector("input[name=csrfmiddlewaretoken]");
         dialog.busy(true);
-        dialog.error("Uploading…");
+        dialog.error(gettext("Uploading…"));
         fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": token ? token.value : "" } })
           .then(function (response) {
-            return response.json().catch(function () { return { error: "The upload failed (" + response.status + ")." }; });
+            return response.json().catch(function () { return { error: format(gettext("The upload failed (%(status)s)."), { status: response.status }) }; });
           })
           .then(function (data) {
             dialog.busy(false);
@@ -502,7 +523,7 @@
             dialog.finish({ alt: alt, url: data.url });
           }, function () {
             dialog.busy(false);
-            dialog.error("The upload did not reach the server; try again.");
+            dialog.error(gettext("The upload did not reach the server; try again."));
           });
       };
     }).then(function (values) {
@@ -523,7 +544,7 @@
     const bar = document.createElement("div");
     bar.className = "editor-toolbar";
     bar.setAttribute("role", "group");
-    bar.setAttribute("aria-label", "Insert into " + (textarea.labels[0] ? textarea.labels[0].textContent.replace(/:\s*$/, "") : "the text"));
+    bar.setAttribute("aria-label", format(gettext("Insert into %(field)s"), { field: fieldName(textarea) || gettext("the text") }));
     ACTIONS.forEach(function (action) {
       const button = document.createElement("button");
       button.type = "button";
