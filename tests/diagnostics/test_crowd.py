@@ -123,7 +123,9 @@ def test_the_fragment_has_a_chart_with_a_text_alternative(client: Client, web: T
     assert svg is not None
     assert 'role="img"' in svg.group(0)
     assert re.search(r"<title id=\"crowd-title-chatgpt-web\">[^<]+</title>", svg.group(0))
-    desc = re.search(r"<desc id=\"crowd-desc-chatgpt-web\">([^<]+)</desc>", svg.group(0))
+    assert 'aria-describedby="crowd-desc-chatgpt-web"' in svg.group(0)
+    # The sentence is on the page for everyone, and the chart points at it.
+    desc = re.search(r'<p class="crowd-sentence" id="crowd-desc-chatgpt-web">([^<]+)</p>', html)
     assert desc is not None and desc.group(1).startswith("3 reports in the last 24 hours")
     assert '<table class="sr-only">' in html and "<td>3</td>" in html
 
