@@ -131,8 +131,8 @@ def test_it_writes_the_date_and_key_order_once_and_for_all(tmp_path: Path) -> No
 
 def _read_all(root: Path) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """What the importer makes of a content folder, without file paths."""
-    categories = import_content._read_categories(root / "categories.yml")
-    articles = []
+    categories = import_content._read_list(root / "categories.yml", Category, ("slug", "title"))
+    articles: list[dict[str, object]] = []
     for folder in import_content._article_dirs(root):
         data = import_content._read_article(folder)
         fixes = [
