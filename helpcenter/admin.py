@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.translation import gettext
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from helpcenter import admin_views, editing
@@ -27,6 +29,18 @@ from helpcenter.models import (
 
 # Five wrong passwords for one username from one client, then a 15-minute wait.
 admin.site.login_form = ThrottledLoginForm
+
+
+def _with_site_name(text: str) -> str:
+    return gettext(text) % {"site": settings.SITE_NAME}
+
+
+# Editors sign in to the help center, not to "Django administration". Lazy, so each
+# request's language applies once there is more than one.
+_named = lazy(_with_site_name, str)
+admin.site.site_header = _named(gettext_noop("%(site)s: editing"))
+admin.site.site_title = _named(gettext_noop("%(site)s editing"))
+admin.site.index_title = _("Guides, checks and notices")
 
 
 def _site_url(article: Article, anchor: str = "") -> str:

@@ -80,6 +80,16 @@ def test_an_editor_edits_articles_and_previews(client: Any) -> None:
     assert preview.status_code == 200 and b"<strong>hi</strong>" in preview.content
 
 
+@pytest.mark.django_db
+def test_the_admin_is_named_after_the_site(client: Any, settings: Any) -> None:
+    settings.SITE_NAME = "Example Help"
+    client.force_login(make_editor())
+    page = client.get("/admin/").content.decode()
+    assert '<a href="/admin/">Example Help: editing</a>' in page
+    assert "<title>Guides, checks and notices | Example Help editing</title>" in page
+    assert "Django administration" not in page
+
+
 def test_an_editor_edits_a_rule(client: Any) -> None:
     client.force_login(make_editor())
     rule = Rule.objects.create(name="Blocked", code="blocked", headline="You are blocked")
