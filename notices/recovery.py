@@ -30,11 +30,21 @@ def latest_changes(target: Target) -> dict[str, StateChange]:
     With regions named (CHECKS_REGIONS), a region taken out of the list no
     longer counts: its last word would otherwise hold every notice back forever.
     """
-    newest: dict[str, StateChange] = {}
-    for change in StateChange.objects.filter(target=target).order_by("-at", "-pk"):
-        newest.setdefault(change.region, change)
-    named = set(settings.CHECKS_REGIONS)
-    return {region: c for region, c in newest.items() if not named or region in named}
+    regions = list(settings.CHECKS_REGIONS) or list(
+        StateChange.objects.filter(target=target)
+        .order_by("region")
+        .values_list("region", flat=True)
+        .distinct()
+    )
+    found = {region: state_changes.current_state(target, region) for region in regions}
+    return {region: change for region, change in found.items() if change is not None}
+
+
+def _recovered(states: dict[str, StateChange]) -> StateChange | None:
+    """The newest of ``states`` if they all say "ok"; else None."""
+    if not states or any(change.to_state != "ok" for change in states.values()):
+        return None
+    return max(states.values(), key=lambda change: (change.at, change.pk))
 
 
 def back_everywhere(target: Target) -> StateChange | None:
@@ -43,10 +53,7 @@ def back_everywhere(target: Target) -> StateChange | None:
     One region seeing the service again is not "it's back" for a visitor who may
     sit behind another: the notice waits for the last region to agree.
     """
-    states = latest_changes(target)
-    if not states or any(change.to_state != "ok" for change in states.values()):
-        return None
-    return max(states.values(), key=lambda change: (change.at, change.pk))
+    return _recovered(latest_changes(target))
 
 
 def back_since(target: Target, since: datetime) -> StateChange | None:
@@ -57,11 +64,12 @@ def back_since(target: Target, since: datetime) -> StateChange | None:
     region the newest measured answer must also be newer than the sign-up, and
     say "ok".
     """
-    change = back_everywhere(target)
+    states = latest_changes(target)
+    change = _recovered(states)
     if change is None:
         return None
     probe = state_changes.primary_probe(target)
-    for region in latest_changes(target):
+    for region in states:
         newest = (
             ProbeSample.objects.filter(target=target, region=region, probe=probe, measured=True)
             .order_by("-probed_at")
