@@ -6,7 +6,7 @@ No Celery here: tasks.py queues the work (tasks.start_run) and calls back in.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -51,10 +51,17 @@ class RunPlan:
     ready: dict[str, dict[str, Any]]
     claimed: set[str]
     service_id: int | None = None
+    # The targets the jobs probe (Target.objects.checked_for), already loaded.
+    targets: list[Target] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         return len(self.ready) == len(self.jobs)
+
+    @property
+    def browser_targets(self) -> list[Target]:
+        """The run's targets a visitor's browser fetches too."""
+        return [target for target in self.targets if target.browser_check]
 
     @property
     def sends_outbound(self) -> bool:
@@ -75,7 +82,7 @@ def plan_run(service_id: int | None = None) -> RunPlan:
     targets = list(Target.objects.checked_for(service_id))
     jobs = [job for region in regions for job in jobs_for(targets, region)]
     ready, claimed = _look(jobs)
-    return RunPlan(regions, jobs, ready, claimed, service_id)
+    return RunPlan(regions, jobs, ready, claimed, service_id, targets)
 
 
 @dataclass(frozen=True)

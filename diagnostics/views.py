@@ -79,7 +79,7 @@ def checks_page(request: HtmxHttpRequest) -> HttpResponse:
     decision = visitors.allow_run(visitor, outbound=plan.sends_outbound)
     if not decision.allowed:
         return _too_many(request, article_slug, choice, decision)
-    targets = _browser_targets(service_id)
+    targets = plan.browser_targets  # loaded by plan_run: no second query
     browser = request.POST.get("browser_checks") == "1" and bool(targets)
     run = start_run(article_slug=article_slug, plan=plan, browser_expected=browser)
     run.record_answer(request.POST.get("sees", ""), request.POST.get("pasted", ""))

@@ -21,8 +21,10 @@ from tests.conftest import wait_for
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def press(client: Client, address: str, **extra: Any) -> Any:
-    return client.post("/checks/", {"article": "guide"}, REMOTE_ADDR=address, **extra)
+def press(client: Client, address: str, fields: dict[str, str] | None = None, **extra: Any) -> Any:
+    """A press of Run checks; ``fields`` join the form's, ``extra`` are request headers."""
+    data = {"article": "guide", **(fields or {})}
+    return client.post("/checks/", data, REMOTE_ADDR=address, **extra)
 
 
 def finished(run: CheckRun) -> bool:
@@ -88,7 +90,7 @@ def test_an_answer_the_server_has_comes_with_the_press(
     wait_for(lambda: finished(run))
 
     # With htmx: the press answers with the finished panel, nothing left to poll.
-    pressed = press(client, "198.51.100.2", browser_checks="1", **HTMX)
+    pressed = press(client, "198.51.100.2", {"browser_checks": "1"}, **HTMX)
     html = pressed.content.decode()
     assert pressed.status_code == 200
     assert "data-verdict=" in html and "All 1 check done" in html
@@ -103,3 +105,28 @@ def test_an_answer_the_server_has_comes_with_the_press(
     assert "data-verdict=" in report and "All 1 check done" in report
     assert re.search(r"outcome-ok", report)
     assert edge.hits("/ok") == 1
+
+
+@pytest.mark.django_db
+def test_a_press_answered_from_fresh_results_reads_the_targets_once(
+    client: Client, edge: Any, limits: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    checked = Target.objects.create(
+        name="Web", slug="web", url=edge.url("/ok"), probes=["http"], browser_check=True
+    )
+    Target.objects.create(name="API", slug="api", url=edge.url("/ok"), probes=["http"])
+    for job in coalesce.jobs_for(list(Target.objects.all()), "default"):
+        coalesce.publish(job, {"probe": job.probe, "outcome": "ok", "summary": "answered"})
+
+    with CaptureQueriesContext(connection) as queries:
+        pressed = press(client, "198.51.100.9", {"browser_checks": "1"}, **HTMX)
+    html = pressed.content.decode()
+    assert pressed.status_code == 200 and 'data-state="complete"' in html
+    # The browser is asked to fetch the one target marked for it, from the plan's own list.
+    assert f"&quot;slug&quot;: &quot;{checked.slug}&quot;" in html and "&quot;api&quot;" not in html
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "diagnostics_target"' in q["sql"]]
+    assert len(reads) == 1, reads
+    assert edge.hits("/ok") == 0  # nothing was sent: every answer was fresh
