@@ -324,17 +324,20 @@ def test_the_editor_gets_its_text_from_the_admin_catalogue(
     # Loaded without defer, so it has run when the deferred editor starts.
     editor = static("admin_editor/editor.js")
     assert page.index(f'<script src="{catalogue_url}" >') < page.index(f'<script src="{editor}"')
-    messages = tmp_path / "de" / "LC_MESSAGES"
-    messages.mkdir(parents=True)
-    (messages / "djangojs.po").write_text(FAKE_JS_PO)
-    subprocess.run(
-        ["msgfmt", "--check", "-o", str(messages / "djangojs.mo"), str(messages / "djangojs.po")],
-        check=True,
-    )
+    compile_german(tmp_path, "djangojs", FAKE_JS_PO)
     settings.LOCALE_PATHS = [tmp_path]
     with translation.override("de"):
         script = client.get(catalogue_url).content.decode()
     assert "Vorschaulink kopiert" in script
+
+
+def compile_german(root: Path, domain: str, po: str) -> None:
+    """A made-up German catalogue for ``domain`` under ``root``, compiled as Django reads it."""
+    messages = root / "de" / "LC_MESSAGES"
+    messages.mkdir(parents=True, exist_ok=True)
+    (messages / f"{domain}.po").write_text(po)
+    source, compiled = messages / f"{domain}.po", messages / f"{domain}.mo"
+    subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(source)], check=True)
 
 
 FAKE_JS_PO = r"""msgid ""
@@ -381,13 +384,7 @@ def test_python_sentences_follow_the_active_language(tmp_path: Path, settings: A
     from diagnostics.models import StateChange, Target
     from diagnostics.status.summary import age_words
 
-    messages = tmp_path / "de" / "LC_MESSAGES"
-    messages.mkdir(parents=True)
-    (messages / "django.po").write_text(FAKE_PO)
-    subprocess.run(
-        ["msgfmt", "--check", "-o", str(messages / "django.mo"), str(messages / "django.po")],
-        check=True,
-    )
+    compile_german(tmp_path, "django", FAKE_PO)
     # Setting LOCALE_PATHS resets Django's cached catalogues (a setting_changed receiver).
     settings.LOCALE_PATHS = [tmp_path]
     moment = timezone.now() - timedelta(minutes=3)
