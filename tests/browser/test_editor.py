@@ -194,7 +194,8 @@ def test_the_page_preview_is_the_public_page_with_working_tabs(
     fix = preview.locator("#fix-clear-site-cookies").locator("xpath=..")
     fix.locator(".tabbed-labels label", has_text="Firefox").click()
     firefox = fix.locator(".tabbed-block").nth(1)
-    assert firefox.is_visible() and not fix.locator(".tabbed-block").first.is_visible()
+    firefox.wait_for(state="visible")
+    assert not fix.locator(".tabbed-block").first.is_visible()
     assert (
         preview.evaluate(
             "getComputedStyle(document.querySelector('.site-header')).borderBottomStyle"
