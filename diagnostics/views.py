@@ -122,9 +122,8 @@ def fix_worked(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
         return render(request, "diagnostics/expired.html", status=410)
     retry_after = feedback.votes_rate_limited(request)
     if retry_after is not None:
-        response = HttpResponse(
-            gettext("Too many answers in a short while; try again later."), status=429
-        )
+        message = gettext("Too many answers in a short while; try again later.")
+        response = _refused_answer(request, run, message, status=429)
         response["Retry-After"] = str(retry_after)
         return response
     verdict = run.verdict() if run.has_verdict else None
@@ -132,10 +131,21 @@ def fix_worked(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
     if not fix_feedback.record(
         verdict, fix, request.POST.get("helpful", ""), visitor_hash(request), run.service_id
     ):
-        return HttpResponse(gettext("Pick one of the fixes and answer Yes or No."), status=400)
+        message = gettext("Pick one of the fixes and answer Yes or No.")
+        return _refused_answer(request, run, message, status=400)
     if request.htmx:
         return _render_report(request, run, partial=True)
     return redirect(run.get_absolute_url() + "#fix-worked")
+
+
+def _refused_answer(
+    request: HtmxHttpRequest, run: CheckRun, message: str, *, status: int
+) -> HttpResponse:
+    """The report again, the refusal written beside the question (the form opts in
+    to swapping a 4xx answer), so a press never looks as if nothing happened."""
+    response = _render_report(request, run, partial=bool(request.htmx), fix_error=message)
+    response.status_code = status
+    return response
 
 
 @require_POST
@@ -232,7 +242,7 @@ def _too_many(
         retry_minutes=minutes,
         scope=decision.scope,
     )
-    template = "diagnostics/panel.html#too-many" if request.htmx else "diagnostics/checks.html"
+    template = "diagnostics/panel.html#inside" if request.htmx else "diagnostics/checks.html"
     response = render(request, template, context, status=429)
     response["Retry-After"] = str(decision.retry_after)
     return response
@@ -262,6 +272,7 @@ def _render_report(
     *,
     partial: bool,
     targets: list[Target] | None = None,
+    fix_error: str = "",
 ) -> HttpResponse:
     """The report, or its panel part for htmx.
 
@@ -301,6 +312,7 @@ def _render_report(
         "impaired_regions": impaired if len(run.regions) > 1 else [],
         "tried_fixes": fix_feedback.choices(verdict),
         "fix_answer": fix_feedback.given(verdict, visitor_hash(request)),
+        "fix_error": fix_error,
         "share_url": absolute(run.get_absolute_url()),
         "verdict": verdict,
         "support": support,

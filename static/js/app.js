@@ -30,10 +30,13 @@
   });
 
   // htmx leaves 4xx answers unswapped; fragments that explain them in words
-  // (a 429 "try again later", a 400 "choose yes or no") opt in with data-swap-errors.
+  // (a 429 "try again later", a 400 "choose yes or no") opt in with data-swap-errors
+  // on the element that sends the request. The event's own elt is the swap target,
+  // which for the run form is the panel around it, so ask the sender.
   document.addEventListener("htmx:beforeSwap", function (event) {
     const status = event.detail.xhr.status;
-    if (status >= 400 && status < 500 && event.detail.elt.closest("[data-swap-errors]")) {
+    const sender = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt;
+    if (status >= 400 && status < 500 && sender && sender.closest("[data-swap-errors]")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

@@ -77,3 +77,24 @@ def test_a_form_whose_token_is_older_than_the_cookie_still_posts(
     button.click()
     page.get_by_text("All 1 check done").wait_for(timeout=30_000)
     assert page.locator(".result.outcome-ok").count() == 1
+
+
+def test_a_visitor_over_the_limit_reads_when_to_try_again(
+    start_web: Any, celery_worker: Any, edge: Any, page: Any
+) -> None:
+    # htmx leaves a 429 unswapped unless the form opted in: the press must not look dead.
+    Target.objects.create(name="Service", slug="svc", url=edge.url("/ok"), probes=["http"])
+    web = start_web(CHECKS_RATE_PER_VISITOR="1")
+
+    page.goto(f"{web.url}/articles/access-denied-1020/")
+    page.get_by_role("button", name="Run checks").click()
+    page.get_by_text("All 1 check done").wait_for(timeout=30_000)
+
+    page.goto(f"{web.url}/articles/access-denied-1020/")
+    page.get_by_role("button", name="Run checks").click()
+    notice = page.get_by_role("status").filter(has_text="You have started a lot of checks")
+    notice.wait_for()
+    assert "Please try again in about" in notice.inner_text()
+    # The form stays, so the visitor can press again once the wait is over.
+    assert page.get_by_role("button", name="Run checks").is_visible()
+    screenshot(page, "run-checks-too-many")

@@ -189,6 +189,30 @@ def test_one_question_asks_whether_the_fix_the_visitor_tried_worked(
 
 
 @pytest.mark.django_db
+def test_a_refused_fix_answer_is_explained_beside_the_question(
+    client: Client, rules: None, targets: dict[str, Target], settings: Any
+) -> None:
+    settings.VOTE_RATE_PER_HOUR = 3  # every answer counts, refused ones too
+    run = complete(make_run(targets, **ALL_OK))
+    run.record_answer("block_1020", PASTED_1020)
+    tried = Fix.objects.get(slug="use-trusted-vpn-or-turn-vpn-off", article__slug=A1020)
+    # A fix this report never offered: the report again, the refusal in words.
+    for headers in ({}, HTMX):
+        odd = client.post(f"/checks/{run.id}/fixed/", {"fix": "0", "helpful": "yes"}, **headers)
+        assert odd.status_code == 400
+        html = odd.content.decode()
+        assert 'class="fix-worked"' in html and 'role="alert"' in html
+        assert "Pick one of the fixes and answer Yes or No." in html
+    # Over the hourly limit: the same, with a 429 and when to come back.
+    first = client.post(f"/checks/{run.id}/fixed/", {"fix": tried.pk, "helpful": "yes"}, **HTMX)
+    assert first.status_code == 200
+    over = client.post(f"/checks/{run.id}/fixed/", {"fix": tried.pk, "helpful": "no"}, **HTMX)
+    assert over.status_code == 429 and int(over["Retry-After"]) > 0
+    assert "Too many answers in a short while; try again later." in over.content.decode()
+    assert tried.feedback.get().helpful is True  # the refused answer changed nothing
+
+
+@pytest.mark.django_db
 def test_advice_a_visitor_cannot_try_is_not_asked_about(
     client: Client, rules: None, targets: dict[str, Target]
 ) -> None:
