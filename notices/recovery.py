@@ -93,7 +93,10 @@ def offer_targets(run: CheckRun, verdict: Any) -> list[Target]:
             continue
         if result.outcome != "ok" and result.target.enabled:
             failing[result.target.pk] = result.target
-    return sorted(failing.values(), key=lambda t: (t.order, t.name))
+    service = [t for t in failing.values() if t.kind != Target.Kind.STATUS_PAGE]
+    # A status page reporting an outage is answered, not down: beside a failing app
+    # its "back" adds nothing the app's own notice does not say, so it is left out.
+    return sorted(service or failing.values(), key=lambda t: (t.order, t.name))
 
 
 def offered_on_status(state: str) -> bool:

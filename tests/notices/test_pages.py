@@ -16,7 +16,11 @@ from tests.diagnostics.test_coalesce import unique_target
 from tests.diagnostics.test_panel_views import rules  # noqa: F401 (the starter verdict rules)
 
 
-def finished_run(rows: list[tuple[Target, str]], browser_1020: bool = False) -> CheckRun:
+def finished_run(
+    rows: list[tuple[Target, str]],
+    browser_1020: bool = False,
+    evidence: dict[Target, dict[str, Any]] | None = None,
+) -> CheckRun:
     run = CheckRun.objects.create(
         state=CheckRun.State.COMPLETE,
         finished_at=timezone.now(),
@@ -27,7 +31,13 @@ def finished_run(rows: list[tuple[Target, str]], browser_1020: bool = False) -> 
     )
     for target, outcome in rows:
         ProbeResult.objects.create(
-            run=run, target=target, region="default", probe="http", outcome=outcome, summary="x"
+            run=run,
+            target=target,
+            region="default",
+            probe="status" if target.kind == Target.Kind.STATUS_PAGE else "http",
+            outcome=outcome,
+            summary="x",
+            evidence=(evidence or {}).get(target, {}),
         )
     return run
 
@@ -41,8 +51,27 @@ def test_the_report_offers_it_for_what_our_server_saw_failing(client: Any, edge:
     page = client.get(f"/checks/{run.pk}/").content.decode()
     assert 'data-verdict="down-for-everyone"' in page
     assert f'href="/notices/back/{service.slug}/"' in page
-    assert f"Our server saw {service.name} failing in this run." in page
+    assert f"Our server saw trouble with {service.name} in this run." in page
     assert f"Email me when {service.name} is back" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("rules")
+def test_a_status_page_reporting_the_outage_is_not_offered_beside_the_app(
+    client: Any, edge: Any
+) -> None:
+    app = unique_target(edge, "/ok")
+    status = unique_target(edge, "/ok", kind=Target.Kind.STATUS_PAGE)
+    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
+    outage = {status: {"state": "major_outage"}}
+    run = finished_run([(app, "down"), (status, "down"), (control, "ok")], evidence=outage)
+    page = client.get(f"/checks/{run.pk}/").content.decode()
+    assert f"Email me when {app.name} is back" in page
+    assert f"Email me when {status.name} is back" not in page
+    # Alone, the status page's report is the only trouble seen: that one is offered.
+    alone = finished_run([(app, "ok"), (status, "down"), (control, "ok")], evidence=outage)
+    page = client.get(f"/checks/{alone.pk}/").content.decode()
+    assert f"Email me when {status.name} is back" in page
 
 
 @pytest.mark.django_db
