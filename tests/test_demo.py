@@ -78,7 +78,7 @@ def test_the_demo_shows_a_verdict_from_the_stand_ins_and_stops_cleanly(tmp_path:
 
         wait_for(home_answers, timeout=180, interval=0.5)
         text = "".join(output)
-        assert f"open {base}/checks/" in text and "you should read:" in text
+        assert f"open {base}/checks/" in text and "the panel says: “" in text
         assert str(tmp_path / "demo") in text
         # Other scenarios are named as the command a person types.
         assert "make demo SCENARIO=fine" in text and "--scenario" not in text
@@ -140,8 +140,10 @@ def test_the_demo_says_what_each_service_shows() -> None:
         Command(stdout=out)._explain(options, SCENARIOS[name], "ChatGPT", "edge", "pages")
         said[name] = out.getvalue()
     assert "(the scenario hits ChatGPT only)" in said["blocked"]
-    assert f"you should read: {SCENARIOS['blocked'].expect}" in said["blocked"]
-    discord = "Discord: http://127.0.0.1:9600/checks/?service=discord\n      you should read: "
-    assert discord + SCENARIOS["fine"].expect in said["blocked"]
+    assert f"the panel says: “{SCENARIOS['blocked'].headline}”" in said["blocked"]
+    discord = "Discord: http://127.0.0.1:9600/checks/?service=discord\n"
+    fine = SCENARIOS["fine"]
+    assert f"{discord}      the checks see: {fine.situation}\n" in said["blocked"]
+    assert f"      the panel says: “{fine.headline}”\n" in said["blocked"]
     assert "hits" not in said["fine"] and "in trouble" not in said["fine"]
-    assert said["impaired"].count(SCENARIOS["impaired"].expect) == 2
+    assert said["impaired"].count(SCENARIOS["impaired"].headline) == 2

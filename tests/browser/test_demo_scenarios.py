@@ -142,6 +142,18 @@ def test_the_panel_tells_each_demo_scenario_as_it_is(
     point_targets(SCENARIOS[name], edge, status_server, refused)
     web = start_web()
 
+    # What `make demo` prints for the plain press is what a plain press shows.
+    page.goto(f"{web.url}/checks/?service=chatgpt")
+    page.get_by_role("button", name="Run checks").click()
+    page.locator("[data-verdict]").wait_for(timeout=45_000)
+    plain = page.locator(".verdict-headline").inner_text().strip()
+    assert plain == SCENARIOS[name].headline
+    if not expect.answer:
+        assert plain.startswith(expect.headline)
+    else:
+        # ...and the hint that asks for a tick names the headline the tick leads to.
+        assert expect.headline in SCENARIOS[name].also
+
     page.goto(f"{web.url}/checks/?service=chatgpt")
     if expect.answer:
         page.get_by_label(expect.answer).check()

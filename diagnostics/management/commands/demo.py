@@ -30,38 +30,46 @@ DEMO_FLAG = "HELPCENTER_DEMO"
 class Scenario:
     web_path: str  # the edge route the web app and API answer our server from
     status_state: str  # the stand-in status page's state
-    expect: str  # what "Run checks" says, in the words a visitor reads
-    also: str  # what else to try
+    situation: str  # what the stand-ins do: a fact of the setup, not a claim of the page
+    headline: str  # the verdict's headline for a press with nothing ticked, word for word
+    also: str  # what else to try (and the headline it leads to, where it changes it)
     browser_path: str = "/ok"  # the edge route the visitor's browser fetches for the web app
     # Our server reaches nothing (every server-side target refuses it); the browser still does.
     impaired: bool = False
 
 
+TURNED_AWAY = "The service turned our checking server away, so we can't see it from here"
+
 SCENARIOS = {
     "outage": Scenario(
         "/origin/502",
         "outage",
-        "Down for everyone: the status page reports a major outage with an open incident.",
+        "The status page reports a major outage with an open incident; the service answers 502.",
+        "It's down for everyone, not just you",
         "Tick “The 1020 page” and paste a 1020 page: the block is about you, not them.",
         browser_path="/origin/502",
     ),
     "blocked": Scenario(
         "/block/1020",
         "operational",
-        "Our server is blocked by Cloudflare (1020) while the status page says all is well.",
-        "Tick “The 1020 page” to see the verdict and the message for the service's support.",
+        "Cloudflare blocks our server and your browser (1020); the status page says all is well.",
+        TURNED_AWAY,
+        "Tick “The 1020 page” and press Run checks again: “Blocked by Cloudflare (error 1020): "
+        "the block is about your address or network”, with a message for the service's support.",
         browser_path="/block/1020",
     ),
     "server-blocked": Scenario(
         "/block/1020",
         "operational",
-        "Our server is blocked by Cloudflare (1020); your browser reaches the service.",
+        "Cloudflare blocks our server (1020); your browser's request gets the service's page.",
+        TURNED_AWAY,
         "Compare with make demo SCENARIO=blocked, where you tick the 1020 page.",
     ),
     "origin": Scenario(
         "/origin/522",
         "operational",
         "Cloudflare answers 522: the service behind it is down.",
+        "The service is failing behind Cloudflare (a 5xx error)",
         "Compare with make demo SCENARIO=fine.",
         browser_path="/origin/522",
     ),
@@ -69,20 +77,23 @@ SCENARIOS = {
         "/challenge",
         "operational",
         "Our server gets a “Just a moment…” challenge.",
+        TURNED_AWAY,
         "Tick the endless “Just a moment…” answer to see the challenge-loop fixes.",
         browser_path="/challenge",
     ),
     "impaired": Scenario(
         "/ok",
         "operational",
-        "Our checks are impaired: our server cannot reach even the control sites.",
+        "Our server reaches nothing, not even the control sites.",
+        "Our checks are impaired right now",
         "Your browser's own checks still run; tick an answer to see what it changes.",
         impaired=True,
     ),
     "fine": Scenario(
         "/ok",
         "operational",
-        "Everything looks fine from here.",
+        "Everything answers.",
+        "Everything looks fine from here",
         "Tick “A blank page” or “Nothing loads” to see those verdicts.",
     ),
 }
@@ -235,12 +246,15 @@ class Command(BaseCommand):
             for name in sorted(SCENARIOS)
             if name != options["scenario"]
         )
-        healthy = SCENARIOS["impaired" if scenario.impaired else "fine"].expect
-        services = "".join(
-            f"    {service.name}: {site}checks/?service={service.slug}\n"
-            f"      you should read: {scenario.expect if service.name == troubled else healthy}\n"
-            for service in Service.objects.order_by("order", "name")
-        )
+        healthy = SCENARIOS["impaired" if scenario.impaired else "fine"]
+        services = ""
+        for service in Service.objects.order_by("order", "name"):
+            its = scenario if service.name == troubled else healthy
+            services += (
+                f"    {service.name}: {site}checks/?service={service.slug}\n"
+                f"      the checks see: {its.situation}\n"
+                f"      the panel says: “{its.headline}”\n"
+            )
         self.stdout.write(
             self.style.SUCCESS(f"\nDemo mode ({options['scenario']}): open {site}checks/")
         )
