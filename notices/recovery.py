@@ -18,8 +18,10 @@ from diagnostics import state_changes
 from diagnostics.models import CheckRun, ProbeSample, StateChange, Target
 
 OFFERED_KINDS = (Target.Kind.WEB_APP, Target.Kind.API, Target.Kind.STATUS_PAGE)
-# Verdict codes of a run whose server-side view is worth nothing.
-NOT_OBSERVED = frozenset({"checks-impaired"})
+# Verdict codes of a run whose server-side view is worth nothing: our checks are
+# impaired, or the service turns our server away while it may well be up (the
+# verdict says "we can't see it from here", so "when it's back" would contradict it).
+NOT_OBSERVED = frozenset({"checks-impaired", "checks-blocked", "checks-blocked-in-region"})
 # States of a status card with nothing to wait for (or nothing we could watch).
 NO_OFFER_STATES = frozenset({"ok", "unchecked", "impaired"})
 

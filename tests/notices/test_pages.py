@@ -87,6 +87,17 @@ def test_our_server_blocked_too_is_offered(client: Any, edge: Any) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("rules")
+def test_a_block_only_our_server_sees_is_not_offered(client: Any, edge: Any) -> None:
+    service = unique_target(edge, "/ok")
+    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
+    run = finished_run([(service, "challenged"), (control, "ok")])
+    page = client.get(f"/checks/{run.pk}/").content.decode()
+    assert 'data-verdict="checks-blocked"' in page  # "we can't see it from here"
+    assert "Email me when" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("rules")
 def test_a_block_only_the_visitor_sees_is_not_offered(client: Any, edge: Any) -> None:
     service = unique_target(edge, "/ok")
     control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
