@@ -125,6 +125,16 @@ def remember(kind: str, key: str, value: str) -> None:
     SeededRow.objects.update_or_create(kind=kind, key=key, defaults={"digest": value})
 
 
+def remember_present(row: models.Model, kind: str, key: str, names: Iterable[str]) -> None:
+    """Take a row's present values as what setup last wrote to it.
+
+    For a program's own change (the demo points targets at its stand-ins): the
+    next seed then counts it as untouched and updates it, instead of keeping it
+    as if an editor had made it.
+    """
+    remember(kind, key, _digest({name: getattr(row, name) for name in names}, None))
+
+
 def forget(kind: str, keys: Iterable[str]) -> None:
     SeededRow.objects.filter(kind=kind, key__in=list(keys)).delete()
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -147,3 +148,37 @@ def test_the_demo_says_what_each_service_shows() -> None:
     assert f"      the panel says: “{fine.headline}”\n" in said["blocked"]
     assert "hits" not in said["fine"] and "in trouble" not in said["fine"]
     assert said["impaired"].count(SCENARIOS["impaired"].headline) == 2
+
+
+@pytest.mark.django_db
+def test_a_second_demo_updates_the_stand_in_addresses_instead_of_keeping_them(
+    edge: Any, status_server: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from diagnostics.management.commands.demo import SCENARIOS, point_targets
+    from diagnostics.models import Target
+    from diagnostics.standins.refused import RefusedPort
+    from helpcenter.models import Service
+
+    Service.objects.create(slug="chatgpt", name="ChatGPT", order=1)
+    call_command("seed_targets", stdout=StringIO())
+    refused = RefusedPort().start()
+    try:
+        point_targets(SCENARIOS["outage"], edge, status_server, refused)
+    finally:
+        refused.stop()
+    assert Target.objects.get(slug="chatgpt-web").url.startswith(edge.url("/"))
+
+    # What the next `make demo` runs first: nobody edited these rows, so none is "kept".
+    said = StringIO()
+    call_command("seed_targets", stdout=said)
+    assert "Kept your edit" not in said.getvalue()
+    assert Target.objects.get(slug="chatgpt-web").url == "https://chatgpt.com/"
+    # An editor's own change after that is still theirs.
+    Target.objects.filter(slug="chatgpt-web").update(name="ChatGPT (edited)")
+    said = StringIO()
+    call_command("seed_targets", stdout=said)
+    assert "Kept your edit of check target chatgpt-web." in said.getvalue()

@@ -109,9 +109,12 @@ def point_targets(scenario: Scenario, edge: Any, status_pages: Any, refused: Any
     every server-side target points there, so our server reaches nothing,
     controls included, whichever service is asked about.
     """
+    from diagnostics.management.commands.seed_targets import STARTER_TARGETS
     from diagnostics.models import Target
     from helpcenter.models import Service
+    from helpcenter.starter import remember_present
 
+    starter = {spec["slug"]: set(spec) - {"slug", "service"} for spec in STARTER_TARGETS}
     troubled = Service.objects.order_by("order", "name").first()
     for target in Target.objects.all():
         hit = troubled is not None and target.service_id == troubled.pk
@@ -119,6 +122,11 @@ def point_targets(scenario: Scenario, edge: Any, status_pages: Any, refused: Any
         if scenario.impaired:
             fields["url"] = refused.url("/")
         Target.objects.filter(pk=target.pk).update(enabled=True, **fields)
+        if target.slug in starter:
+            # The stand-in addresses are the demo's, not an editor's: the next
+            # `make demo` updates them like any untouched starter row.
+            target.refresh_from_db()
+            remember_present(target, "target", target.slug, starter[target.slug])
     # The web process starts after this, so it reads the new browser-check origins fresh.
     return troubled.name if troubled else ""
 
