@@ -7,12 +7,15 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -36,6 +39,9 @@ from helpcenter.models import Article, Service
 from helpcenter.seo import absolute
 
 MAX_BROWSER_REPORT = 16_384
+# A shared report opened later than this says how old it is: its "just now" and
+# "checked 20 s ago" were true when the checks ran, not when the link is opened.
+REPORT_OLD_AFTER = timedelta(minutes=5)
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
 
 
@@ -136,6 +142,12 @@ def fix_worked(request: HtmxHttpRequest, run_id: UUID) -> HttpResponse:
     if request.htmx:
         return _render_report(request, run, partial=True)
     return redirect(run.get_absolute_url() + "#fix-worked")
+
+
+def _rerun_url(run: CheckRun) -> str:
+    """Where to press Run checks again: the checks page, set to the run's service."""
+    service = f"?service={run.service.slug}" if run.service else ""
+    return reverse("diagnostics:checks") + service
 
 
 def _refused_answer(
@@ -313,6 +325,8 @@ def _render_report(
         "tried_fixes": fix_feedback.choices(verdict),
         "fix_answer": fix_feedback.given(verdict, visitor_hash(request)),
         "fix_error": fix_error,
+        "old_report": run.is_finished and timezone.now() - run.created_at > REPORT_OLD_AFTER,
+        "rerun_url": _rerun_url(run),
         "share_url": absolute(run.get_absolute_url()),
         "verdict": verdict,
         "support": support,

@@ -189,6 +189,24 @@ def test_one_question_asks_whether_the_fix_the_visitor_tried_worked(
 
 
 @pytest.mark.django_db
+def test_a_report_says_when_its_checks_ran_and_warns_once_it_is_old(
+    client: Client, rules: None, targets: dict[str, Target]
+) -> None:
+    run = complete(make_run(targets, **ALL_OK))
+    html = client.get(f"/checks/{run.id}/").content.decode()
+    ran = timezone.localtime(run.created_at)
+    assert f'These checks ran on <time datetime="{ran.isoformat()}">' in html
+    assert "old-report" not in html  # fresh: "just now" is true as it stands
+
+    # The same link opened two hours later, as a shared link in a ticket is.
+    CheckRun.objects.filter(pk=run.pk).update(created_at=run.created_at - timedelta(hours=2))
+    html = client.get(f"/checks/{run.id}/").content.decode()
+    assert "This report is 2\xa0hours old." in html
+    assert "was true when the checks ran" in html
+    assert 'href="/checks/">Run the checks again</a>' in html
+
+
+@pytest.mark.django_db
 def test_a_refused_fix_answer_is_explained_beside_the_question(
     client: Client, rules: None, targets: dict[str, Target], settings: Any
 ) -> None:
