@@ -74,48 +74,38 @@ def test_a_status_page_reporting_the_outage_is_not_offered_beside_the_app(
     assert f"Email me when {status.name} is back" in page
 
 
-@pytest.mark.django_db
-@pytest.mark.usefixtures("rules")
-def test_our_server_blocked_too_is_offered(client: Any, edge: Any) -> None:
-    service = unique_target(edge, "/ok")
-    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
-    run = finished_run([(service, "blocked"), (control, "ok")], browser_1020=True)
-    assert (
-        f"Email me when {service.name} is back" in client.get(f"/checks/{run.pk}/").content.decode()
-    )
+# (the service's outcome, the control's, the visitor saw a 1020 page, the verdict, offered?)
+OFFERS = [
+    # Our server blocked too: when its block lifts, the visitor's may have lifted as well.
+    ("blocked", "ok", True, "blocked-1020", True),
+    # "The service turned our checking server away, so we can't see it from here".
+    ("challenged", "ok", False, "checks-blocked", False),
+    # A block only the visitor sees ends where our server cannot observe it.
+    ("ok", "ok", True, "blocked-1020", False),
+    # Our server reaches nothing: its view says nothing.
+    ("timeout", "timeout", False, "checks-impaired", False),
+]
 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("rules")
-def test_a_block_only_our_server_sees_is_not_offered(client: Any, edge: Any) -> None:
+@pytest.mark.parametrize(("outcome", "control_outcome", "saw_1020", "verdict", "offered"), OFFERS)
+def test_the_offer_follows_what_our_server_can_watch(
+    client: Any,
+    edge: Any,
+    outcome: str,
+    control_outcome: str,
+    saw_1020: bool,
+    verdict: str,
+    offered: bool,
+) -> None:
     service = unique_target(edge, "/ok")
     control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
-    run = finished_run([(service, "challenged"), (control, "ok")])
+    run = finished_run([(service, outcome), (control, control_outcome)], browser_1020=saw_1020)
     page = client.get(f"/checks/{run.pk}/").content.decode()
-    assert 'data-verdict="checks-blocked"' in page  # "we can't see it from here"
-    assert "Email me when" not in page
-
-
-@pytest.mark.django_db
-@pytest.mark.usefixtures("rules")
-def test_a_block_only_the_visitor_sees_is_not_offered(client: Any, edge: Any) -> None:
-    service = unique_target(edge, "/ok")
-    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
-    run = finished_run([(service, "ok"), (control, "ok")], browser_1020=True)
-    page = client.get(f"/checks/{run.pk}/").content.decode()
-    assert 'data-verdict="blocked-1020"' in page
-    assert "Email me when" not in page
-
-
-@pytest.mark.django_db
-@pytest.mark.usefixtures("rules")
-def test_impaired_checks_are_not_offered(client: Any, edge: Any) -> None:
-    service = unique_target(edge, "/ok")
-    control = unique_target(edge, "/ok", kind=Target.Kind.CONTROL)
-    run = finished_run([(service, "timeout"), (control, "timeout")])
-    page = client.get(f"/checks/{run.pk}/").content.decode()
-    assert 'data-verdict="checks-impaired"' in page
-    assert "Email me when" not in page
+    assert f'data-verdict="{verdict}"' in page
+    assert (f"Email me when {service.name} is back" in page) is offered
+    assert ("Email me when" in page) is offered
 
 
 @pytest.mark.django_db
