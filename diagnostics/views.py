@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -61,6 +61,9 @@ def panel(request: HtmxHttpRequest) -> HttpResponse:
     """
     article_slug = _article_slug(request.GET.get("article", ""))
     choice = ServiceChoice.of(article_slug, asked_service(request))
+    if request.GET.get("fixed") == "1" and choice.service is not None:
+        # A service's own page names the service, as a guide about one does: no picker.
+        choice = replace(choice, fixed=True)
     return render(request, "diagnostics/panel.html", _form_context(article_slug, choice))
 
 

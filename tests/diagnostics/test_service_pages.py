@@ -147,7 +147,7 @@ def test_the_page_holds_history_changes_crowd_checks_guides_and_feed(
     assert "Recent changes" in html
     assert 'hx-get="/checks/crowd/?service=chatgpt"' in html
     assert 'href="/checks/crowd/?service=chatgpt"' in html
-    assert 'hx-get="/checks/panel/?service=chatgpt"' in html
+    assert 'hx-get="/checks/panel/?service=chatgpt&amp;fixed=1"' in html
     assert 'href="/checks/?service=chatgpt"' in html
     assert f'href="{own.get_absolute_url()}"' in html
     assert f'href="{general.get_absolute_url()}?service=chatgpt"' in html

@@ -197,6 +197,19 @@ def test_a_guide_about_one_service_checks_that_service_without_asking(
 
 
 @pytest.mark.django_db
+def test_a_service_pages_panel_checks_that_service_without_asking(
+    client: Client, services: dict[str, Service]
+) -> None:
+    html = client.get("/checks/panel/?service=discord&fixed=1").content.decode()
+    assert 'name="service" value="discord"' in html
+    assert "We check Discord from our server" in html
+    assert "<select" not in html
+    # Without a known service there is nothing to fix: the picker stays.
+    unknown = client.get("/checks/panel/?service=nope&fixed=1").content.decode()
+    assert "Which service are you trying to reach?" in unknown
+
+
+@pytest.mark.django_db
 def test_a_general_guides_panel_asks_and_starts_on_the_service_in_the_page_address(
     client: Client, services: dict[str, Service]
 ) -> None:
